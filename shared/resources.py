@@ -1,0 +1,78 @@
+"""One definition of the stored resources: tables (names, keys, indexes), the bucket's key layout,
+and the environment variables that carry their names into every function.
+
+The CDK constructs build the tables from ``TABLES``; the data-access modules read keys from here;
+the local runtime creates them from the synthesized template. Nothing else spells a key name.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """A DynamoDB table: ``env`` is the variable that holds its physical name at run time."""
+
+    logical: str
+    env: str
+    partition_key: str
+    sort_key: str | None = None
+    stream: bool = False
+    ttl_attribute: str | None = None
+
+
+OWNER_KEY = "owner"
+ID_KEY = "id"
+BUILTIN_OWNER = "builtin"
+
+MELODIES = TableSpec("Melodies", "MELODIES_TABLE", OWNER_KEY, ID_KEY)
+COMPOSITIONS = TableSpec("Compositions", "COMPOSITIONS_TABLE", OWNER_KEY, ID_KEY, ttl_attribute="expiresAt")
+MODELS = TableSpec("Models", "MODELS_TABLE", OWNER_KEY, ID_KEY)
+TRAINING_JOBS = TableSpec("TrainingJobs", "TRAINING_JOBS_TABLE", OWNER_KEY, ID_KEY, stream=True)
+# Powertools Idempotency's own layout: partition key "id", expiry in "expiration".
+IDEMPOTENCY = TableSpec("Idempotency", "IDEMPOTENCY_TABLE", "id", ttl_attribute="expiration")
+
+TABLES: tuple[TableSpec, ...] = (MELODIES, COMPOSITIONS, MODELS, TRAINING_JOBS, IDEMPOTENCY)
+
+BUCKET_ENV = "BUCKET_NAME"
+
+
+def table_name(spec: TableSpec) -> str:
+    """The physical table name, from the function's environment (set by CDK or the local runtime)."""
+    return os.environ[spec.env]
+
+
+def bucket_name() -> str:
+    return os.environ[BUCKET_ENV]
+
+
+class Keys:
+    """The bucket's key layout. ``scratch/`` expires by lifecycle rule."""
+
+    SCRATCH_PREFIX = "scratch/"
+
+    @staticmethod
+    def melody_midi(owner: str, melody_id: str) -> str:
+        return f"melodies/{owner}/{melody_id}.mid"
+
+    @staticmethod
+    def composition_midi(owner: str, composition_id: str) -> str:
+        return f"compositions/{owner}/{composition_id}.mid"
+
+    @staticmethod
+    def training_output(job_id: str) -> str:
+        return f"training/{job_id}/output"
+
+    @staticmethod
+    def training_checkpoints(job_id: str) -> str:
+        return f"training/{job_id}/checkpoints"
+
+    @staticmethod
+    def training_progress(job_id: str) -> str:
+        return f"training/{job_id}/progress.json"
+
+    @staticmethod
+    def builtin_model(name: str) -> str:
+        return f"models/{BUILTIN_OWNER}/{name}/model.tar.gz"

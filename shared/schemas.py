@@ -1,0 +1,231 @@
+"""The API's resources on the wire: pydantic v2 models, camelCase in JSON, snake_case in Python.
+
+These are the contract the console and the polling clients code against; the OpenAPI document is
+generated from them. Storage records are built from (and back into) these same models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from shared.statuses import CompositionStatus, ModelStatus, TrainingStatus
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class WireModel(BaseModel):
+    """camelCase on the wire, either case accepted in, unknown fields rejected."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    def to_wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+class ErrorDetail(WireModel):
+    code: str = Field(description="Machine-readable reason, e.g. TOO_MANY_BARS.")
+    message: str = Field(description="What went wrong and what to change.")
+
+
+class ErrorBody(WireModel):
+    error: ErrorDetail
+
+
+# --- melodies ---------------------------------------------------------------------------------
+
+Pitch = Annotated[int, Field(ge=0, le=127, description="MIDI pitch; the keyboard plays 41-72.")]
+Velocity = Annotated[int, Field(ge=1, le=127)]
+Beats = Annotated[float, Field(ge=0, le=10_000, description="In beats (quarter notes at x/4).")]
+
+
+class NoteIn(WireModel):
+    pitch: Pitch
+    start: Beats
+    duration: Annotated[float, Field(gt=0, le=10_000)]
+    velocity: Velocity = 100
+
+
+class MelodyNotesIn(WireModel):
+    """A melody given as note data."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    tempo: Annotated[float, Field(ge=40, le=240, description="Beats per minute.")] = 120
+    time_signature: Annotated[str, Field(pattern=r"^\d{1,2}/\d{1,2}$")] = "4/4"
+    notes: Annotated[list[NoteIn], Field(min_length=1, max_length=1024)]
+
+
+class MelodyMidiIn(WireModel):
+    """A melody given as a base64-encoded Standard MIDI File."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    midi: Annotated[str, Field(min_length=1, max_length=120_000, description="Base64 of a .mid file.")]
+
+
+class PitchRange(WireModel):
+    low: int
+    high: int
+
+
+class Melody(WireModel):
+    id: str
+    name: str
+    owner: str = Field(exclude=True, default="")
+    builtin: bool = False
+    bars: int
+    note_count: int
+    pitch_range: PitchRange
+    tempo: float
+    time_signature: str
+    duration_seconds: float
+    created_at: datetime
+
+
+class MelodyList(WireModel):
+    items: list[Melody]
+    next_token: str | None = None
+
+
+# --- models -----------------------------------------------------------------------------------
+
+class EpochMetrics(WireModel):
+    """One epoch of training: losses and the quality metrics of generated samples."""
+
+    epoch: int
+    generator_loss: float | None = None
+    critic_loss: float | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    seconds: float | None = None
+
+
+class Model(WireModel):
+    id: str
+    name: str
+    owner: str = Field(exclude=True, default="")
+    builtin: bool = False
+    status: ModelStatus
+    description: str = ""
+    genre: str | None = None
+    training_job_id: str | None = None
+    endpoint_name: str | None = None
+    artifact_uri: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    created_at: datetime
+
+
+class ModelList(WireModel):
+    items: list[Model]
+    next_token: str | None = None
+
+
+# --- compositions -----------------------------------------------------------------------------
+
+class CompositionIn(WireModel):
+    melody_id: Annotated[str, Field(min_length=1, max_length=128)]
+    model_id: Annotated[str, Field(min_length=1, max_length=128)]
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
+
+
+class CompositionTrack(WireModel):
+    index: int
+    name: str
+    program: int
+    note_count: int
+
+
+class Composition(WireModel):
+    id: str
+    owner: str = Field(exclude=True, default="")
+    melody_id: str
+    model_id: str
+    seed: int | None = None
+    status: CompositionStatus
+    bars: int | None = None
+    tracks: list[CompositionTrack] = Field(default_factory=list)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    failure_reason: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CompositionList(WireModel):
+    items: list[Composition]
+    next_token: str | None = None
+
+
+# --- training ---------------------------------------------------------------------------------
+
+class Hyperparameters(WireModel):
+    """Training settings with DeepComposer-like defaults; bounds keep a job within a sane budget."""
+
+    epochs: Annotated[int, Field(ge=1, le=500)] = 10
+    learning_rate: Annotated[float, Field(gt=0, le=0.1)] = 1e-3
+    update_ratio: Annotated[int, Field(ge=1, le=20, description="Critic updates per generator update.")] = 5
+    batch_size: Annotated[int, Field(ge=1, le=512)] = 64
+    width: Annotated[int, Field(ge=4, le=128, description="Filters of the first conv layer.")] = 16
+    gradient_penalty: Annotated[float, Field(ge=0, le=100)] = 10.0
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    max_windows: Annotated[int, Field(ge=16, le=1_000_000, description="Cap on training windows.")] | None = None
+
+
+class DatasetFilter(WireModel):
+    tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1, max_length=10)]
+
+    @field_validator("tags")
+    @classmethod
+    def _unique(cls, tags: list[str]) -> list[str]:
+        return list(dict.fromkeys(t.strip().lower() for t in tags))
+
+
+class TrainingJobIn(WireModel):
+    model_name: Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _\-]*$")]
+    dataset: DatasetFilter
+    hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
+
+
+class TrainingJob(WireModel):
+    id: str
+    owner: str = Field(exclude=True, default="")
+    model_name: str
+    model_id: str | None = None
+    dataset: DatasetFilter
+    hyperparameters: Hyperparameters
+    status: TrainingStatus
+    secondary_status: str | None = None
+    epoch: int = 0
+    epochs: int
+    history: list[EpochMetrics] = Field(default_factory=list)
+    failure_reason: str | None = None
+    sagemaker_job_name: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TrainingJobList(WireModel):
+    items: list[TrainingJob]
+    next_token: str | None = None
+
+
+# --- datasets ---------------------------------------------------------------------------------
+
+class DatasetTag(WireModel):
+    tag: str
+    kind: str = Field(description="composer, collection, mode, key, meter or parts.")
+    pieces: int
+
+
+class DatasetTagList(WireModel):
+    items: list[DatasetTag]
+
+
+class Health(WireModel):
+    status: str = "ok"
+    version: str
+
