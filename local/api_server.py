@@ -1,0 +1,292 @@
+"""HTTP -> API Gateway REST proxy events, so the same ``api`` Lambda handler serves local requests.
+
+Each request becomes the event API Gateway's Lambda proxy integration would send (format 1.0:
+``headers`` and ``multiValueHeaders``, ``queryStringParameters`` and their multi-value twin,
+``requestContext.authorizer.claims``), and the handler's proxy response is written back as HTTP.
+Bodies that are not text travel base64-encoded with ``isBase64Encoded``, both ways, as API Gateway
+does for binary media types.
+
+The Cognito authorizer is replaced by a stand-in: ``Authorization: Bearer <user>`` makes ``<user>``
+the ``sub`` claim (a JWT's payload claims are taken as they are, unverified, so a client holding a
+real Cognito token works unchanged); no header means the default local user.
+
+    >>> with ApiServer(handler, port=0) as server:
+    ...     httpx.get(f"{server.url}/health")
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+DEFAULT_USER = "local-user"
+STAGE = "local"
+# API Gateway's own payload limit; larger requests never reach the function.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+_USER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+\-]{0,127}$")
+_TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
+
+log = logging.getLogger("local.api")
+
+
+class AuthError(Exception):
+    """The Authorization header cannot name a user; answered 401 like the Cognito authorizer."""
+
+
+def claims_from_authorization(header: str | None, default_user: str = DEFAULT_USER) -> dict[str, str]:
+    """The authorizer claims for a request: what Cognito would put in ``requestContext.authorizer.claims``."""
+    if header is None or not header.strip():
+        return _claims(default_user)
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else header.strip()
+    if token.count(".") == 2:
+        return _jwt_claims(token)
+    if not _USER_PATTERN.match(token):
+        raise AuthError(
+            "Authorization must be 'Bearer <user>' where <user> is 1-128 letters, digits or ._@+- "
+            "(or a JWT); leave it out to act as the default local user."
+        )
+    return _claims(token)
+
+
+def _claims(user: str) -> dict[str, str]:
+    return {"sub": user, "cognito:username": user, "token_use": "id", "auth_time": str(int(time.time()))}
+
+
+def _jwt_claims(token: str) -> dict[str, str]:
+    payload = token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise AuthError("The bearer token looks like a JWT but its payload is not base64url JSON.") from exc
+    if not isinstance(claims, dict) or not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise AuthError("The bearer token's payload has no 'sub' claim.")
+    # API Gateway hands claims to the function as strings.
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in claims.items()}
+
+
+def is_text(content_type: str | None) -> bool:
+    """Whether a body of this media type travels as text (else base64), as API Gateway decides."""
+    if not content_type:
+        return False
+    media = content_type.split(";")[0].strip().lower()
+    return media.startswith(_TEXT_TYPES) or media.endswith("+json")
+
+
+def build_event(
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    claims: dict[str, str],
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """The REST API (v1) Lambda proxy event for one request, as API Gateway builds it."""
+    parts = urlsplit(target)
+    path = unquote(parts.path) or "/"
+    single_headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        single_headers[name] = value
+        multi_headers.setdefault(name, []).append(value)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    single_query: dict[str, str] = {}
+    multi_query: dict[str, list[str]] = {}
+    for name, value in pairs:
+        single_query[name] = value
+        multi_query.setdefault(name, []).append(value)
+
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
+    if not body:
+        event_body, encoded = None, False
+    elif is_text(content_type):
+        try:
+            event_body, encoded = body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            event_body, encoded = base64.b64encode(body).decode("ascii"), True
+    else:
+        event_body, encoded = base64.b64encode(body).decode("ascii"), True
+
+    now = time.time()
+    request_id = str(uuid.uuid4())
+    proxy = path.lstrip("/")
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": single_headers or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": single_query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": {"proxy": proxy} if proxy else None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "local",
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method,
+            "extendedRequestId": request_id,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "path": f"/{STAGE}{path}",
+            "accountId": LOCAL_ACCOUNT,
+            "protocol": "HTTP/1.1",
+            "stage": STAGE,
+            "domainPrefix": "localhost",
+            "requestTimeEpoch": int(now * 1000),
+            "requestId": request_id,
+            "identity": {
+                "sourceIp": source_ip,
+                "userAgent": single_headers.get("User-Agent") or single_headers.get("user-agent"),
+            },
+            "domainName": "localhost",
+            "apiId": "local",
+            "authorizer": {"claims": claims},
+        },
+        "body": event_body,
+        "isBase64Encoded": encoded,
+    }
+
+
+def response_parts(response: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body bytes from a Lambda proxy response (both header styles, base64 or text)."""
+    status = int(response.get("statusCode", 200))
+    headers: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        for value in values or []:
+            headers.append((name, str(value)))
+        seen.add(name.lower())
+    for name, value in (response.get("headers") or {}).items():
+        if name.lower() not in seen:
+            headers.append((name, str(value)))
+    raw = response.get("body") or ""
+    if response.get("isBase64Encoded"):
+        body = base64.b64decode(raw)
+    else:
+        body = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+    return status, headers, body
+
+
+def _error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def _handle(self) -> None:
+        length_header = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            self._reply(411, [], _error_body("LENGTH_REQUIRED", "Send a Content-Length; chunked bodies are not accepted."))
+            return
+        try:
+            length = int(length_header or 0)
+        except ValueError:
+            self._reply(400, [], _error_body("BAD_REQUEST", "Content-Length is not a number."))
+            return
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self._reply(413, [], _error_body("PAYLOAD_TOO_LARGE", f"The request body is over {MAX_BODY_BYTES} bytes."))
+            return
+        body = self.rfile.read(length) if length > 0 else b""
+        try:
+            claims = claims_from_authorization(self.headers.get("Authorization"), self.server.default_user)
+        except AuthError as exc:
+            self._reply(401, [], _error_body("UNAUTHORIZED", str(exc)))
+            return
+        event = build_event(self.command, self.path, list(self.headers.items()), body, claims, self.client_address[0])
+        context = LocalLambdaContext(function_name=self.server.function_name, timeout_seconds=29)
+        try:
+            result = self.server.lambda_handler(event, context)
+            status, headers, out = response_parts(result)
+        except Exception:  # noqa: BLE001 - a crashing function is API Gateway's 502, not a dead server
+            traceback.print_exc(file=sys.stderr)
+            self._reply(502, [], json.dumps({"message": "Internal server error"}).encode())
+            return
+        self._reply(status, headers, out)
+
+    def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.send_response(status)
+        names = {name.lower() for name, _ in headers}
+        for name, value in headers:
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(name, value)
+        if "content-type" not in names and body:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body) if self.command != "HEAD" else 0))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+        log.info("%s %s", self.address_string(), format % args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    lambda_handler: LambdaHandler
+    function_name: str
+    default_user: str
+
+
+class ApiServer:
+    """The local API Gateway: serves ``lambda_handler`` on ``127.0.0.1:port`` in a background thread."""
+
+    def __init__(
+        self,
+        lambda_handler: LambdaHandler,
+        port: int = 8000,
+        *,
+        host: str = "127.0.0.1",
+        function_name: str = "api",
+        default_user: str = DEFAULT_USER,
+    ) -> None:
+        self._server = _Server((host, port), _RequestHandler)
+        self._server.lambda_handler = lambda_handler
+        self._server.function_name = function_name
+        self._server.default_user = default_user
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.server_address[0]}:{self.port}"
+
+    def start(self) -> ApiServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-api", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> ApiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
