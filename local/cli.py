@@ -1,0 +1,268 @@
+"""``composer``: compose and train from a terminal, against ``make dev`` or a deployed API.
+
+    composer melodies upload tune.mid
+    composer compose <melody-id or file.mid> --model bach-chorales --out song.mid
+    composer train --name my-bach --tags bach --epochs 5 --watch
+    composer --api-url https://xyz.execute-api.eu-west-1.amazonaws.com/prod --token "$ID_TOKEN" models
+
+The API URL comes from ``--api-url``, else ``COMPOSER_API_URL``, else the local runtime on
+``127.0.0.1:${PORT:-8000}``. Locally ``--user`` picks who you are (any name; each sees only their own).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from local.client import ApiError, ComposerClient, default_api_url
+
+app = typer.Typer(help="Compose and train with the Composer backend.", no_args_is_help=True, add_completion=False)
+melodies_app = typer.Typer(help="Upload and list melodies.", no_args_is_help=True)
+app.add_typer(melodies_app, name="melodies")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _client(ctx: typer.Context) -> ComposerClient:
+    return ctx.obj
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    api_url: Annotated[str, typer.Option("--api-url", envvar="COMPOSER_API_URL",
+                                         help="The API's base URL.")] = "",
+    user: Annotated[str, typer.Option("--user", envvar="COMPOSER_USER",
+                                      help="Local runtime only: the user to act as.")] = "",
+    token: Annotated[str, typer.Option("--token", envvar="COMPOSER_TOKEN",
+                                       help="A Cognito ID token, for a deployed API.")] = "",
+) -> None:
+    ctx.obj = ComposerClient(api_url or default_api_url(), user=user or None, token=token or None)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _fail(exc: ApiError) -> typer.Exit:
+    err.print(f"[red]Error[/red] {exc.code} ({exc.status}): {exc.message}")
+    return typer.Exit(code=1)
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+# --- melodies ---------------------------------------------------------------------------------
+
+@melodies_app.command("upload")
+def melodies_upload(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A .mid file.")],
+    name: Annotated[str, typer.Option(help="Display name (default: the file name).")] = "",
+) -> None:
+    """Upload a one-track MIDI melody (at most 8 bars, static tempo)."""
+    try:
+        melody = _client(ctx).upload_melody(file.read_bytes(), name or file.stem)
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"[green]Uploaded[/green] {melody['id']}: {melody.get('bars')} bars, {melody.get('noteCount')} notes")
+
+
+@melodies_app.command("list")
+def melodies_list(ctx: typer.Context) -> None:
+    """Your melodies and the built-in samples."""
+    try:
+        items = _client(ctx).melodies()
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    table = Table("id", "name", "bars", "notes", "tempo", "built-in")
+    for m in items:
+        table.add_row(m["id"], m.get("name", ""), _fmt(m.get("bars")), _fmt(m.get("noteCount")),
+                      _fmt(m.get("tempo"), 0), "yes" if m.get("builtin") else "")
+    console.print(table)
+
+
+# --- composing --------------------------------------------------------------------------------
+
+@app.command()
+def compose(
+    ctx: typer.Context,
+    melody: Annotated[str, typer.Argument(help="A melody id, or a .mid file to upload first.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Model id (see `composer models`).")] = "bach-chorales",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the 4-track MIDI.")] = Path("song.mid"),
+    seed: Annotated[int | None, typer.Option(help="Fix the random seed to get the same result again.")] = None,
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 600,
+) -> None:
+    """Compose accompaniment for a melody and save the result as MIDI."""
+    client = _client(ctx)
+    try:
+        path = Path(melody)
+        if path.suffix.lower() in (".mid", ".midi") and path.is_file():
+            melody = client.upload_melody(path.read_bytes(), path.stem)["id"]
+            console.print(f"Uploaded {path} as melody {melody}")
+        started = client.compose(melody, model, seed)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                      transient=True) as progress:
+            task = progress.add_task(f"Composing {started['id']}", total=None)
+            result = client.wait_composition(
+                started["id"], timeout=timeout,
+                on_update=lambda c: progress.update(task, description=f"Composing {c['id']}: {c['status']}"),
+            )
+        if result["status"] != "COMPLETED":
+            err.print(f"[red]Composition {result['id']} {result['status']}[/red]: {result.get('failureReason', '')}")
+            raise typer.Exit(code=1)
+        out.write_bytes(client.composition_midi(result["id"]))
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    except TimeoutError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=1) from exc
+    tracks = ", ".join(f"{t.get('name')} ({t.get('noteCount')} notes)" for t in result.get("tracks", []))
+    console.print(f"[green]Composed[/green] {result['id']}: {result.get('bars')} bars; {tracks}")
+    console.print(f"Wrote {out}")
+
+
+@app.command()
+def pianoroll(
+    ctx: typer.Context,
+    composition_id: Annotated[str, typer.Argument(help="A composition id.")],
+    out: Annotated[Path, typer.Option("--out", "-o")] = Path("roll.png"),
+) -> None:
+    """Save a composition's piano roll picture (one colour per track)."""
+    try:
+        out.write_bytes(_client(ctx).pianoroll(composition_id))
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Wrote {out}")
+
+
+# --- models and training ----------------------------------------------------------------------
+
+@app.command()
+def models(ctx: typer.Context) -> None:
+    """Shipped models and your own."""
+    try:
+        items = _client(ctx).models()
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    table = Table("id", "name", "status", "built-in", "training job", "similarity")
+    for m in items:
+        table.add_row(m["id"], m.get("name", ""), m.get("status", ""), "yes" if m.get("builtin") else "",
+                      m.get("trainingJobId") or "", _fmt((m.get("metrics") or {}).get("similarity")))
+    console.print(table)
+
+
+@app.command()
+def datasets(ctx: typer.Context) -> None:
+    """The data-set tags to filter training data on."""
+    try:
+        items = _client(ctx).datasets()
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    table = Table("tag", "kind", "pieces")
+    for d in items:
+        table.add_row(d["tag"], d.get("kind", ""), _fmt(d.get("pieces")))
+    console.print(table)
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option("--name", "-n", help="Name of the model to train.")],
+    tags: Annotated[str, typer.Option(help="Comma-separated data-set tags, e.g. 'bach,major'.")],
+    epochs: Annotated[int, typer.Option()] = 10,
+    learning_rate: Annotated[float | None, typer.Option()] = None,
+    batch_size: Annotated[int | None, typer.Option()] = None,
+    update_ratio: Annotated[int | None, typer.Option(help="Critic updates per generator update.")] = None,
+    width: Annotated[int | None, typer.Option(help="Filters of the first conv layer.")] = None,
+    max_windows: Annotated[int | None, typer.Option(help="Cap on training windows.")] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    watch_: Annotated[bool, typer.Option("--watch", help="Show the epochs live until the job ends.")] = False,
+) -> None:
+    """Train your own model on a filtered slice of the data set."""
+    hyperparameters = {"epochs": epochs}
+    for key, value in (("learningRate", learning_rate), ("batchSize", batch_size), ("updateRatio", update_ratio),
+                       ("width", width), ("maxWindows", max_windows), ("seed", seed)):
+        if value is not None:
+            hyperparameters[key] = value
+    tag_list = [t.strip() for t in tags.split(",") if t.strip()]
+    try:
+        job = _client(ctx).start_training(name, tag_list, hyperparameters)
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"[green]Started[/green] training job {job['id']} ({job['status']})")
+    if watch_:
+        _watch(_client(ctx), job["id"])
+
+
+@app.command()
+def watch(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="A training job id.")]) -> None:
+    """Follow a training job live until it ends."""
+    _watch(_client(ctx), job_id)
+
+
+@app.command()
+def stop(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="A training job id.")]) -> None:
+    """Stop a training job."""
+    try:
+        job = _client(ctx).stop_training(job_id)
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Training job {job_id}: {job.get('status')}")
+
+
+@app.command()
+def jobs(ctx: typer.Context) -> None:
+    """Your training jobs."""
+    try:
+        items = _client(ctx).training_jobs()
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    table = Table("id", "model", "status", "epoch", "created", "model id / failure")
+    for j in items:
+        table.add_row(j["id"], j.get("modelName", ""), j.get("status", ""), f"{j.get('epoch', 0)}/{j.get('epochs', '?')}",
+                      j.get("createdAt", ""), j.get("modelId") or j.get("failureReason") or "")
+    console.print(table)
+
+
+def epoch_table(job: dict[str, Any]) -> Table:
+    """The live view of a training job: one row per finished epoch, losses and quality metrics."""
+    status = job.get("status", "")
+    secondary = f" ({job['secondaryStatus']})" if job.get("secondaryStatus") else ""
+    title = f"{job.get('modelName', '')} - {status}{secondary} - epoch {job.get('epoch', 0)}/{job.get('epochs', '?')}"
+    history = job.get("history") or []
+    metric_names = sorted({k for h in history for k in (h.get("metrics") or {})})
+    table = Table("epoch", "generator loss", "critic loss", *metric_names, "seconds", title=title)
+    for h in history:
+        metrics = h.get("metrics") or {}
+        table.add_row(str(h.get("epoch")), _fmt(h.get("generatorLoss")), _fmt(h.get("criticLoss")),
+                      *(_fmt(metrics.get(n)) for n in metric_names), _fmt(h.get("seconds"), 1))
+    if job.get("failureReason"):
+        table.caption = f"[red]{job['failureReason']}[/red]"
+    elif job.get("modelId"):
+        table.caption = f"model {job['modelId']}"
+    return table
+
+
+def _watch(client: ComposerClient, job_id: str) -> None:
+    try:
+        with Live(console=console, refresh_per_second=4) as live:
+            final = client.wait_training(job_id, on_update=lambda j: live.update(epoch_table(j)))
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    except KeyboardInterrupt:
+        console.print(f"Stopped watching; the job goes on. `composer watch {job_id}` to follow it again.")
+        raise typer.Exit(code=130) from None
+    colour = "green" if final["status"] == "COMPLETED" else "red"
+    console.print(f"[{colour}]Training job {job_id} {final['status']}[/{colour}]")
+    if final["status"] != "COMPLETED":
+        raise typer.Exit(code=1)

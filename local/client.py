@@ -1,0 +1,173 @@
+"""A small typed client for the REST API (DESIGN.md section 4): what the CLI, notebooks and scripts use.
+
+It speaks HTTP only, so it works the same against ``make dev`` and a deployed stack. Errors come back
+as :class:`ApiError` carrying the API's ``{"error": {"code", "message"}}``.
+
+    >>> client = ComposerClient("http://127.0.0.1:8000", user="alice")
+    >>> melody = client.upload_melody(Path("tune.mid").read_bytes(), name="tune")
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+from shared.statuses import COMPOSITION_FINAL, TRAINING_FINAL
+
+DEFAULT_PORT = 8000
+
+
+def default_api_url() -> str:
+    """``COMPOSER_API_URL`` if set, else the local runtime on ``127.0.0.1:${PORT:-8000}``."""
+    return os.environ.get("COMPOSER_API_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or DEFAULT_PORT}"
+
+
+class ApiError(Exception):
+    """A non-2xx answer, with the API's error code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class ComposerClient:
+    """One user's view of the API. ``user`` is the local runtime's stand-in; ``token`` a Cognito ID token."""
+
+    def __init__(self, api_url: str | None = None, *, user: str | None = None, token: str | None = None,
+                 timeout: float = 60.0) -> None:
+        headers = {"Accept": "application/json"}
+        bearer = token or user
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        self.api_url = (api_url or default_api_url()).rstrip("/")
+        self._http = httpx.Client(base_url=self.api_url, headers=headers, timeout=timeout, follow_redirects=True)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ComposerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ApiError(0, "UNREACHABLE", f"Cannot reach {self.api_url}: {exc}. Is `make dev` running?") from exc
+        if response.status_code >= 400:
+            code, message = "HTTP_ERROR", response.text[:500]
+            try:
+                body = response.json()
+                detail = body.get("error") if isinstance(body, dict) else None
+                if isinstance(detail, dict):
+                    code, message = detail.get("code", code), detail.get("message", message)
+                elif isinstance(body, dict) and "message" in body:
+                    message = str(body["message"])
+            except ValueError:
+                pass
+            raise ApiError(response.status_code, code, message)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._request(method, path, **kwargs).json()
+
+    def _all(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated list, following ``nextToken``."""
+        query = dict(params or {})
+        while True:
+            page = self._json("GET", path, params=query)
+            yield from page.get("items", [])
+            token = page.get("nextToken")
+            if not token:
+                return
+            query["nextToken"] = token
+
+    # --- resources -----------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return self._json("GET", "/health")
+
+    def upload_melody(self, midi: bytes, name: str) -> dict[str, Any]:
+        return self._json("POST", "/melodies", json={"name": name, "midi": base64.b64encode(midi).decode("ascii")})
+
+    def melodies(self) -> list[dict[str, Any]]:
+        return list(self._all("/melodies"))
+
+    def melody_midi(self, melody_id: str) -> bytes:
+        return self._request("GET", f"/melodies/{melody_id}/midi", headers={"Accept": "audio/midi"}).content
+
+    def models(self) -> list[dict[str, Any]]:
+        return list(self._all("/models"))
+
+    def model(self, model_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/models/{model_id}")
+
+    def compose(self, melody_id: str, model_id: str, seed: int | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"melodyId": melody_id, "modelId": model_id}
+        if seed is not None:
+            body["seed"] = seed
+        return self._json("POST", "/compositions", json=body)
+
+    def composition(self, composition_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/compositions/{composition_id}")
+
+    def composition_midi(self, composition_id: str) -> bytes:
+        return self._request("GET", f"/compositions/{composition_id}/midi", headers={"Accept": "audio/midi"}).content
+
+    def pianoroll(self, composition_id: str) -> bytes:
+        return self._request(
+            "GET", f"/compositions/{composition_id}/pianoroll.png", headers={"Accept": "image/png"}
+        ).content
+
+    def start_training(self, model_name: str, tags: list[str], hyperparameters: dict[str, Any]) -> dict[str, Any]:
+        body = {"modelName": model_name, "dataset": {"tags": tags}, "hyperparameters": hyperparameters}
+        return self._json("POST", "/training-jobs", json=body)
+
+    def training_jobs(self) -> list[dict[str, Any]]:
+        return list(self._all("/training-jobs"))
+
+    def training_job(self, job_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/training-jobs/{job_id}")
+
+    def stop_training(self, job_id: str) -> dict[str, Any]:
+        return self._json("POST", f"/training-jobs/{job_id}/stop")
+
+    def datasets(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/datasets").get("items", [])
+
+    # --- polling -------------------------------------------------------------------------------
+
+    def wait_composition(self, composition_id: str, *, poll_seconds: float = 1.0, timeout: float = 600,
+                         on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        """Poll until COMPLETED or FAILED (returned either way; the caller decides what failure means)."""
+        return self._wait(lambda: self.composition(composition_id), COMPOSITION_FINAL, poll_seconds, timeout, on_update)
+
+    def wait_training(self, job_id: str, *, poll_seconds: float = 2.0, timeout: float = 24 * 3600,
+                      on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        """Poll until COMPLETED, FAILED or STOPPED."""
+        return self._wait(lambda: self.training_job(job_id), TRAINING_FINAL, poll_seconds, timeout, on_update)
+
+    @staticmethod
+    def _wait(fetch: Callable[[], dict[str, Any]], final: frozenset, poll_seconds: float, timeout: float,
+              on_update: Callable[[dict[str, Any]], None] | None) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            record = fetch()
+            if on_update is not None:
+                on_update(record)
+            if record.get("status") in final:
+                return record
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Still {record.get('status')} after {timeout:.0f}s")
+            time.sleep(poll_seconds)
