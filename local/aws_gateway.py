@@ -1,0 +1,306 @@
+"""The one local AWS endpoint: moto for most services, the local SageMaker and in-process Lambdas for the rest.
+
+boto3 everywhere reads ``AWS_ENDPOINT_URL``; locally it points here. Requests are routed by what
+they are, on one port:
+
+- SageMaker control plane (``X-Amz-Target: SageMaker.*``) and sagemaker-runtime
+  (``POST /endpoints/<name>/invocations``) -> :class:`local.sagemaker.LocalSageMaker`;
+- Lambda ``Invoke`` (``POST /2015-03-31/functions/<name>/invocations``) -> a Python handler
+  registered with :meth:`AwsGateway.register_lambda` (moto's Lambda needs Docker to run code);
+- everything else -> moto's server application, mounted in the same WSGI server (so no second hop).
+
+Step Functions runs state machines for real (moto's ASL interpreter), and ``MOTO_PORT`` is set to
+this port so the interpreter's SDK integrations call back in here and reach the same SageMaker,
+Lambdas and tables.
+
+    >>> with AwsGateway() as gateway:                      # doctest: +SKIP
+    ...     gateway.register_lambda("progress", handler)
+    ...     boto3.client("sagemaker", endpoint_url=gateway.endpoint_url).list_training_jobs()
+
+Moto's backends and ``MOTO_PORT`` are process-wide, so run one gateway per process at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from local.sagemaker import LocalSageMaker, SageMakerError
+
+LOG = logging.getLogger(__name__)
+
+LambdaHandler = Callable[[Any, Any], Any]
+
+_RUNTIME_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
+_LAMBDA_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
+_FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+
+
+def function_name(name_or_arn: str) -> str:
+    """``my-fn``, ``my-fn:alias``, ``123:function:my-fn`` or a full ARN -> ``my-fn``."""
+    name = unquote(name_or_arn)
+    if ":function:" in name:
+        name = name.split(":function:", 1)[1]
+    return name.split(":", 1)[0]
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    invoked_function_arn: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 1024
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    timeout_ms: int = 900_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_ms
+
+
+class _Router:
+    """The WSGI application: picks the local SageMaker, a registered Lambda, or moto."""
+
+    def __init__(self, gateway: AwsGateway, moto_app: Callable[..., Iterable[bytes]]) -> None:
+        self._gateway = gateway
+        self._moto = moto_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("SageMaker."):
+            response = self._sagemaker(Request(environ), target.split(".", 1)[1])
+        elif method == "POST" and (match := _RUNTIME_PATH.match(path)):
+            response = self._runtime(Request(environ), unquote(match.group(1)))
+        elif method == "POST" and (match := _LAMBDA_INVOKE_PATH.match(path)):
+            response = self._gateway._invoke_lambda(Request(environ), function_name(match.group(1)))
+        else:
+            return self._moto(environ, start_response)
+        return response(environ, start_response)
+
+    def _sagemaker(self, request: Request, action: str) -> Response:
+        try:
+            body = json.loads(request.get_data() or b"{}")
+            result = self._gateway.sagemaker.call(action, body)
+        except SageMakerError as exc:
+            return _sagemaker_error(exc)
+        except ValueError as exc:
+            return _sagemaker_error(SageMakerError("SerializationException", f"Request body is not JSON: {exc}"))
+        return Response(json.dumps(result), 200, content_type="application/x-amz-json-1.1")
+
+    def _runtime(self, request: Request, endpoint: str) -> Response:
+        try:
+            body, content_type = self._gateway.sagemaker.invoke_endpoint(
+                endpoint,
+                request.get_data(),
+                request.headers.get("Content-Type", "application/octet-stream"),
+                request.headers.get("Accept"),
+            )
+        except SageMakerError as exc:
+            return _sagemaker_error(exc)
+        return Response(body, 200, headers={"Content-Type": content_type, "x-Amzn-Invoked-Production-Variant": "AllTraffic"})
+
+
+def _sagemaker_error(exc: SageMakerError) -> Response:
+    payload = {"__type": exc.code, "message": exc.message, **exc.extra}
+    return Response(
+        json.dumps(payload), exc.status, content_type="application/x-amz-json-1.1", headers={"x-amzn-ErrorType": exc.code}
+    )
+
+
+class AwsGateway:
+    """Start/stop the local AWS endpoint; use as a context manager.
+
+    ``export_environment`` (default True) sets ``AWS_ENDPOINT_URL``, ``MOTO_PORT``, the region and
+    fake credentials in ``os.environ`` while the gateway runs (and restores them after), so boto3
+    clients, in-process Lambda handlers and moto's Step Functions interpreter all find it.
+    ``sagemaker_options`` go to :class:`LocalSageMaker` (e.g. ``max_concurrent_training_jobs``).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        region: str = "us-east-1",
+        work_dir: Path | None = None,
+        export_environment: bool = True,
+        **sagemaker_options: Any,
+    ) -> None:
+        self.host = host
+        self.region = region
+        self._requested_port = port
+        self._export = export_environment
+        self._saved_env: dict[str, str | None] = {}
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lambdas: dict[str, LambdaHandler] = {}
+        self._async_invocations: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self.sagemaker = LocalSageMaker(self._s3_client, region=region, work_dir=work_dir, **sagemaker_options)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the gateway is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """The variables a process (or subprocess) needs to use this endpoint."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "MOTO_PORT": str(self.port),
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            **_FAKE_CREDENTIALS,
+        }
+
+    def start(self) -> AwsGateway:
+        from moto.moto_api._internal.models import moto_api_backend
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+        moto_api_backend.set_config({"stepfunctions": {"execute_state_machine": True}})
+        class _QuietHandler(MotoRequestHandler):
+            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+                LOG.debug("%s %s -> %s", self.command, self.path, code)
+
+        app = _Router(self, DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self.host, self._requested_port, app, threaded=True, request_handler=_QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-gateway", daemon=True)
+        self._thread.start()
+        if self._export:
+            for key, value in self.environment().items():
+                self._saved_env.setdefault(key, os.environ.get(key))
+                os.environ[key] = value
+        LOG.info("local AWS endpoint on %s", self.endpoint_url)
+        return self
+
+    def stop(self) -> None:
+        """Stop training jobs, wait for async Lambda invocations, shut the server, reset moto's state."""
+        self.sagemaker.close()
+        with self._lock:
+            pending = list(self._async_invocations)
+        for thread in pending:
+            thread.join(timeout=30)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+        self._server = None
+
+    def __enter__(self) -> AwsGateway:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def client(self, service: str) -> Any:
+        """A boto3 client bound to this endpoint (whatever the process environment says)."""
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=_FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=_FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def _s3_client(self) -> Any:
+        return self.client("s3")
+
+    # --- Lambda ----------------------------------------------------------------------------------
+
+    def register_lambda(self, name: str, handler: LambdaHandler) -> str:
+        """Make ``lambda.invoke(FunctionName=name or its ARN)`` run ``handler``; returns the function ARN.
+
+        The handler runs in this process with this process's environment variables.
+        """
+        self._lambdas[function_name(name)] = handler
+        return self.function_arn(name)
+
+    def function_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.region}:123456789012:function:{function_name(name)}"
+
+    def _invoke_lambda(self, request: Request, name: str) -> Response:
+        handler = self._lambdas.get(name)
+        if handler is None:
+            message = f"Function not found: {self.function_arn(name)}"
+            return Response(
+                json.dumps({"Type": "User", "Message": message, "message": message}),
+                404,
+                content_type="application/json",
+                headers={"x-amzn-ErrorType": "ResourceNotFoundException"},
+            )
+        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        raw = request.get_data()
+        try:
+            event = json.loads(raw) if raw else {}
+        except ValueError:
+            return Response(
+                json.dumps({"Type": "User", "message": "Could not parse request body into json"}),
+                400,
+                content_type="application/json",
+                headers={"x-amzn-ErrorType": "InvalidRequestContentException"},
+            )
+        context = LambdaContext(name, self.function_arn(name), str(uuid.uuid4()))
+        if invocation_type == "DryRun":
+            return Response(b"", 204)
+        if invocation_type == "Event":
+            thread = threading.Thread(target=self._run_async, args=(handler, event, context), name=f"lambda-{name}", daemon=True)
+            with self._lock:
+                self._async_invocations = [t for t in self._async_invocations if t.is_alive()] + [thread]
+            thread.start()
+            return Response(b"", 202, headers={"x-amzn-RequestId": context.aws_request_id})
+        headers = {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": context.aws_request_id}
+        try:
+            result = handler(event, context)
+        except Exception as exc:  # noqa: BLE001 - a handler error is the function's answer, as Lambda reports it
+            LOG.warning("lambda %s raised", name, exc_info=True)
+            payload = {
+                "errorMessage": str(exc),
+                "errorType": type(exc).__name__,
+                "stackTrace": traceback.format_tb(exc.__traceback__),
+            }
+            headers["X-Amz-Function-Error"] = "Unhandled"
+            return Response(json.dumps(payload), 200, content_type="application/json", headers=headers)
+        return Response(json.dumps(result, default=str), 200, content_type="application/json", headers=headers)
+
+    @staticmethod
+    def _run_async(handler: LambdaHandler, event: Any, context: LambdaContext) -> None:
+        try:
+            handler(event, context)
+        except Exception:  # noqa: BLE001 - async invocations have no caller to report to; Lambda logs them
+            LOG.exception("async invocation of %s failed", context.function_name)
