@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 
 LOCAL_REGION = "us-east-1"
-LOCAL_ACCOUNT = "000000000000"
+LOCAL_ACCOUNT = "123456789012"  # moto's default account, so local ARNs agree with the ones moto makes
 
 
 @dataclass
