@@ -18,9 +18,5 @@ def validation(message: str) -> SageMakerError:
     return SageMakerError("ValidationException", message)
 
 
-def not_found(message: str) -> SageMakerError:
-    return SageMakerError("ResourceNotFound", message)
-
-
 def limit_exceeded(message: str) -> SageMakerError:
     return SageMakerError("ResourceLimitExceeded", message)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from local.sagemaker import hosting
-from local.sagemaker.errors import SageMakerError, limit_exceeded, not_found, validation
+from local.sagemaker.errors import SageMakerError, limit_exceeded, validation
 from local.sagemaker.training import TrainingJob
 
 LOG = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ class LocalSageMaker:
         with self._lock:
             job = self._jobs.get(name)
         if job is None:
-            raise not_found(f"Requested resource not found: training job {name} does not exist.")
+            raise validation("Requested resource not found.")
         return job
 
     def _describe_training_job(self, body: dict[str, Any]) -> dict[str, Any]:

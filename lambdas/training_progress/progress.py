@@ -1,0 +1,169 @@
+"""Turn what SageMaker says about a training job, plus the progress file it syncs, into the record.
+
+The workflow calls this once per poll. The record's status only moves forward
+(``shared.statuses``); progress (epoch, history) is written even while the status stays put, e.g.
+while a stop is pending, so the polling client keeps seeing the model learn.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlparse
+
+from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
+from shared.logic import clock
+from shared.resources import TRAINING_JOBS
+from shared.schemas import EpochMetrics
+from shared.statuses import TRAINING_FINAL, TrainingStatus, can_move
+from shared.store import aws, dynamo
+from shared.store import training_jobs as jobs
+from shared.store.errors import StaleWrite
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_FILE = "progress.json"
+_TRAINING_SECONDARY = frozenset({"Training", "Uploading", "Completed"})
+_OUT_OF_TIME = frozenset({"MaxRuntimeExceeded", "MaxWaitTimeExceeded"})
+_ATTEMPTS = 3
+
+
+class RecordMissing(LookupError):
+    """The training-job record the workflow is tracking no longer exists."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the workflow's Choice states read (``metrics`` is DynamoDB-typed, for the models table)."""
+
+    trainingJobStatus: str
+    recordStatus: str
+    stopRequested: bool
+    artifactUri: str | None
+    metrics: dict[str, Any]
+    failureReason: str | None
+
+
+def target_status(training_job: dict[str, Any], has_progress: bool) -> tuple[TrainingStatus, str | None]:
+    """The record status (and failure reason) that SageMaker's primary and secondary status mean.
+
+    Completed maps to TRAINING: the record becomes COMPLETED only once the model is deployed.
+    Running out of time is a failure from the user's point of view, not a stop they asked for.
+    """
+    status = training_job["TrainingJobStatus"]
+    secondary = training_job.get("SecondaryStatus", "")
+    if status == "InProgress":
+        return (TrainingStatus.TRAINING if has_progress or secondary in _TRAINING_SECONDARY else TrainingStatus.STARTING), None
+    if status == "Completed":
+        return TrainingStatus.TRAINING, None
+    if status == "Stopping":
+        return TrainingStatus.STOPPING, None
+    if status == "Stopped":
+        if secondary in _OUT_OF_TIME:
+            limit = (training_job.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+            return TrainingStatus.FAILED, (
+                f"The training job ran out of time: it exceeded its limit of {limit} seconds and was stopped. "
+                "Train for fewer epochs or on fewer windows."
+            )
+        return TrainingStatus.STOPPED, None
+    if status == "Failed":
+        return TrainingStatus.FAILED, training_job.get("FailureReason") or "SageMaker reported the training job as failed without a reason."
+    raise ValueError(f"unknown TrainingJobStatus {status!r}")
+
+
+def read_progress(checkpoint_uri: str) -> dict[str, Any] | None:
+    """The progress file from the synced checkpoint prefix; None until the first epoch wrote one
+    (or while a half-uploaded copy does not parse: the next poll reads it whole)."""
+    parsed = urlparse(checkpoint_uri)
+    key = f"{parsed.path.strip('/')}/{PROGRESS_FILE}".lstrip("/")
+    try:
+        body = aws.client("s3").get_object(Bucket=parsed.netloc, Key=key)["Body"].read()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise
+    try:
+        data = json.loads(body)
+    except ValueError:
+        logger.warning("progress file %s is not JSON yet", key)
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def progress_fields(progress: dict[str, Any] | None) -> dict[str, Any]:
+    """``epoch``, ``epochs`` and ``history`` in the wire shape; entries that do not validate are dropped."""
+    if not progress:
+        return {}
+    history = []
+    for entry in progress.get("history") or []:
+        try:
+            history.append(EpochMetrics.model_validate(entry).to_wire())
+        except ValidationError:
+            logger.warning("dropping a malformed history entry: %r", entry)
+    fields: dict[str, Any] = {"history": history}
+    for key in ("epoch", "epochs"):
+        if isinstance(progress.get(key), int):
+            fields[key] = progress[key]
+    return fields
+
+
+def metrics_attribute(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last epoch's quality metrics as a DynamoDB ``M`` value, for the model's item."""
+    last = history[-1].get("metrics", {}) if history else {}
+    return TypeSerializer().serialize({k: Decimal(str(v)) for k, v in last.items() if isinstance(v, (int, float))})
+
+
+def record(owner: str, job_id: str, training_job: dict[str, Any], checkpoint_uri: str) -> Progress:
+    """Write status and progress for one poll; returns what the workflow needs to choose its next step."""
+    progress = read_progress(checkpoint_uri)
+    target, reason = target_status(training_job, progress is not None)
+    fields = progress_fields(progress)
+    fields["secondaryStatus"] = training_job.get("SecondaryStatus")
+    for _ in range(_ATTEMPTS):
+        item = jobs.get(owner, job_id)
+        if item is None:
+            raise RecordMissing(f"training job {owner}/{job_id} does not exist")
+        current = TrainingStatus(item["status"])
+        if current in TRAINING_FINAL:
+            break
+        now = {"updatedAt": clock.iso(clock.now())}
+        try:
+            if target == current:
+                item = _write_keeping(owner, job_id, current, {**fields, **now})
+            elif can_move(current, target):
+                extra = {"failureReason": reason} if reason else {}
+                item = jobs.move(owner, job_id, target, {**fields, **now, **extra})
+            else:
+                item = _write_keeping(owner, job_id, current, {**fields, **now})
+            break
+        except StaleWrite:
+            continue
+    status = TrainingStatus(item["status"])
+    sagemaker_status = training_job["TrainingJobStatus"]
+    history = item.get("history") or []
+    return Progress(
+        trainingJobStatus=sagemaker_status,
+        recordStatus=str(status),
+        stopRequested=status == TrainingStatus.STOPPING and sagemaker_status == "InProgress",
+        artifactUri=(training_job.get("ModelArtifacts") or {}).get("S3ModelArtifacts") if sagemaker_status == "Completed" else None,
+        metrics=metrics_attribute(history),
+        failureReason=item.get("failureReason") if status in TRAINING_FINAL else None,
+    )
+
+
+def _write_keeping(owner: str, job_id: str, status: TrainingStatus, fields: dict[str, Any]) -> dict[str, Any]:
+    """Progress without a status change, only while the status is still ``status``."""
+    return dynamo.update(
+        TRAINING_JOBS, owner, job_id, fields,
+        condition="#st = :current", values={":current": str(status)}, names={"#st": "status"},
+    )
+
+
+def as_payload(progress: Progress) -> dict[str, Any]:
+    return asdict(progress)
