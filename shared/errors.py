@@ -65,3 +65,10 @@ class UnsupportedMediaType(ComposerError):
 class TooManyRequests(ComposerError):
     status = 429
     code = "TOO_MANY_REQUESTS"
+
+
+class Unauthorized(ComposerError):
+    """The request carries no caller identity (no authorizer claims): 401."""
+
+    status = 401
+    code = "UNAUTHORIZED"

@@ -76,3 +76,7 @@ class Keys:
     @staticmethod
     def builtin_model(name: str) -> str:
         return f"models/{BUILTIN_OWNER}/{name}/model.tar.gz"
+
+
+# The CloudWatch namespace every function's Powertools Metrics write to (alarms read it too).
+METRICS_NAMESPACE = "ComposerBackend"

@@ -1,0 +1,112 @@
+"""The one mapping from exceptions to HTTP answers: ``{"error": {"code", "message"}}`` with the
+status each typed error carries. Bad input is always a 4xx; only a fault of ours is a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from pydantic import ValidationError
+
+from lambdas.api.observability import logger
+from shared.errors import ComposerError
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": {"code": code, "message": message}}), headers=headers,
+    )
+
+
+def from_composer_error(exc: ComposerError) -> Response:
+    return error_response(exc.status, exc.code, exc.message)
+
+
+def proxy_error(exc: ComposerError) -> dict[str, Any]:
+    """The same error as a finished proxy response, for rejections before the resolver runs."""
+    return {
+        "statusCode": exc.status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, **cors_headers()},
+        "body": json.dumps({"error": {"code": exc.code, "message": exc.message}}),
+        "isBase64Encoded": False,
+    }
+
+
+def cors_headers() -> dict[str, str]:
+    return {"Access-Control-Allow-Origin": allowed_origin()}
+
+
+def allowed_origin() -> str:
+    """The console's origin (``CORS_ALLOW_ORIGIN``, set by the deployment); any origin when unset."""
+    return os.environ.get("CORS_ALLOW_ORIGIN", "*")
+
+
+def describe_errors(errors: list[dict[str, Any]]) -> str:
+    """``body.melodyId: Field required; query.limit: ...``: where, and what is wrong there."""
+    parts = []
+    for error in errors[:10]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "response")
+        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
+    return "; ".join(parts) or "The request is invalid."
+
+
+def from_validation_error(exc: RequestValidationError) -> Response:
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(400, "INVALID_JSON", "The request body is not valid JSON.")
+    return error_response(422, "VALIDATION_ERROR", describe_errors(errors))
+
+
+def from_pydantic_error(exc: ValidationError) -> Response:
+    errors = [{"loc": ("body", *e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+    return error_response(422, "VALIDATION_ERROR", describe_errors(errors))
+
+
+def register(app: Any) -> None:
+    """Attach every handler to the resolver ``app``."""
+
+    @app.exception_handler(ComposerError)
+    def _composer(exc: ComposerError) -> Response:
+        if exc.status >= 500:
+            logger.error("service error", exc_info=exc)
+        return from_composer_error(exc)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(exc: RequestValidationError) -> Response:
+        return from_validation_error(exc)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _content_type(exc: RequestUnsupportedContentType) -> Response:
+        return error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.")
+
+    @app.exception_handler(ValidationError)
+    def _pydantic(exc: ValidationError) -> Response:
+        return from_pydantic_error(exc)
+
+    @app.exception_handler(IdempotencyValidationError)
+    def _key_reused(exc: IdempotencyValidationError) -> Response:
+        return error_response(422, "IDEMPOTENCY_KEY_REUSED",
+                              "This Idempotency-Key was already used with a different request; use a new key.")
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def _in_progress(exc: IdempotencyAlreadyInProgressError) -> Response:
+        return error_response(409, "IDEMPOTENCY_IN_PROGRESS",
+                              "A request with this Idempotency-Key is still being processed; retry shortly.")
+
+    @app.not_found
+    def _not_found(exc: Exception) -> Response:
+        event = app.current_event
+        return error_response(404, "ROUTE_NOT_FOUND", f"There is no route {event.http_method} {event.path}.")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unhandled error")
+        return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; try again later.")

@@ -1,0 +1,1 @@
+"""One Router per resource; ``common`` holds what they share (auth, pagination and error docs)."""

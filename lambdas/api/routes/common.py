@@ -1,0 +1,42 @@
+"""What every router shares: the caller, the list parameters, the Idempotency-Key header and the
+documented error answers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+
+from shared.logic.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from shared.schemas import ErrorBody
+
+AUTH: list[dict[str, list[str]]] = [{"cognito": []}]
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+NextToken = Annotated[str | None, Query(alias="nextToken", max_length=2048,
+                                        description="The nextToken of the previous page.")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128,
+                                              description="Repeat a POST safely: the same key replays the first answer.")]
+DEFAULT_PAGE = DEFAULT_LIMIT
+
+_ERRORS = {
+    400: "Malformed request (bad JSON, bad nextToken, unreadable MIDI).",
+    401: "No user identity.",
+    404: "No such resource for this caller.",
+    409: "The resource is not in a state that allows this.",
+    413: "The body is too large.",
+    415: "Unsupported Content-Type.",
+    422: "The request breaks a rule; the message says which.",
+}
+
+
+def errors(*statuses: int) -> dict[int, dict[str, Any]]:
+    """OpenAPI answers for the given error statuses, all with the ``ErrorBody`` shape."""
+    return {
+        s: {"description": _ERRORS[s], "content": {"application/json": {"model": ErrorBody}}}
+        for s in statuses
+    }
+
+
+def binary(media_type: str, description: str) -> dict[int, dict[str, Any]]:
+    return {200: {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}

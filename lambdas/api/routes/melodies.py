@@ -1,0 +1,94 @@
+"""/melodies: upload (raw MIDI, base64 MIDI in JSON, or notes in JSON), list, read, MIDI, delete."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lambdas.api import idempotency
+from lambdas.api.observability import metrics
+from lambdas.api.requests import MIDI_TYPES, caller, content_type, json_body, raw_body
+from lambdas.api.routes.common import AUTH, DEFAULT_PAGE, IdempotencyKey, Limit, NextToken, binary, errors
+from shared.errors import InvalidInput, InvalidMidi, PayloadTooLarge
+from shared.logic import melodies
+from shared.music.melody_rules import MAX_MIDI_BYTES
+from shared.schemas import Melody, MelodyList, MelodyMidiIn, MelodyNotesIn
+
+router = Router()
+
+MelodyId = Annotated[str, Path(min_length=1, max_length=128)]
+DEFAULT_NAME = "Untitled melody"
+
+
+@router.post("/melodies", summary="Upload a melody", security=AUTH, tags=["melodies"],
+             description="Body: raw MIDI (`audio/midi`), JSON `{name, midi: base64}`, or JSON "
+                         "`{name, tempo, timeSignature, notes: [{pitch, start, duration, velocity}]}` "
+                         "(start and duration in beats). For raw MIDI the name comes from `?name=`.",
+             responses={201: {"description": "The stored melody.", "content": {"application/json": {"model": Melody}}},
+                        **errors(400, 401, 413, 415, 422)})
+def create_melody(
+    idempotency_key: IdempotencyKey = None,
+    name: Annotated[str | None, Query(min_length=1, max_length=100, description="Name of a raw MIDI upload.")] = None,
+) -> Response[Melody]:
+    event = router.current_event
+    owner = caller(event)
+    body = raw_body(event)
+    if content_type(event) in MIDI_TYPES:
+        def create() -> dict:
+            return melodies.create_from_midi(owner, name or DEFAULT_NAME, body).to_wire()
+    else:
+        create = _from_json(owner, json_body(event))
+    result = idempotency.once(owner, "POST /melodies", idempotency_key, idempotency.body_hash(body), create)
+    metrics.add_metric(name="MelodiesCreated", unit=MetricUnit.Count, value=1)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=result)
+
+
+def _from_json(owner: str, payload: object):
+    """Pick the JSON form by its fields, validate it, and return the creation to run (once)."""
+    if not isinstance(payload, dict) or ("notes" in payload) == ("midi" in payload):
+        raise InvalidInput("Send either {name, midi: <base64 MIDI>} or {name, tempo, notes: [...]}.", code="MELODY_FORM")
+    if "notes" in payload:
+        notes_in = MelodyNotesIn.model_validate(payload)
+        return lambda: melodies.create_from_notes(owner, notes_in).to_wire()
+    midi = payload.get("midi")
+    if isinstance(midi, str) and len(midi) > (MAX_MIDI_BYTES + 2) // 3 * 4 + 4:
+        raise PayloadTooLarge(f"The MIDI file is over {MAX_MIDI_BYTES} bytes. Send a shorter melody.")
+    midi_in = MelodyMidiIn.model_validate(payload)
+    try:
+        data = base64.b64decode(midi_in.midi, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidMidi("The 'midi' field is not valid base64.") from exc
+    return lambda: melodies.create_from_midi(owner, midi_in.name, data).to_wire()
+
+
+@router.get("/melodies", summary="List your melodies and the built-in samples", security=AUTH, tags=["melodies"],
+            responses=errors(400, 401, 422))
+def list_melodies(limit: Limit = DEFAULT_PAGE, next_token: NextToken = None) -> MelodyList:
+    return melodies.list_melodies(caller(router.current_event), limit, next_token)
+
+
+@router.get("/melodies/<melody_id>", summary="Read a melody", security=AUTH, tags=["melodies"],
+            responses=errors(401, 404))
+def get_melody(melody_id: MelodyId) -> Melody:
+    return melodies.get(caller(router.current_event), melody_id)
+
+
+@router.get("/melodies/<melody_id>/midi", summary="Download a melody as MIDI", security=AUTH, tags=["melodies"],
+            responses={**binary("audio/midi", "The melody as a Standard MIDI File."), **errors(401, 404)})
+def get_melody_midi(melody_id: MelodyId):  # no return annotation: the body is binary or empty, not JSON to validate
+    data = melodies.midi(caller(router.current_event), melody_id)
+    return Response(status_code=200, content_type="audio/midi", body=data,
+                    headers={"Content-Disposition": f'attachment; filename="{melody_id}.mid"'})
+
+
+@router.delete("/melodies/<melody_id>", summary="Delete one of your melodies", security=AUTH, tags=["melodies"],
+               responses={204: {"description": "Deleted."}, **errors(401, 404, 409)})
+def delete_melody(melody_id: MelodyId):  # no return annotation: the body is binary or empty, not JSON to validate
+    melodies.delete(caller(router.current_event), melody_id)
+    return Response(status_code=204, body="")

@@ -1,0 +1,120 @@
+"""Compositions, worker side: run one PENDING composition through its model's endpoint.
+
+The worker takes the record PENDING -> RUNNING (with a lease), sends the melody to the endpoint
+(contract 2: ``{"midi": base64, "seed": n}`` in, ``{"midi", "bars", "tracks", "metrics"}`` out),
+checks the answer, stores the MIDI and records COMPLETED; any failure is recorded as FAILED with a
+reason a user can read. A duplicate delivery finds the record no longer PENDING and does nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import math
+
+from pydantic import TypeAdapter, ValidationError
+
+from shared.errors import ComposerError, InvalidMidi
+from shared.logic import clock, melodies, models
+from shared.logic.compositions import RUNNING_LEASE, fail, lease_until
+from shared.logic.records import from_item
+from shared.music.midi_codec import read_midi
+from shared.music.score import Score
+from shared.schemas import Composition, CompositionTrack
+from shared.statuses import CompositionStatus
+from shared.store import blobs, sagemaker
+from shared.store import compositions as store
+from shared.store.errors import EndpointError, EndpointTimeout, StaleWrite
+
+logger = logging.getLogger(__name__)
+
+_TRACKS = TypeAdapter(list[CompositionTrack])
+_TRACK_FIELDS = ("index", "name", "program", "noteCount")
+
+
+class BadModelOutput(Exception):
+    """The endpoint answered, but not with a usable composition."""
+
+
+def run(owner: str, composition_id: str) -> Composition | None:
+    """Compose; returns the final record, or None when there was nothing (left) to do."""
+    now = clock.now()
+    try:
+        item = store.move(owner, composition_id, CompositionStatus.RUNNING, {"updatedAt": clock.iso(now)},
+                          lease_expires_at=lease_until(RUNNING_LEASE))
+    except StaleWrite:
+        logger.info("composition %s is not PENDING (gone, or delivered twice); nothing to do", composition_id)
+        return None
+    composition = from_item(Composition, item)
+    try:
+        return _compose(owner, composition)
+    except EndpointTimeout:
+        return fail(owner, composition_id, "The model endpoint timed out; try again in a minute.")
+    except EndpointError as exc:
+        return fail(owner, composition_id, f"The model endpoint failed: {exc}")
+    except BadModelOutput as exc:
+        return fail(owner, composition_id, f"The model returned an unusable composition: {exc}")
+    except ComposerError as exc:
+        return fail(owner, composition_id, exc.message)
+    except Exception:
+        fail(owner, composition_id, "internal error while composing; try again")
+        raise
+
+
+def _compose(owner: str, composition: Composition) -> Composition:
+    melody_midi = melodies.midi(owner, composition.melody_id)
+    model = models.require_ready(owner, composition.model_id)
+    request = json.dumps({"midi": base64.b64encode(melody_midi).decode(), "seed": composition.seed}).encode()
+    answer = sagemaker.invoke_endpoint(model.endpoint_name or "", request)
+    data, score, tracks, metrics = parse_answer(answer, read_midi(melody_midi).score)
+    blobs.put_composition(owner, composition.id, data)
+    try:
+        item = store.move(owner, composition.id, CompositionStatus.COMPLETED, {
+            "bars": score.bars, "tracks": [t.to_wire() for t in tracks], "metrics": metrics,
+            "updatedAt": clock.iso(clock.now()),
+        })
+    except StaleWrite:
+        # A reader timed us out in the meantime: its FAILED verdict stands, our file is an orphan.
+        blobs.delete_composition(owner, composition.id)
+        logger.warning("composition %s finished after its lease expired", composition.id)
+        return from_item(Composition, store.get(owner, composition.id) or {})
+    return from_item(Composition, item)
+
+
+def parse_answer(answer: bytes, melody: Score) -> tuple[bytes, Score, list[CompositionTrack], dict[str, float]]:
+    """Check the endpoint's JSON: readable MIDI whose track 0 is the melody, track list, numeric metrics."""
+    try:
+        payload = json.loads(answer)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadModelOutput("the answer is not JSON") from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("midi"), str):
+        raise BadModelOutput("the answer has no 'midi' field")
+    try:
+        data = base64.b64decode(payload["midi"], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadModelOutput("'midi' is not base64") from exc
+    try:
+        score = read_midi(data).score
+    except InvalidMidi as exc:
+        raise BadModelOutput(f"the MIDI is unreadable ({exc.message})") from exc
+    if not score.tracks or _pitches(score.tracks[0].notes) != _pitches(melody.tracks[0].notes):
+        raise BadModelOutput("track 0 is not the melody that was sent")
+    listed = payload.get("tracks")
+    try:
+        if not isinstance(listed, list) or not all(isinstance(t, dict) for t in listed):
+            raise ValueError("tracks")
+        tracks = _TRACKS.validate_python([{k: t.get(k) for k in _TRACK_FIELDS} for t in listed])
+    except (ValidationError, ValueError) as exc:
+        raise BadModelOutput("the track list is missing or malformed") from exc
+    metrics = payload.get("metrics") or {}
+    if not isinstance(metrics, dict):
+        raise BadModelOutput("'metrics' is not an object")
+    numeric = {str(k): float(v) for k, v in metrics.items() 
+               if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
+    return data, score, tracks, numeric
+
+
+def _pitches(notes: list) -> list[int]:
+    return [n.pitch for n in sorted(notes, key=lambda n: (n.start, n.pitch))]

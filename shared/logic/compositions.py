@@ -1,0 +1,108 @@
+"""Compositions, API side: start one (PENDING + an asynchronous hand-off to the worker), read and
+list them, fetch the MIDI and its piano roll.
+
+Crash safety: every PENDING/RUNNING record carries a lease (``leaseExpiresAt``, epoch seconds). A
+read that finds the lease expired moves the record to FAILED ("worker timed out"), conditionally on
+the lease still being expired, so no composition stays PENDING or RUNNING forever and a late worker
+cannot overwrite the verdict.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from shared.errors import Conflict, NotFound
+from shared.logic import clock, melodies, models
+from shared.logic.ids import new_id
+from shared.logic.pagination import Source, paginate
+from shared.logic.records import from_item, to_item
+from shared.schemas import Composition, CompositionIn, CompositionList
+from shared.statuses import COMPOSITION_FINAL, CompositionStatus
+from shared.store import blobs, functions
+from shared.store import compositions as store
+from shared.store.errors import DispatchError, StaleWrite
+
+logger = logging.getLogger(__name__)
+
+# A queued asynchronous invocation may wait before it runs; the worker then renews the lease.
+PENDING_LEASE = timedelta(minutes=15)
+# Longer than the worker's own timeout (120 s), so only a dead worker lets it expire.
+RUNNING_LEASE = timedelta(minutes=3)
+WORKER_TIMED_OUT = "worker timed out: the composition worker stopped before finishing; try again"
+
+
+def lease_until(delta: timedelta) -> int:
+    return int((clock.now() + delta).timestamp())
+
+
+def start(owner: str, request: CompositionIn) -> Composition:
+    """Check the melody and the model, record PENDING and queue the worker; answers at once."""
+    melodies.get(owner, request.melody_id)
+    models.require_ready(owner, request.model_id)
+    now = clock.now()
+    composition = Composition(
+        id=new_id("cmp"), owner=owner, melody_id=request.melody_id, model_id=request.model_id,
+        seed=request.seed if request.seed is not None else secrets.randbelow(2**31),
+        status=CompositionStatus.PENDING, created_at=now, updated_at=now,
+    )
+    store.create(to_item(composition, owner, **{store.LEASE_ATTRIBUTE: lease_until(PENDING_LEASE)}))
+    try:
+        functions.invoke_async(functions.COMPOSE_WORKER_ENV, {"owner": owner, "compositionId": composition.id})
+    except DispatchError as exc:
+        logger.error("could not queue the worker for %s: %s", composition.id, exc)
+        return fail(owner, composition.id, f"could not start the composition worker: {exc}")
+    return composition
+
+
+def fail(owner: str, composition_id: str, reason: str) -> Composition:
+    """FAILED with a readable reason (from PENDING or RUNNING only: a final verdict stands)."""
+    try:
+        item = store.move(owner, composition_id, CompositionStatus.FAILED,
+                          {"failureReason": reason, "updatedAt": clock.iso(clock.now())})
+    except StaleWrite:
+        return get(owner, composition_id)
+    return from_item(Composition, item)
+
+
+def get(owner: str, composition_id: str) -> Composition:
+    item = store.get(owner, composition_id)
+    if item is None:
+        raise NotFound(f"Composition {composition_id} does not exist.")
+    return from_item(Composition, _expire(owner, item))
+
+
+def list_compositions(owner: str, limit: int, token: str | None) -> CompositionList:
+    items, next_token = paginate([Source(owner, lambda n, key: store.page(owner, n, key))], limit, token)
+    return CompositionList(items=[from_item(Composition, _expire(owner, i)) for i in items], next_token=next_token)
+
+
+def midi(owner: str, composition_id: str) -> bytes:
+    composition = get(owner, composition_id)
+    if composition.status != CompositionStatus.COMPLETED:
+        raise Conflict(f"Composition {composition_id} is {composition.status}; the MIDI exists once it is COMPLETED.",
+                       code="NOT_COMPLETED")
+    data = blobs.get_composition(owner, composition_id)
+    if data is None:
+        raise NotFound(f"Composition {composition_id} has no MIDI file.")
+    return data
+
+
+def pianoroll_png(owner: str, composition_id: str) -> bytes:
+    from shared.logic.pianoroll import render_png  # matplotlib: only when a picture is asked for
+
+    return render_png(midi(owner, composition_id))
+
+
+def _expire(owner: str, item: dict) -> dict:
+    lease = item.get(store.LEASE_ATTRIBUTE)
+    if CompositionStatus(item["status"]) in COMPOSITION_FINAL or lease is None:
+        return item
+    now = clock.now()
+    if lease >= int(now.timestamp()):
+        return item
+    try:
+        return store.fail_if_lease_expired(owner, item["id"], WORKER_TIMED_OUT, int(now.timestamp()), clock.iso(now))
+    except StaleWrite:
+        return store.get(owner, item["id"]) or item

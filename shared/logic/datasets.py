@@ -1,0 +1,40 @@
+"""The data-set tag catalogue: which tags a training job may filter on, with piece counts.
+
+The catalogue is built from the music21 corpus by the model code (heavy) and committed as a small
+JSON file, so the API Lambda reads it without importing music21. Its format is the
+``DatasetTagList`` wire shape: ``{"items": [{"tag": "bach", "kind": "composer", "pieces": 433}, ...]}``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from shared.errors import InvalidInput
+from shared.schemas import DatasetTagList
+
+CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "datasets" / "tags.json"
+# Lets a deployment or a test point at another catalogue without rebuilding the package.
+CATALOGUE_ENV = "DATASET_TAGS_FILE"
+
+
+@cache
+def _load(path: str) -> DatasetTagList:
+    return DatasetTagList.model_validate_json(Path(path).read_text(encoding="utf-8"))
+
+
+def catalogue() -> DatasetTagList:
+    return _load(os.environ.get(CATALOGUE_ENV, str(CATALOGUE_PATH)))
+
+
+def validate_tags(tags: list[str]) -> list[str]:
+    """Every tag must be in the catalogue; the error lists the valid ones so the caller can fix it."""
+    known = [t.tag for t in catalogue().items]
+    unknown = [t for t in tags if t not in set(known)]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown data-set tag(s): {', '.join(unknown)}. Valid tags: {', '.join(sorted(known))}.",
+            code="UNKNOWN_TAG",
+        )
+    return tags

@@ -1,0 +1,114 @@
+"""Melodies: uploads (MIDI or notes) checked against the melody rules, the built-in samples, and the
+owner-scoped reads. The canonical MIDI (one track, as we re-wrote it) goes to the bucket before the
+record, so a record never points at a missing file.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import cache
+
+from shared.errors import Conflict, NotFound
+from shared.logic import clock
+from shared.logic.ids import new_id
+from shared.logic.pagination import Source, paginate, static_source
+from shared.logic.records import from_item, to_item
+from shared.music.melody_rules import melody_from_midi, melody_from_notes
+from shared.music.midi_codec import write_midi
+from shared.music.samples import SAMPLE_OWNER, sample_index
+from shared.music.score import Score
+from shared.schemas import Melody, MelodyList, MelodyNotesIn, PitchRange
+from shared.store import blobs
+from shared.store import melodies as store
+from shared.store.errors import StaleWrite
+
+# The samples have no upload time; they date from the day DeepComposer was retired.
+SAMPLES_CREATED_AT = datetime(2025, 9, 17, tzinfo=timezone.utc)
+
+
+def describe(score: Score, *, melody_id: str, name: str, owner: str, created_at: datetime, builtin: bool = False) -> Melody:
+    notes = score.tracks[0].notes
+    numerator, denominator = score.time_signature
+    return Melody(
+        id=melody_id, name=name, owner=owner, builtin=builtin, bars=score.bars, note_count=len(notes),
+        pitch_range=PitchRange(low=min(n.pitch for n in notes), high=max(n.pitch for n in notes)),
+        tempo=round(score.tempo_bpm, 3), time_signature=f"{numerator}/{denominator}",
+        duration_seconds=round(score.ticks_to_beats(score.end_tick) * 60 / score.tempo_bpm, 3),
+        created_at=created_at,
+    )
+
+
+def create_from_midi(owner: str, name: str, data: bytes) -> Melody:
+    return _store(owner, name, melody_from_midi(data))
+
+
+def create_from_notes(owner: str, request: MelodyNotesIn) -> Melody:
+    numerator, denominator = (int(x) for x in request.time_signature.split("/"))
+    score = melody_from_notes(
+        [n.model_dump() for n in request.notes], tempo_bpm=request.tempo, time_signature=(numerator, denominator)
+    )
+    return _store(owner, request.name, score)
+
+
+def _store(owner: str, name: str, score: Score) -> Melody:
+    melody_id = new_id("mel")
+    score.tracks[0].name = name
+    melody = describe(score, melody_id=melody_id, name=name, owner=owner, created_at=clock.now())
+    blobs.put_melody(owner, melody_id, write_midi(score))
+    store.create(to_item(melody, owner))
+    return melody
+
+
+@cache
+def _samples() -> tuple[tuple[Melody, bytes], ...]:
+    out = []
+    for sample in sample_index().values():
+        score = sample.score()
+        melody = describe(score, melody_id=sample.id, name=sample.name, owner=SAMPLE_OWNER,
+                          created_at=SAMPLES_CREATED_AT, builtin=True)
+        out.append((melody, write_midi(score)))
+    return tuple(out)
+
+
+def _sample(melody_id: str) -> tuple[Melody, bytes] | None:
+    return next(((m, midi) for m, midi in _samples() if m.id == melody_id), None)
+
+
+def get(owner: str, melody_id: str) -> Melody:
+    """The caller's melody or a built-in one; anyone else's is indistinguishable from a missing one."""
+    sample = _sample(melody_id)
+    if sample:
+        return sample[0]
+    item = store.get(owner, melody_id)
+    if item is None:
+        raise NotFound(f"Melody {melody_id} does not exist.")
+    return from_item(Melody, item)
+
+
+def midi(owner: str, melody_id: str) -> bytes:
+    sample = _sample(melody_id)
+    if sample:
+        return sample[1]
+    get(owner, melody_id)
+    data = blobs.get_melody(owner, melody_id)
+    if data is None:
+        raise NotFound(f"Melody {melody_id} has no MIDI file.")
+    return data
+
+
+def list_melodies(owner: str, limit: int, token: str | None) -> MelodyList:
+    builtin = static_source(SAMPLE_OWNER, [{"owner": SAMPLE_OWNER, **m.to_wire()} for m, _ in _samples()])
+    own = Source(owner, lambda n, key: store.page(owner, n, key))
+    items, next_token = paginate([builtin, own], limit, token)
+    return MelodyList(items=[from_item(Melody, i) for i in items], next_token=next_token)
+
+
+def delete(owner: str, melody_id: str) -> None:
+    if _sample(melody_id):
+        raise Conflict(f"Melody {melody_id} is a built-in sample; it cannot be deleted.", code="BUILTIN")
+    get(owner, melody_id)
+    try:
+        store.delete(owner, melody_id)
+    except StaleWrite as exc:
+        raise NotFound(f"Melody {melody_id} does not exist.") from exc
+    blobs.delete_melody(owner, melody_id)

@@ -1,0 +1,24 @@
+"""Stored items <-> wire models. Items are the camelCase wire fields plus ``owner`` (contract 3) and,
+for some tables, bookkeeping attributes (leases) that the wire models do not carry.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from shared.schemas import WireModel
+
+M = TypeVar("M", bound=WireModel)
+
+
+def to_item(model: WireModel, owner: str, **extra: Any) -> dict[str, Any]:
+    item = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    item["owner"] = owner
+    item.update({k: v for k, v in extra.items() if v is not None})
+    return item
+
+
+def from_item(model_type: type[M], item: dict[str, Any]) -> M:
+    """Keep only the fields the wire model knows (its aliases), so bookkeeping attributes never leak out."""
+    known = {field.alias or name for name, field in model_type.model_fields.items()}
+    return model_type.model_validate({k: v for k, v in item.items() if k in known})

@@ -1,0 +1,66 @@
+"""Training jobs, API side: submit (a QUEUED record; the table's stream starts the workflow), read,
+list and stop. Progress, completion and failure are written by the workflow.
+"""
+
+from __future__ import annotations
+
+from shared.errors import Conflict, NotFound
+from shared.logic import clock, datasets
+from shared.logic.ids import new_id
+from shared.logic.pagination import Source, paginate
+from shared.logic.records import from_item, to_item
+from shared.schemas import TrainingJob, TrainingJobIn, TrainingJobList
+from shared.statuses import TRAINING_FINAL, TrainingStatus
+from shared.store import sagemaker
+from shared.store import training_jobs as store
+from shared.store.errors import StaleWrite
+
+
+def submit(owner: str, request: TrainingJobIn) -> TrainingJob:
+    datasets.validate_tags(request.dataset.tags)
+    now = clock.now()
+    job = TrainingJob(
+        id=new_id("tj"), owner=owner, model_name=request.model_name, dataset=request.dataset,
+        hyperparameters=request.hyperparameters, status=TrainingStatus.QUEUED, epoch=0,
+        epochs=request.hyperparameters.epochs, created_at=now, updated_at=now,
+    )
+    store.create(to_item(job, owner))
+    return job
+
+
+def get(owner: str, job_id: str) -> TrainingJob:
+    item = store.get(owner, job_id)
+    if item is None:
+        raise NotFound(f"Training job {job_id} does not exist.")
+    return from_item(TrainingJob, item)
+
+
+def list_jobs(owner: str, limit: int, token: str | None) -> TrainingJobList:
+    items, next_token = paginate([Source(owner, lambda n, key: store.page(owner, n, key))], limit, token)
+    return TrainingJobList(items=[from_item(TrainingJob, i) for i in items], next_token=next_token)
+
+
+def stop(owner: str, job_id: str) -> TrainingJob:
+    """A job not yet started is STOPPED at once; a started one is STOPPING until SageMaker confirms
+    (the workflow records STOPPED). Stopping a job that is already stopping is a no-op."""
+    job = get(owner, job_id)
+    if job.status in TRAINING_FINAL:
+        raise Conflict(f"Training job {job_id} is already {job.status}.", code="ALREADY_FINISHED")
+    if job.status == TrainingStatus.STOPPING:
+        return job
+    now = clock.iso(clock.now())
+    if job.status == TrainingStatus.QUEUED:
+        try:
+            return from_item(TrainingJob, store.move(
+                owner, job_id, TrainingStatus.STOPPED,
+                {"updatedAt": now, "failureReason": "stopped before it started"}, expect=TrainingStatus.QUEUED,
+            ))
+        except StaleWrite:
+            return stop(owner, job_id)  # the workflow picked it up in the meantime: stop it the started way
+    try:
+        item = store.move(owner, job_id, TrainingStatus.STOPPING, {"updatedAt": now})
+    except StaleWrite:
+        return stop(owner, job_id)
+    if job.sagemaker_job_name:
+        sagemaker.stop_training_job(job.sagemaker_job_name)
+    return from_item(TrainingJob, item)

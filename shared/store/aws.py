@@ -1,0 +1,35 @@
+"""boto3 clients, created once per process (cold start) and on first use.
+
+Created lazily so that importing a handler never touches the network or the credentials chain, and
+so tests can start moto before the first client exists. ``AWS_ENDPOINT_URL`` (read by boto3 itself)
+points every client at the local runtime when it runs on a laptop.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+
+@cache
+def client(service: str, read_timeout: int | None = None) -> Any:
+    """A low-level client; ``read_timeout`` (seconds) bounds calls that can hang, like inference."""
+    config = Config(read_timeout=read_timeout, retries={"max_attempts": 2, "mode": "standard"}) if read_timeout else None
+    return boto3.client(service, config=config)
+
+
+@cache
+def resource(service: str) -> Any:
+    return boto3.resource(service)
+
+
+def reset() -> None:
+    """Forget every client, e.g. after the endpoint or credentials changed (tests, the local runtime)."""
+    client.cache_clear()
+    resource.cache_clear()
+    from shared.store import idempotency  # late import: the persistence layer holds a client too
+
+    idempotency.persistence_layer.cache_clear()

@@ -1,0 +1,51 @@
+"""The bucket: melody and composition MIDI files, at the keys ``shared.resources.Keys`` defines."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from shared.resources import Keys, bucket_name
+from shared.store import aws
+
+MIDI_CONTENT_TYPE = "audio/midi"
+
+
+def _put(key: str, data: bytes) -> None:
+    aws.client("s3").put_object(Bucket=bucket_name(), Key=key, Body=data, ContentType=MIDI_CONTENT_TYPE)
+
+
+def _get(key: str) -> bytes | None:
+    try:
+        return aws.client("s3").get_object(Bucket=bucket_name(), Key=key)["Body"].read()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise
+
+
+def _delete(key: str) -> None:
+    aws.client("s3").delete_object(Bucket=bucket_name(), Key=key)
+
+
+def put_melody(owner: str, melody_id: str, data: bytes) -> None:
+    _put(Keys.melody_midi(owner, melody_id), data)
+
+
+def get_melody(owner: str, melody_id: str) -> bytes | None:
+    return _get(Keys.melody_midi(owner, melody_id))
+
+
+def delete_melody(owner: str, melody_id: str) -> None:
+    _delete(Keys.melody_midi(owner, melody_id))
+
+
+def put_composition(owner: str, composition_id: str, data: bytes) -> None:
+    _put(Keys.composition_midi(owner, composition_id), data)
+
+
+def get_composition(owner: str, composition_id: str) -> bytes | None:
+    return _get(Keys.composition_midi(owner, composition_id))
+
+
+def delete_composition(owner: str, composition_id: str) -> None:
+    _delete(Keys.composition_midi(owner, composition_id))
