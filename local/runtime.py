@@ -1,0 +1,340 @@
+"""The whole backend on one machine: ``python -m local.runtime`` (what ``make dev`` runs).
+
+Start order, each step an adapter around the code that runs on AWS:
+1. the local AWS endpoint (``local.aws_gateway``: moto + the local SageMaker on one port), with
+   ``AWS_ENDPOINT_URL``/``MOTO_PORT`` pointing every boto3 client at it;
+2. the resources of the synthesized CloudFormation template (``local.resources``): tables, bucket,
+   the training state machine from the same ASL file, the shipped models' SageMaker models and
+   endpoints, and their READY records (the template's own custom-resource SDK calls);
+3. the template's Lambda functions imported in-process with their resolved environment and
+   registered with the gateway, so ``lambda:Invoke`` (the API's async hand-off to the compose worker,
+   the workflow's progress task) reaches the same ``lambda_handler``;
+4. the stream event source mappings (``local.triggers``), so a new training-job record starts the
+   workflow as it does on AWS;
+5. the HTTP server (``local.api_server``) turning requests into API Gateway events for the ``api``
+   handler.
+
+Data lives in memory (moto) and in a scratch folder for training jobs; all of it is gone when the
+runtime stops. Ctrl-C (or SIGTERM) stops everything cleanly, running training subprocesses included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from local.api_server import DEFAULT_USER, ApiServer
+from local.lambda_context import LOCAL_REGION
+from local.resources import (
+    LocalFunction,
+    LocalResources,
+    Resolver,
+    cloud_assembly,
+    collect_functions,
+    collect_stream_mappings,
+    create_buckets,
+    create_sagemaker_resources,
+    create_state_machines,
+    create_tables,
+    file_assets,
+    run_sdk_custom_resources,
+    stack_template,
+    upload_model_artifacts,
+)
+from local.triggers import StreamPoller, StreamSubscription, parse_filter_criteria
+
+log = logging.getLogger("local.runtime")
+
+API_FUNCTION = "api"
+# Local-only settings: credentials moto accepts (never real ones), and no X-Ray daemon to send to.
+LOCAL_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_DEFAULT_REGION": LOCAL_REGION,
+    "AWS_REGION": LOCAL_REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+# Variables each function sets for itself on AWS; in one process they are applied while its module
+# is imported (Powertools reads them then), never process-wide.
+PER_FUNCTION = frozenset({"POWERTOOLS_SERVICE_NAME"})
+
+
+class LocalRuntime:
+    """Everything of ``make dev`` behind one context manager, so tests start exactly what users do."""
+
+    def __init__(self, port: int = 8000, *, gateway_port: int = 0, poll_seconds: int = 2,
+                 default_user: str = DEFAULT_USER, refresh_template: bool = False,
+                 assembly: Path | None = None) -> None:
+        self.port = port
+        self.gateway_port = gateway_port
+        self.poll_seconds = poll_seconds
+        self.default_user = default_user
+        self.refresh_template = refresh_template
+        self.assembly = assembly
+        self.resources: LocalResources | None = None
+        self.handlers: dict[str, Any] = {}
+        self._stack = contextlib.ExitStack()
+        self._saved_env: dict[str, str | None] = {}
+        self.api: ApiServer | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> LocalRuntime:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        started = time.monotonic()
+        self._setenv(LOCAL_ENVIRONMENT)
+        assembly = self.assembly or cloud_assembly(refresh=self.refresh_template)
+        stack, template = stack_template(assembly)
+        log.info("Template ready (%.1fs)", time.monotonic() - started)
+
+        gateway = self._start_gateway()  # exports AWS_ENDPOINT_URL and MOTO_PORT while it runs
+        _reset_store_clients()
+
+        resolver = Resolver(stack, template)
+        out = LocalResources(stack=stack)
+        create_tables(resolver, template, out)
+        create_buckets(resolver, template, out)
+        create_state_machines(
+            resolver, template, out, load_definition=_load_definition,
+            overrides={"PollSeconds": str(self.poll_seconds)},
+        )
+        upload_model_artifacts(resolver, template, file_assets(assembly))
+        create_sagemaker_resources(resolver, template, out)
+        collect_functions(resolver, template, out)
+        collect_stream_mappings(resolver, template, out)
+        self.resources = out
+
+        self._setenv(_shared_environment(out.functions.values()))
+        for function in out.functions.values():
+            handler = _import_handler(function)
+            self.handlers[function.name] = handler
+            gateway.register_lambda(function.name, handler)
+        self._wait_endpoints_in_service(out)
+        registered = run_sdk_custom_resources(resolver, template)
+        log.info("Registered %d shipped model(s)", registered)
+
+        for mapping in out.streams:
+            function = self._function_named(mapping.function)
+            poller = StreamPoller(StreamSubscription(
+                stream_arn=mapping.stream_arn,
+                function_name=function.name,
+                handler=self.handlers[function.name],
+                batch_size=mapping.batch_size,
+                starting_position=mapping.starting_position,
+                filter_patterns=parse_filter_criteria(mapping.filter_criteria),
+                max_retries=mapping.max_retries,
+                report_batch_item_failures=mapping.report_batch_item_failures,
+            ), poll_seconds=0.2)
+            self._stack.enter_context(poller)
+
+        api = self._api_function(out)
+        self.api = ApiServer(self.handlers[api.name], port=self.port, function_name=api.name,
+                             default_user=self.default_user)
+        self._stack.enter_context(self.api)
+        log.info("Local runtime up in %.1fs", time.monotonic() - started)
+
+    def stop(self) -> None:
+        self._stack.close()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self.api is None:
+            raise RuntimeError("The runtime is not started")
+        return self.api.url
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def _start_gateway(self) -> Any:
+        from local.aws_gateway import AwsGateway  # engineer C's module: moto + local SageMaker on one port
+
+        return self._stack.enter_context(AwsGateway(port=self.gateway_port))
+
+    def _setenv(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def _function_named(self, name: str) -> LocalFunction:
+        assert self.resources is not None
+        for function in self.resources.functions.values():
+            if function.name == name or function.logical_id == name:
+                return function
+        raise LookupError(f"The template maps a stream to {name!r}, which is not one of its Python functions")
+
+    @staticmethod
+    def _api_function(out: LocalResources) -> LocalFunction:
+        for function in out.functions.values():
+            if function.description.get("name") == API_FUNCTION or function.module == f"lambdas.{API_FUNCTION}.handler":
+                return function
+        raise LookupError("The template has no 'api' function")
+
+    def _wait_endpoints_in_service(self, out: LocalResources, timeout: float = 300) -> None:
+        """Endpoints load their model in the background, as on AWS; the first composition should not wait."""
+        import boto3
+
+        sm = boto3.client("sagemaker")
+        deadline = time.monotonic() + timeout
+        for endpoint in out.endpoints:
+            while True:
+                status = sm.describe_endpoint(EndpointName=endpoint.endpoint_name)
+                if status["EndpointStatus"] == "InService":
+                    break
+                if status["EndpointStatus"] == "Failed":
+                    # Training and the rest still work; compositions with this model will report the failure.
+                    log.error("Endpoint %s failed: %s", endpoint.endpoint_name, status.get("FailureReason"))
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"Endpoint {endpoint.endpoint_name} not InService after {timeout:.0f}s")
+                time.sleep(0.2)
+
+
+def _load_definition(substitutions: dict[str, str]) -> str:
+    from statemachine.definition import load_definition
+
+    return load_definition(substitutions)
+
+
+def _reset_store_clients() -> None:
+    """Drop boto3 clients created before ``AWS_ENDPOINT_URL`` was set (none on a clean start)."""
+    with contextlib.suppress(ImportError):
+        from shared.store import aws
+
+        aws.reset()
+
+
+def _shared_environment(functions: Any) -> dict[str, str]:
+    """The variables all in-process functions see: each function's, except the per-function ones.
+
+    Two functions giving one variable different values would make one of them read the wrong value
+    here, so that is refused loudly instead.
+    """
+    merged: dict[str, str] = {}
+    owners: dict[str, str] = {}
+    for function in functions:
+        for name, value in function.environment.items():
+            if name in PER_FUNCTION:
+                continue
+            if name in merged and merged[name] != value:
+                raise RuntimeError(
+                    f"{name} is {merged[name]!r} for {owners[name]} but {value!r} for {function.name}; "
+                    "in-process functions share one environment"
+                )
+            merged[name], owners[name] = value, function.name
+    return merged
+
+
+_import_lock = threading.Lock()
+
+
+def _import_handler(function: LocalFunction) -> Any:
+    """Import ``function``'s handler with its own per-function variables applied, as a cold start would."""
+    with _import_lock:
+        saved = {name: os.environ.get(name) for name in PER_FUNCTION}
+        try:
+            for name in PER_FUNCTION:
+                if name in function.environment:
+                    os.environ[name] = function.environment[name]
+            module = importlib.import_module(function.module)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+    return getattr(module, function.attribute)
+
+
+# --- command line -----------------------------------------------------------------------------
+
+def banner(url: str) -> str:
+    return f"""
+  Composer backend running locally at {url}
+  (data in memory: it is gone when you stop; Ctrl-C to stop)
+
+  Try:
+    curl -s {url}/health
+    curl -s {url}/models
+    curl -s -X POST {url}/compositions -H 'Content-Type: application/json' \\
+         -d '{{"melodyId": "sample-ode-to-joy", "modelId": "bach-chorales"}}'
+    .venv/bin/composer compose sample-ode-to-joy --model bach-chorales --out song.mid
+"""
+
+
+@contextlib.contextmanager
+def _signals_raise_interrupt() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C, so ``kill`` and process managers stop the runtime cleanly too."""
+    def raise_interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.runtime", description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000),
+                        help="API port on 127.0.0.1 (default: $PORT or 8000; 0 picks a free one)")
+    parser.add_argument("--gateway-port", type=int, default=int(os.environ.get("AWS_GATEWAY_PORT") or 0),
+                        help="port of the local AWS endpoint (default: a free one)")
+    parser.add_argument("--poll-seconds", type=int, default=int(os.environ.get("LOCAL_POLL_SECONDS") or 2),
+                        help="how often the training workflow polls its job (AWS: 60)")
+    parser.add_argument("--refresh-template", action="store_true", help="synthesize again even if cached")
+    parser.add_argument("--assembly", type=Path, default=None,
+                        help="use this synthesized cloud assembly (e.g. cdk.out) instead of synthesizing")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    runtime = LocalRuntime(args.port, gateway_port=args.gateway_port, poll_seconds=args.poll_seconds,
+                           refresh_template=args.refresh_template, assembly=args.assembly)
+    with _signals_raise_interrupt():
+        try:
+            runtime.start()
+            print(banner(runtime.url), flush=True)
+            print(f"READY {runtime.url}", flush=True)
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("\nStopping...", flush=True)
+        finally:
+            runtime.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
