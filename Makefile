@@ -21,3 +21,8 @@ $(STAMP): pyproject.toml requirements.lock
 ## test: the whole suite (unit, integration, infrastructure, end to end)
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+## dev: the whole backend on one machine at http://127.0.0.1:$${PORT:-8000} (Ctrl-C stops it; data lives in memory)
+.PHONY: dev
+dev: $(STAMP)
+	@exec $(PY) -m local.runtime
