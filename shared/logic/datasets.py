@@ -2,7 +2,8 @@
 
 The catalogue is built from the music21 corpus by the model code (heavy) and committed as a small
 JSON file, so the API Lambda reads it without importing music21. Its format is the
-``DatasetTagList`` wire shape: ``{"items": [{"tag": "bach", "kind": "composer", "pieces": 433}, ...]}``.
+``DatasetTagList`` wire shape, i.e. what ``model.data.list_tags()`` returns, wrapped:
+``{"items": [{"tag": "composer:bach", "kind": "composer", "pieces": 371}, ...]}``.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ def catalogue() -> DatasetTagList:
 
 
 def validate_tags(tags: list[str]) -> list[str]:
-    """Every tag must be in the catalogue; the error lists the valid ones so the caller can fix it."""
+    """Every tag must be in the catalogue, as ``kind:value`` or as a bare value of some kind (the
+    model's data filter takes both); the error lists the valid ones so the caller can fix it."""
     known = [t.tag for t in catalogue().items]
-    unknown = [t for t in tags if t not in set(known)]
+    accepted = set(known) | {tag.split(":", 1)[1] for tag in known if ":" in tag}
+    unknown = [t for t in tags if t not in accepted]
     if unknown:
         raise InvalidInput(
             f"Unknown data-set tag(s): {', '.join(unknown)}. Valid tags: {', '.join(sorted(known))}.",

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 import pytest
@@ -114,8 +115,10 @@ class AsyncInvocations:
     def __call__(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         if self.refuse:
             return _error(404, "ResourceNotFoundException", self.refuse)
-        assert params["InvocationType"] == "Event"
-        self.queued.append((params["FunctionName"], json.loads(params["Payload"])))
+        # ``params`` is the HTTP request botocore built: POST /2015-03-31/functions/{name}/invocations
+        assert params["headers"]["X-Amz-Invocation-Type"] == "Event"
+        name = unquote(params["url_path"].split("/functions/", 1)[1].split("/", 1)[0])
+        self.queued.append((name, json.loads(params["body"])))
         return AWSResponse("", 202, {}, None), {"StatusCode": 202, "ResponseMetadata": {"HTTPStatusCode": 202}}
 
     def deliver_all(self) -> list[dict[str, Any]]:
@@ -139,15 +142,18 @@ class Endpoint:
         self.raise_: BaseException | None = None
 
     def __call__(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        self.calls.append(params)
+        # ``params`` is the HTTP request botocore built: POST /endpoints/{name}/invocations
+        call = {"EndpointName": unquote(params["url_path"].split("/endpoints/", 1)[1].split("/", 1)[0]),
+                "ContentType": params["headers"].get("Content-Type", ""), "Accept": params["headers"].get("Accept", ""),
+                "Body": params["body"] if isinstance(params["body"], bytes) else params["body"].read()}
+        self.calls.append(call)
         if self.raise_ is not None:
             raise self.raise_
         if self.error is not None:
             return _error(*self.error)
         assert self.answer is not None, "the test set no endpoint answer"
-        body = params["Body"] if isinstance(params["Body"], bytes) else params["Body"].read()
-        out = self.answer(body, params.get("ContentType", ""), params.get("Accept", ""))
-        parsed = {"Body": StreamingBody(io.BytesIO(out), len(out)), "ContentType": params.get("Accept", ""),
+        out = self.answer(call["Body"], call["ContentType"], call["Accept"])
+        parsed = {"Body": StreamingBody(io.BytesIO(out), len(out)), "ContentType": call["Accept"],
                   "ResponseMetadata": {"HTTPStatusCode": 200}}
         return AWSResponse("", 200, {}, None), parsed
 
