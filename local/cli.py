@@ -266,3 +266,7 @@ def _watch(client: ComposerClient, job_id: str) -> None:
     console.print(f"[{colour}]Training job {job_id} {final['status']}[/{colour}]")
     if final["status"] != "COMPLETED":
         raise typer.Exit(code=1)
+
+
+if __name__ == "__main__":
+    app()
