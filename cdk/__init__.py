@@ -1,0 +1,1 @@
+"""The AWS CDK app's constructs: one module per concern (see README.md here)."""

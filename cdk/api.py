@@ -1,0 +1,202 @@
+"""The REST API: Cognito user pool (+ the console's app client) as authorizer, gateway-side request
+validation bounded by the wire models' limits, throttling, CORS for the console origin, access logs,
+and one Lambda proxy integration for every route (the ``api`` function routes internally)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cdk.nag import acknowledge
+
+from cdk.request_models import gateway_schema
+from shared.schemas import CompositionIn, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
+
+STAGE_NAME = "v1"
+PUBLIC_ROUTES = ("health", "openapi.json")
+# Bodies sent as raw bytes (MIDI uploads) and sent back as bytes (MIDI, piano-roll pictures).
+BINARY_MEDIA_TYPES = ["audio/midi", "audio/x-midi", "image/png", "application/octet-stream"]
+
+# Gateway-made errors in the API's own error shape ({"error": {"code", "message"}}). The message is
+# a JSON value in the mapping template: $context.error.messageString comes quoted already.
+_VALIDATION = '"$context.error.validationErrorString"'
+_GATEWAY_MESSAGE = "$context.error.messageString"
+_GATEWAY_ERRORS: tuple[tuple[apigw.ResponseType, str | None, str, str], ...] = (
+    (apigw.ResponseType.BAD_REQUEST_BODY, "422", "INVALID_REQUEST_BODY", _VALIDATION),
+    (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "400", "INVALID_REQUEST_PARAMETERS", _VALIDATION),
+    (apigw.ResponseType.UNAUTHORIZED, "401", "UNAUTHORIZED", '"Sign in: send the Cognito ID token in the Authorization header."'),
+    (apigw.ResponseType.ACCESS_DENIED, "403", "FORBIDDEN", _GATEWAY_MESSAGE),
+    (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, "404", "NOT_FOUND", '"No such route."'),
+    (apigw.ResponseType.REQUEST_TOO_LARGE, "413", "REQUEST_TOO_LARGE", '"The request body is too large."'),
+    (apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, "415", "UNSUPPORTED_MEDIA_TYPE", _GATEWAY_MESSAGE),
+    (apigw.ResponseType.THROTTLED, "429", "THROTTLED", '"Too many requests: slow down and retry."'),
+    (apigw.ResponseType.QUOTA_EXCEEDED, "429", "QUOTA_EXCEEDED", '"Too many requests: slow down and retry."'),
+    (apigw.ResponseType.DEFAULT_4_XX, None, "BAD_REQUEST", _GATEWAY_MESSAGE),
+    (apigw.ResponseType.DEFAULT_5_XX, None, "INTERNAL_ERROR", _GATEWAY_MESSAGE),
+)
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: lambda_.IFunction,
+        console_origin: str,
+        throttle_rate: float,
+        throttle_burst: int,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.user_pool = cognito.UserPool(
+            self,
+            "Users",
+            self_sign_up_enabled=True,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(email=cognito.StandardAttribute(required=True, mutable=True)),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12, require_digits=True, require_lowercase=True, require_uppercase=True, require_symbols=True
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.ESSENTIALS,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.user_pool,
+            "AwsSolutions-COG2",
+            "MFA is offered (TOTP) but optional: the console is a hobby music app for which "
+            "mandatory MFA would stop most users at sign-up; owners can switch it to REQUIRED.",
+        )
+        acknowledge(
+            self.user_pool,
+            "AwsSolutions-COG8",
+            "Threat protection needs the Cognito Plus feature plan, billed per monthly active user; "
+            "the stack is meant to cost nothing idle. Strong passwords, email verification and API "
+            "throttling are on.",
+        )
+        self.client = self.user_pool.add_client(
+            "Console",
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+            enable_token_revocation=True,
+        )
+
+        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+        cors = apigw.CorsOptions(
+            allow_origins=[console_origin],
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Amz-Date", "X-Amz-Security-Token"],
+            max_age=Duration.hours(1),
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "Rest",
+            description="Composer backend: melodies, compositions, models, training jobs.",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            binary_media_types=BINARY_MEDIA_TYPES,
+            default_cors_preflight_options=cors,
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE_NAME,
+                throttling_rate_limit=throttle_rate,
+                throttling_burst_limit=throttle_burst,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                tracing_enabled=True,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=True,
+                ),
+            ),
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG3",
+            "No WAF: a web ACL costs a monthly fee even idle, against the stack's no-idle-cost "
+            "goal. Abuse is bounded by stage throttling, Cognito auth on every data route and "
+            "gateway body validation.",
+        )
+        self._acknowledge_cloudwatch_role()
+        for response_type, status, code, message in _GATEWAY_ERRORS:
+            self.rest_api.add_gateway_response(
+                f"Gateway{code.title().replace('_', '')}{status or ''}",
+                type=response_type,
+                status_code=status,
+                response_headers={"Access-Control-Allow-Origin": f"'{console_origin}'"},
+                templates={"application/json": f'{{"error": {{"code": "{code}", "message": {message}}}}}'},
+            )
+
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[self.user_pool])
+        self.validator = self.rest_api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True
+        )
+        integration = apigw.LambdaIntegration(handler, proxy=True, allow_test_invoke=False)
+        authorized = {
+            "authorizer": self.authorizer,
+            "authorization_type": apigw.AuthorizationType.COGNITO,
+            "request_validator": self.validator,
+        }
+
+        root = self.rest_api.root
+        for route in PUBLIC_ROUTES:
+            method = root.add_resource(route).add_method("GET", integration, request_validator=self.validator)
+            for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+                acknowledge(method, rule,
+                    f"GET /{route} is public on purpose (liveness probe / the API's own "
+                    "OpenAPI document); it reads no user data.",
+                )
+        root.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
+
+        bodies = {
+            "melodies": gateway_schema(MelodyMidiIn, MelodyNotesIn, title="MelodyIn"),
+            "compositions": gateway_schema(CompositionIn, title="CompositionIn"),
+            "training-jobs": gateway_schema(TrainingJobIn, title="TrainingJobIn"),
+        }
+        self.models: dict[str, apigw.Model] = {}
+        for path, schema in bodies.items():
+            resource = root.add_resource(path)
+            model = apigw.CfnModel(
+                self,
+                f"{schema['title']}Model",
+                rest_api_id=self.rest_api.rest_api_id,
+                content_type="application/json",
+                name=schema["title"],
+                schema=schema,
+            )
+            body_model = apigw.Model.from_model_name(self, f"{schema['title']}ModelRef", model.ref)
+            resource.add_method(
+                "POST", integration, request_models={"application/json": body_model}, **authorized
+            )
+            resource.add_method("GET", integration, **authorized)
+            resource.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
+
+
+    def _acknowledge_cloudwatch_role(self) -> None:
+        role = self.rest_api.node.try_find_child("CloudWatchRole")
+        if role is not None:
+            acknowledge(
+                role,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+                "API Gateway's account-level logging role: AWS's managed policy is the documented "
+                "way and grants only log-delivery actions to the API Gateway service.",
+            )
+
+    @property
+    def url(self) -> str:
+        return self.rest_api.url

@@ -1,0 +1,169 @@
+"""Inference: each shipped pretrained model is uploaded as ``model.tar.gz`` (weights + serving code)
+and hosted on a serverless endpoint (no idle cost), then registered READY in the models table
+under owner ``builtin`` so the first composition works right after deploy."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from aws_cdk import Aws
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+
+from cdk.bundling import INFERENCE_ENTRY_POINT, pretrained_model_tarball
+from cdk.storage import METADATA_KEY
+from shared.resources import BUILTIN_OWNER, ID_KEY, OWNER_KEY
+from shared.statuses import ModelStatus
+
+# The shipped models: id -> (display name, description, genre).
+BUILTIN_MODELS: dict[str, tuple[str, str, str]] = {
+    "bach-chorales": (
+        "Bach chorales",
+        "Four-part harmony in the style of J. S. Bach's chorales, trained on the music21 corpus.",
+        "classical",
+    ),
+}
+# A fixed registration time: the record must not change (and be rewritten) on every deploy.
+REGISTERED_AT = datetime(2026, 1, 1, tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _camel(model_id: str) -> str:
+    return "".join(part.capitalize() for part in model_id.split("-"))
+
+
+class BuiltinModel(Construct):
+    """One shipped model: asset -> SageMaker model -> serverless endpoint -> models-table record."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        model_id: str,
+        execution_role: iam.IRole,
+        image: str,
+        models_table: dynamodb.ITable,
+        memory_mb: int,
+        max_concurrency: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        name, description, genre = BUILTIN_MODELS[model_id]
+        self.asset = s3_assets.Asset(self, "Artifact", path=str(pretrained_model_tarball(model_id)))
+        execution_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[f"arn:{Aws.PARTITION}:s3:::{self.asset.s3_bucket_name}/{self.asset.s3_object_key}"],
+            )
+        )
+        model = sagemaker.CfnModel(
+            self,
+            "Model",
+            execution_role_arn=execution_role.role_arn,
+            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                image=image,
+                model_data_url=self.asset.s3_object_url,
+                environment={
+                    "SAGEMAKER_PROGRAM": INFERENCE_ENTRY_POINT,
+                    "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+                    "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+                },
+            ),
+        )
+        model.node.add_dependency(execution_role)
+        config = sagemaker.CfnEndpointConfig(
+            self,
+            "Config",
+            production_variants=[
+                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                    variant_name="AllTraffic",
+                    model_name=model.attr_model_name,
+                    serverless_config=sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
+                        memory_size_in_mb=memory_mb, max_concurrency=max_concurrency
+                    ),
+                )
+            ],
+        )
+        self.endpoint = sagemaker.CfnEndpoint(self, "Endpoint", endpoint_config_name=config.attr_endpoint_config_name)
+        self.endpoint.add_metadata(METADATA_KEY, {"kind": "builtinEndpoint", "modelId": model_id})
+        self.endpoint_name = self.endpoint.attr_endpoint_name
+        self.endpoint_arn = self.endpoint.ref
+
+        item = {
+            OWNER_KEY: {"S": BUILTIN_OWNER},
+            ID_KEY: {"S": model_id},
+            "name": {"S": name},
+            "description": {"S": description},
+            "genre": {"S": genre},
+            "status": {"S": ModelStatus.READY.value},
+            "builtin": {"BOOL": True},
+            "endpointName": {"S": self.endpoint_name},
+            "artifactUri": {"S": self.asset.s3_object_url},
+            "metrics": {"M": {}},
+            "createdAt": {"S": REGISTERED_AT},
+        }
+        put = cr.AwsSdkCall(
+            service="DynamoDB",
+            action="putItem",
+            parameters={"TableName": models_table.table_name, "Item": item},
+            physical_resource_id=cr.PhysicalResourceId.of(f"builtin-model-{model_id}"),
+        )
+        self.registration = cr.AwsCustomResource(
+            self,
+            "Register",
+            on_create=put,
+            on_update=put,
+            on_delete=cr.AwsSdkCall(
+                service="DynamoDB",
+                action="deleteItem",
+                parameters={
+                    "TableName": models_table.table_name,
+                    "Key": {OWNER_KEY: {"S": BUILTIN_OWNER}, ID_KEY: {"S": model_id}},
+                },
+            ),
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [iam.PolicyStatement(actions=["dynamodb:PutItem", "dynamodb:DeleteItem"], resources=[models_table.table_arn])]
+            ),
+            install_latest_aws_sdk=False,
+        )
+        self.registration.node.add_dependency(self.endpoint)
+
+
+class Inference(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        execution_role: iam.IRole,
+        image: str,
+        models_table: dynamodb.ITable,
+        memory_mb: int,
+        max_concurrency: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.models = [
+            BuiltinModel(
+                self,
+                _camel(model_id),
+                model_id=model_id,
+                execution_role=execution_role,
+                image=image,
+                models_table=models_table,
+                memory_mb=memory_mb,
+                max_concurrency=max_concurrency,
+            )
+            for model_id in BUILTIN_MODELS
+        ]
+
+    @property
+    def endpoint_arns(self) -> list[str]:
+        return [m.endpoint_arn for m in self.models]
+
+    @property
+    def endpoint_names(self) -> list[str]:
+        return [m.endpoint_name for m in self.models]
