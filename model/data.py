@@ -1,0 +1,395 @@
+"""Training data from the music21 corpus (it ships inside the wheel: nothing is downloaded).
+
+Pipeline: the *pool* of multi-part pieces -> a tag index (composer, collection, meter, parts, key,
+mode) -> the pieces matching a data-set filter -> four voices each (the top voice is the melody)
+quantised to ``STEPS_PER_BEAT`` -> a deterministic held-out split by piece -> 32-step windows,
+transposed for augmentation, cropped to the model's pitch band.
+
+Everything parsed is cached under ``$COMPOSER_DATA_CACHE`` (default ``<repo>/.cache/composer-data``):
+one file per parsed piece and one per built data set, so a second build is near-instant. The tag
+index of the whole pool is also shipped as ``model/dataset_index.json`` so listing tags and filtering
+never parse the corpus.
+
+Command line::
+
+    python -m model.data tags                       # the tags and their piece counts
+    python -m model.data build --tags collection:bach-chorales [--out DIR]
+    python -m model.data index                      # re-parse the pool and rewrite the shipped index
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from model.metrics import estimate_key, key_name  # noqa: E402
+from shared.music.pianoroll import PITCHES, STEPS_PER_BEAT  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_INDEX = Path(__file__).resolve().parent / "dataset_index.json"
+CACHE_ENV = "COMPOSER_DATA_CACHE"
+INDEX_VERSION = 1
+VOICES = 4
+WINDOW_STEPS = 32
+HOP_STEPS = 16
+LOW_PITCH = 34  # the model's pitch band: 34 (B-flat 1) .. 81 (A5), 48 pitches
+PITCH_COUNT = 48
+TRANSPOSITIONS = tuple(range(-5, 7))  # every key once, centred on the original
+HELD_OUT_PER_MILLE = 100  # 10 % of the pieces, chosen by a hash of their corpus path
+DEFAULT_TAGS = ("collection:bach-chorales",)
+TAG_KINDS = ("composer", "collection", "meter", "parts", "mode", "key")
+
+# corpus folder -> collection tag; the pool is every piece in these folders with 4+ voices.
+# (Beethoven's quartets are left out: each takes minutes to parse, for a few hundred windows.)
+COLLECTIONS = {
+    "bach": "bach-chorales",
+    "palestrina": "palestrina-masses",
+    "monteverdi": "monteverdi-madrigals",
+    "josquin": "josquin",
+    "mozart": "string-quartets",
+    "haydn": "string-quartets",
+}
+PIECE_SUFFIXES = (".mxl", ".xml", ".musicxml", ".krn", ".abc")
+
+
+class DatasetError(ValueError):
+    """The data-set filter or the data cannot make a training set; the message says why."""
+
+
+def cache_dir() -> Path:
+    path = Path(os.environ.get(CACHE_ENV) or REPO_ROOT / ".cache" / "composer-data")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --- the pool and its tag index ---------------------------------------------------------------
+
+def pool_paths() -> list[str]:
+    """Corpus-relative paths of every candidate piece, sorted (music21's own listing, no parsing)."""
+    from music21 import corpus
+
+    paths = []
+    for folder in sorted(set(COLLECTIONS)):
+        for path in corpus.getComposer(folder):
+            text = str(path).replace("\\", "/")
+            relative = text.split("/corpus/", 1)[-1]
+            if relative.endswith(PIECE_SUFFIXES):
+                paths.append(relative)
+    return sorted(paths)
+
+
+def _first_measure_padding(part) -> float:
+    measure = part.getElementsByClass("Measure").first()
+    padding = getattr(measure, "paddingLeft", 0.0) if measure is not None else 0.0
+    return float(padding or 0.0)
+
+
+def parse_piece(path: str) -> dict:
+    """Parse one corpus piece into four voices of (start, pitch, length) notes in steps, plus tags.
+
+    The top voice (highest mean pitch) is the melody, the lowest the bass; with more than four
+    voices the two inner ones are spread evenly between. Chords keep their top note; ties are
+    merged. A pickup bar is padded so that step 0 is a downbeat. Returns ``{"path", "skip"}`` for a
+    piece that cannot give four voices.
+    """
+    from music21 import corpus
+
+    score = corpus.parse(path)
+    if hasattr(score, "scores"):  # an Opus (several tunes in one file): its first score
+        score = score.scores[0]
+    parts = list(score.parts)
+    padding = _first_measure_padding(parts[0]) if parts else 0.0
+    voices = []
+    for part in parts:
+        notes = []
+        for element in part.stripTies().flatten().notes:
+            pitches = [p.midi for p in element.pitches]
+            if not pitches:
+                continue
+            start = round((float(element.offset) + padding) * STEPS_PER_BEAT)
+            end = round((float(element.offset) + padding + float(element.quarterLength)) * STEPS_PER_BEAT)
+            if end > start:
+                notes.append((start, max(pitches), end - start))
+        if notes:
+            voices.append(sorted(notes))
+    if len(voices) < VOICES:
+        return {"path": path, "skip": f"{len(voices)} voices"}
+    order = sorted(range(len(voices)), key=lambda i: -np.mean([n[1] for n in voices[i]]))
+    chosen = [order[round(k * (len(order) - 1) / (VOICES - 1))] for k in range(VOICES)]
+    picked = [voices[i] for i in chosen]
+    histogram = np.zeros(12)
+    for voice in picked:
+        for _, pitch, length in voice:
+            histogram[pitch % 12] += length
+    key = estimate_key(histogram)
+    meters = score.recurse().getElementsByClass("TimeSignature")
+    meter = meters.first().ratioString if meters.first() is not None else "4/4"
+    folder = path.split("/", 1)[0]
+    tags = {
+        "composer": folder,
+        "collection": COLLECTIONS[folder],
+        "meter": meter,
+        "parts": str(len(voices)),
+        "mode": key[1] if key else "unknown",
+        "key": key_name(key) if key else "unknown",
+    }
+    return {"path": path, "tags": tags, "voices": picked}
+
+
+def _piece_file(path: str) -> Path:
+    safe = path.replace("/", "__")
+    return cache_dir() / "pieces" / f"{safe}.json"
+
+
+def load_or_parse(path: str) -> dict:
+    """A parsed piece, from the cache when it is there (parsing is the slow part)."""
+    file = _piece_file(path)
+    if file.exists():
+        return json.loads(file.read_text())
+    try:
+        piece = parse_piece(path)
+    except Exception as exc:  # a corpus file music21 cannot read is skipped, with the reason kept
+        piece = {"path": path, "skip": f"unreadable: {type(exc).__name__}: {exc}"[:200]}
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(piece))
+    tmp.replace(file)
+    return piece
+
+
+def load_pieces(paths: Sequence[str], workers: int = 2) -> list[dict]:
+    """Parse (or read from cache) many pieces, with at most ``workers`` processes."""
+    missing = [p for p in paths if not _piece_file(p).exists()]
+    if missing and workers > 1 and len(missing) > 4:
+        with get_context("spawn").Pool(min(workers, 2)) as pool:
+            for _ in pool.imap_unordered(load_or_parse, missing, chunksize=4):
+                pass
+    return [load_or_parse(p) for p in paths]
+
+
+def build_index(workers: int = 2) -> dict:
+    """Parse the whole pool and write the tag index (cache and shipped copy)."""
+    pieces = load_pieces(pool_paths(), workers)
+    index = {
+        "version": INDEX_VERSION,
+        "pieces": {p["path"]: p["tags"] for p in pieces if "tags" in p},
+        "skipped": {p["path"]: p["skip"] for p in pieces if "skip" in p},
+    }
+    text = json.dumps(index, indent=0, sort_keys=True)
+    SHIPPED_INDEX.write_text(text)
+    return index
+
+
+def load_index() -> dict:
+    if not SHIPPED_INDEX.exists():
+        return build_index()
+    return json.loads(SHIPPED_INDEX.read_text())
+
+
+def list_tags(index: dict | None = None) -> list[dict]:
+    """Every tag one can filter on with its piece count, as ``{"tag", "kind", "pieces"}``."""
+    index = index or load_index()
+    counts: Counter[tuple[str, str]] = Counter()
+    for tags in index["pieces"].values():
+        for kind in TAG_KINDS:
+            counts[(kind, tags[kind])] += 1
+    return [
+        {"tag": f"{kind}:{value}", "kind": kind, "pieces": n}
+        for (kind, value), n in sorted(counts.items(), key=lambda kv: (TAG_KINDS.index(kv[0][0]), kv[0][1]))
+    ]
+
+
+def parse_tags(raw: str | Iterable[str] | None) -> list[str]:
+    """Tags from a list, a JSON list string or a comma-separated string (how SageMaker passes them)."""
+    if raw is None or raw == "":
+        return list(DEFAULT_TAGS)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            try:
+                raw = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise DatasetError(f"dataset_tags is not a valid JSON list: {exc}") from exc
+        else:
+            raw = text.split(",")
+    tags = [str(t).strip().lower() for t in raw if str(t).strip()]
+    return list(dict.fromkeys(tags)) or list(DEFAULT_TAGS)
+
+
+def match(tags: Sequence[str], index: dict | None = None) -> list[str]:
+    """Paths of the pieces that match a filter. Tags are ``kind:value`` (or a bare value of any
+    kind); tags of one kind are alternatives (OR), different kinds must all hold (AND)."""
+    index = index or load_index()
+    known = {(t["kind"], t["tag"].split(":", 1)[1]) for t in list_tags(index)}
+    wanted: dict[str, set[str]] = {}
+    for tag in tags:
+        kind, _, value = tag.partition(":") if ":" in tag and tag.split(":", 1)[0] in TAG_KINDS else ("", "", tag)
+        kinds = [kind] if kind else [k for k, v in known if v == value]
+        if not kinds or (kind and (kind, value) not in known):
+            raise DatasetError(
+                f"Unknown data-set tag {tag!r}; list the tags with `python -m model.data tags` (e.g. composer:bach)."
+            )
+        for k in kinds:
+            wanted.setdefault(k, set()).add(value)
+    paths = [
+        path for path, piece_tags in sorted(index["pieces"].items())
+        if all(piece_tags[kind] in values for kind, values in wanted.items())
+    ]
+    if not paths:
+        raise DatasetError(f"No piece matches all of {list(tags)}; loosen the filter.")
+    return paths
+
+
+def is_held_out(path: str) -> bool:
+    """The split is a pure function of the piece's path, so it never changes between builds."""
+    digest = hashlib.sha256(path.encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 1000 < HELD_OUT_PER_MILLE
+
+
+# --- the data set -----------------------------------------------------------------------------
+
+@dataclass
+class Dataset:
+    """Binary piece rolls ``(steps, 128, 4)`` and their held-out flags, plus what they came from."""
+
+    paths: list[str]
+    rolls: list[np.ndarray]
+    held_out: np.ndarray
+    tags: list[str]
+
+    def split(self, held_out: bool) -> list[np.ndarray]:
+        return [r for r, h in zip(self.rolls, self.held_out) if h == held_out]
+
+    def save(self, file: Path) -> None:
+        lengths = np.array([r.shape[0] for r in self.rolls], dtype=np.int64)
+        packed = np.concatenate(self.rolls, axis=0) if self.rolls else np.zeros((0, PITCHES, VOICES), bool)
+        tmp = file.with_name(file.name + ".tmp.npz")
+        np.savez_compressed(tmp, rolls=np.packbits(packed, axis=1), lengths=lengths, held_out=self.held_out,
+                            paths=np.array(self.paths), tags=np.array(self.tags))
+        tmp.replace(file)
+
+    @classmethod
+    def load(cls, file: Path) -> Dataset:
+        with np.load(file, allow_pickle=False) as data:
+            packed = np.unpackbits(data["rolls"], axis=1, count=PITCHES).astype(bool)
+            bounds = np.cumsum(np.concatenate([[0], data["lengths"]]))
+            rolls = [packed[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]
+            return cls(list(map(str, data["paths"])), rolls, data["held_out"].astype(bool), list(map(str, data["tags"])))
+
+
+def piece_roll(piece: dict) -> np.ndarray:
+    steps = max(start + length for voice in piece["voices"] for start, _, length in voice)
+    roll = np.zeros((steps, PITCHES, VOICES), dtype=bool)
+    for v, voice in enumerate(piece["voices"]):
+        for start, pitch, length in voice:
+            roll[start:start + length, pitch, v] = True
+    return roll
+
+
+def build(tags: Sequence[str] | str | None = None, max_pieces: int | None = None, workers: int = 2) -> Dataset:
+    """The data set for a filter, from the cache when it was built before."""
+    tags = parse_tags(tags) if not isinstance(tags, list) else tags
+    paths = match(tags)
+    if max_pieces is not None:
+        # keep the split balanced: a few held-out pieces and the rest for training
+        held = [p for p in paths if is_held_out(p)][: max(1, max_pieces // 5)]
+        paths = sorted(held + [p for p in paths if not is_held_out(p)][: max_pieces - len(held)])
+    key = hashlib.sha256(json.dumps([INDEX_VERSION, paths]).encode()).hexdigest()[:16]
+    file = cache_dir() / "datasets" / f"{key}.npz"
+    if file.exists():
+        return Dataset.load(file)
+    pieces = [p for p in load_pieces(paths, workers) if "voices" in p]
+    if not pieces:
+        raise DatasetError(f"None of the {len(paths)} pieces matching {list(tags)} has four voices.")
+    dataset = Dataset(
+        paths=[p["path"] for p in pieces],
+        rolls=[piece_roll(p) for p in pieces],
+        held_out=np.array([is_held_out(p["path"]) for p in pieces], dtype=bool),
+        tags=list(tags),
+    )
+    file.parent.mkdir(parents=True, exist_ok=True)
+    dataset.save(file)
+    return dataset
+
+
+def load_channel(directory: str | Path) -> Dataset | None:
+    """A data set handed over as a SageMaker channel: ``dataset.npz`` written by ``build --out``."""
+    file = Path(directory) / "dataset.npz"
+    return Dataset.load(file) if file.exists() else None
+
+
+# --- windows ----------------------------------------------------------------------------------
+
+def window_index(rolls: Sequence[np.ndarray], transpositions: Sequence[int] = TRANSPOSITIONS,
+                 low: int = LOW_PITCH, count: int = PITCH_COUNT) -> np.ndarray:
+    """(roll, start step, shift) of every usable window: the melody sounds in it and every note
+    fits the pitch band after transposing by ``shift`` semitones."""
+    rows = []
+    for r, roll in enumerate(rolls):
+        last = max(roll.shape[0] - WINDOW_STEPS, 0)
+        for start in range(0, last + 1, HOP_STEPS):
+            window = roll[start:start + WINDOW_STEPS]
+            if window.shape[0] < WINDOW_STEPS or not window[:, :, 0].any():
+                continue
+            sounding = np.nonzero(window.any(axis=(0, 2)))[0]
+            lowest, highest = int(sounding[0]), int(sounding[-1])
+            for shift in transpositions:
+                if lowest + shift >= low and highest + shift < low + count:
+                    rows.append((r, start, shift))
+    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+
+def gather(rolls: Sequence[np.ndarray], rows: np.ndarray, low: int = LOW_PITCH, count: int = PITCH_COUNT) -> np.ndarray:
+    """The windows as a ``(n, 32, count, 4)`` bool array, transposed and cropped."""
+    out = np.empty((len(rows), WINDOW_STEPS, count, VOICES), dtype=bool)
+    for i, (r, start, shift) in enumerate(rows):
+        out[i] = rolls[r][start:start + WINDOW_STEPS, low - shift:low - shift + count]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model.data", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("tags", help="list the data-set tags and their piece counts")
+    sub.add_parser("index", help="re-parse the whole pool and rewrite the shipped tag index")
+    build_cmd = sub.add_parser("build", help="build (and cache) the data set for a filter")
+    build_cmd.add_argument("--tags", default=",".join(DEFAULT_TAGS), help="comma-separated, e.g. composer:bach")
+    build_cmd.add_argument("--max-pieces", type=int, default=None)
+    build_cmd.add_argument("--out", default=None, help="also write dataset.npz here (a SageMaker channel)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "tags":
+            for tag in list_tags():
+                print(f"{tag['tag']:<40} {tag['kind']:<11} {tag['pieces']:>5}")
+        elif args.command == "index":
+            index = build_index()
+            print(f"{len(index['pieces'])} usable pieces, {len(index['skipped'])} skipped -> {SHIPPED_INDEX}")
+        else:
+            dataset = build(parse_tags(args.tags), args.max_pieces)
+            train = dataset.split(False)
+            print(f"{len(dataset.paths)} pieces ({int(dataset.held_out.sum())} held out), "
+                  f"{len(window_index(train))} training windows")
+            if args.out:
+                Path(args.out).mkdir(parents=True, exist_ok=True)
+                dataset.save(Path(args.out) / "dataset.npz")
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""SageMaker inference handlers (PyTorch serving): ``model_fn``, ``input_fn``, ``predict_fn``,
+``output_fn``. The same functions run in a SageMaker endpoint, in the local SageMaker and in-process.
+
+Request, ``application/json``: ``{"midi": "<base64 melody .mid>", "seed": 7}`` (seed optional);
+or the raw melody bytes as ``audio/midi``. The melody must obey the melody rules
+(``shared.music.melody_rules``); a violation raises the typed ``shared.errors`` error.
+
+Response, ``application/json``: ``{"midi": "<base64 4-track .mid>", "bars": 8, "seed": 7,
+"tracks": [{"index": 0, "name": "Melody", "program": 0, "noteCount": 31}, ...], "metrics": {...}}``;
+with accept ``audio/midi`` the raw MIDI bytes. Track 0 is the melody exactly as given.
+
+Example::
+
+    model = model_fn("model/pretrained/bach-chorales")
+    body = output_fn(predict_fn(input_fn(midi_bytes, "audio/midi"), model), "application/json")
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from model.compose import Composer  # noqa: E402
+from shared.errors import InvalidInput, UnsupportedMediaType  # noqa: E402
+from shared.music.melody_rules import melody_from_midi  # noqa: E402
+from shared.music.midi_codec import write_midi  # noqa: E402
+
+JSON = "application/json"
+MIDI_TYPES = ("audio/midi", "audio/x-midi", "audio/mid")
+MAX_SEED = 2**31 - 1
+THREADS_ENV = "COMPOSER_TORCH_THREADS"
+
+
+def model_fn(model_dir: str) -> Composer:
+    """Load the generator once per worker. One or two threads: a composition is a single small
+    batch, and more threads only add contention on a shared host."""
+    threads = int(os.environ.get(THREADS_ENV, "0")) or min(2, os.cpu_count() or 1)
+    if torch.get_num_threads() > threads:
+        torch.set_num_threads(threads)
+    return Composer.load(model_dir)
+
+
+def _media_type(value: str | None) -> str:
+    return (value or JSON).split(";", 1)[0].strip().lower()
+
+
+def input_fn(request_body: bytes | str, request_content_type: str | None = JSON) -> dict[str, Any]:
+    """Parse the request into ``{"melody": Score, "seed": int}``."""
+    content_type = _media_type(request_content_type)
+    seed = None
+    if content_type in MIDI_TYPES or content_type == "application/octet-stream":
+        midi = request_body.encode("latin-1") if isinstance(request_body, str) else bytes(request_body)
+    elif content_type == JSON:
+        try:
+            payload = json.loads(request_body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"The request body is not valid JSON: {exc}.", code="INVALID_JSON") from exc
+        if not isinstance(payload, dict) or not isinstance(payload.get("midi"), str):
+            raise InvalidInput('Send {"midi": "<base64 of a .mid file>", "seed": <optional int>}.', code="INVALID_JSON")
+        try:
+            midi = base64.b64decode(payload["midi"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidInput("The midi field is not valid base64.", code="INVALID_BASE64") from exc
+        seed = payload.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
+            raise InvalidInput(f"seed must be an integer from 0 to {MAX_SEED}.", code="INVALID_SEED")
+    else:
+        raise UnsupportedMediaType(f"Content type {content_type!r} is not supported; send application/json or audio/midi.")
+    melody = melody_from_midi(midi)
+    return {"melody": melody, "seed": secrets.randbelow(MAX_SEED) if seed is None else seed}
+
+
+def predict_fn(input_data: dict[str, Any], model: Composer) -> dict[str, Any]:
+    composition = model.compose(input_data["melody"], input_data["seed"])
+    score = composition.score
+    return {
+        "midi": write_midi(score),
+        "bars": max(input_data["melody"].bars, score.bars),
+        "seed": input_data["seed"],
+        "tracks": [
+            {"index": i, "name": t.name, "program": t.program, "noteCount": len(t.notes)}
+            for i, t in enumerate(score.tracks)
+        ],
+        "metrics": composition.metrics,
+    }
+
+
+def output_fn(prediction: dict[str, Any], accept: str | None = JSON) -> bytes | str:
+    accept_type = _media_type(accept)
+    if accept_type in MIDI_TYPES:
+        return prediction["midi"]
+    if accept_type not in (JSON, "*/*"):
+        raise UnsupportedMediaType(f"Accept {accept_type!r} is not supported; ask for application/json or audio/midi.")
+    return json.dumps({**prediction, "midi": base64.b64encode(prediction["midi"]).decode()})
