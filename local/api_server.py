@@ -81,11 +81,22 @@ def _jwt_claims(token: str) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in claims.items()}
 
 
-def is_text(content_type: str | None) -> bool:
-    """Whether a body of this media type travels as text (else base64), as API Gateway decides."""
-    if not content_type:
+def is_text(content_type: str | None, binary_media_types: list[str] | None = None) -> bool:
+    """Whether a request body of this media type reaches the function as text (else base64).
+
+    With the API's ``binaryMediaTypes`` (from the template) this is API Gateway's rule: listed types
+    (``*/*`` and ``type/*`` wildcards included) are base64, everything else is text. Without them,
+    anything not obviously textual is base64.
+    """
+    media = (content_type or "").split(";")[0].strip().lower()
+    if binary_media_types is not None:
+        for pattern in (p.lower() for p in binary_media_types):
+            kind, _, sub = pattern.partition("/")
+            if pattern in ("*/*", media) or (sub == "*" and media.startswith(f"{kind}/")):
+                return False
+        return True
+    if not media:
         return False
-    media = content_type.split(";")[0].strip().lower()
     return media.startswith(_TEXT_TYPES) or media.endswith("+json")
 
 
@@ -96,6 +107,7 @@ def build_event(
     body: bytes,
     claims: dict[str, str],
     source_ip: str = "127.0.0.1",
+    binary_media_types: list[str] | None = None,
 ) -> dict[str, Any]:
     """The REST API (v1) Lambda proxy event for one request, as API Gateway builds it."""
     parts = urlsplit(target)
@@ -115,11 +127,14 @@ def build_event(
     content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
     if not body:
         event_body, encoded = None, False
-    elif is_text(content_type):
+    elif is_text(content_type, binary_media_types):
         try:
             event_body, encoded = body.decode("utf-8"), False
         except UnicodeDecodeError:
-            event_body, encoded = base64.b64encode(body).decode("ascii"), True
+            if binary_media_types is not None:  # API Gateway would hand the function mangled text
+                event_body, encoded = body.decode("utf-8", errors="replace"), False
+            else:
+                event_body, encoded = base64.b64encode(body).decode("ascii"), True
     else:
         event_body, encoded = base64.b64encode(body).decode("ascii"), True
 
@@ -210,7 +225,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except AuthError as exc:
             self._reply(401, [], _error_body("UNAUTHORIZED", str(exc)))
             return
-        event = build_event(self.command, self.path, list(self.headers.items()), body, claims, self.client_address[0])
+        event = build_event(self.command, self.path, list(self.headers.items()), body, claims,
+                            self.client_address[0], self.server.binary_media_types)
         context = LocalLambdaContext(function_name=self.server.function_name, timeout_seconds=29)
         try:
             result = self.server.lambda_handler(event, context)
@@ -245,6 +261,7 @@ class _Server(ThreadingHTTPServer):
     lambda_handler: LambdaHandler
     function_name: str
     default_user: str
+    binary_media_types: list[str] | None
 
 
 class ApiServer:
@@ -258,11 +275,13 @@ class ApiServer:
         host: str = "127.0.0.1",
         function_name: str = "api",
         default_user: str = DEFAULT_USER,
+        binary_media_types: list[str] | None = None,
     ) -> None:
         self._server = _Server((host, port), _RequestHandler)
         self._server.lambda_handler = lambda_handler
         self._server.function_name = function_name
         self._server.default_user = default_user
+        self._server.binary_media_types = binary_media_types
         self._thread: threading.Thread | None = None
 
     @property

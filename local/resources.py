@@ -474,6 +474,13 @@ def collect_stream_mappings(resolver: Resolver, template: dict[str, Any], out: L
         ))
 
 
+def binary_media_types(template: dict[str, Any]) -> list[str] | None:
+    """The REST API's ``BinaryMediaTypes``: which request bodies API Gateway hands over base64-encoded."""
+    for _, resource in _of_type(template, "AWS::ApiGateway::RestApi"):
+        return list((resource.get("Properties") or {}).get("BinaryMediaTypes") or [])
+    return None
+
+
 def state_machine_substitutions(resolver: Resolver, resource: dict[str, Any]) -> dict[str, str]:
     """The template's ``DefinitionSubstitutions``, resolved to local values."""
     subs = resolver.resolve((resource.get("Properties") or {}).get("DefinitionSubstitutions") or {})

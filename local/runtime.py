@@ -37,6 +37,7 @@ from local.api_server import DEFAULT_USER, ApiServer
 from local.lambda_context import LOCAL_REGION
 from local.resources import (
     LocalFunction,
+    binary_media_types,
     LocalResources,
     Resolver,
     cloud_assembly,
@@ -87,6 +88,7 @@ class LocalRuntime:
         self._stack = contextlib.ExitStack()
         self._saved_env: dict[str, str | None] = {}
         self.api: ApiServer | None = None
+        self._binary_media_types: list[str] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -121,6 +123,7 @@ class LocalRuntime:
         collect_functions(resolver, template, out)
         collect_stream_mappings(resolver, template, out)
         self.resources = out
+        self._binary_media_types = binary_media_types(template)
 
         self._setenv(_shared_environment(out.functions.values()))
         for function in out.functions.values():
@@ -147,7 +150,7 @@ class LocalRuntime:
 
         api = self._api_function(out)
         self.api = ApiServer(self.handlers[api.name], port=self.port, function_name=api.name,
-                             default_user=self.default_user)
+                             default_user=self.default_user, binary_media_types=self._binary_media_types)
         self._stack.enter_context(self.api)
         log.info("Local runtime up in %.1fs", time.monotonic() - started)
 

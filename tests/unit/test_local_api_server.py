@@ -10,7 +10,7 @@ import httpx
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from local.api_server import ApiServer, AuthError, build_event, claims_from_authorization, response_parts
+from local.api_server import ApiServer, AuthError, build_event, claims_from_authorization, is_text, response_parts
 
 app = APIGatewayRestResolver()
 
@@ -118,3 +118,14 @@ def test_response_parts_merges_both_header_styles() -> None:
     )
     assert status == 201 and body == b"\x00\x01"
     assert ("Set-Cookie", "x=1") in headers and ("Set-Cookie", "y=2") in headers and ("A", "1") in headers
+
+
+def test_binary_media_types_follow_api_gateways_rule() -> None:
+    types = ["audio/midi", "image/*"]
+    assert not is_text("audio/midi", types) and not is_text("image/png; q=1", types)
+    assert is_text("application/json", types) and is_text("application/octet-stream", types)
+    assert not is_text("anything/else", ["*/*"])
+    event = build_event("POST", "/m", [("Content-Type", "audio/midi")], b"MThd\x00", {"sub": "u"}, binary_media_types=types)
+    assert event["isBase64Encoded"] and base64.b64decode(event["body"]) == b"MThd\x00"
+    event = build_event("POST", "/m", [("Content-Type", "text/plain")], b"hi", {"sub": "u"}, binary_media_types=types)
+    assert event == {**event, "body": "hi", "isBase64Encoded": False}
