@@ -26,6 +26,7 @@ import importlib
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -102,6 +103,7 @@ class LocalRuntime:
 
     def _start(self) -> None:
         started = time.monotonic()
+        _check_port_free(self.port)
         self._setenv(LOCAL_ENVIRONMENT)
         assembly = self.assembly or cloud_assembly(refresh=self.refresh_template)
         stack, template = stack_template(assembly)
@@ -219,6 +221,18 @@ class LocalRuntime:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"Endpoint {endpoint.endpoint_name} not InService after {timeout:.0f}s")
                 time.sleep(0.2)
+
+
+def _check_port_free(port: int) -> None:
+    """Fail in the first second, not after the whole start, when the API port is taken."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise SystemExit(f"Port {port} is in use ({exc.strerror}); pick another: PORT={port + 1} make dev") from exc
 
 
 def _load_definition(substitutions: dict[str, str]) -> str:
