@@ -1,0 +1,166 @@
+"""/training-jobs and /datasets through the real handler on moto: validation of hyperparameters
+and tags, the QUEUED record the workflow starts from (contract 3), reads, owner scoping, stop."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from shared.logic import datasets
+from shared.resources import TRAINING_JOBS, table_name
+from shared.statuses import TrainingStatus
+from shared.store import aws
+from shared.store import training_jobs as store
+from tests.unit.test_api_support import ALICE, BOB, call, cloud  # noqa: F401
+
+CATALOGUE = {"items": [
+    {"tag": "composer:bach", "kind": "composer", "pieces": 371},
+    {"tag": "collection:bach-chorales", "kind": "collection", "pieces": 371},
+    {"tag": "meter:4/4", "kind": "meter", "pieces": 402},
+]}
+
+
+@pytest.fixture
+def catalogue(tmp_path, monkeypatch):
+    path = tmp_path / "tags.json"
+    path.write_text(json.dumps(CATALOGUE))
+    monkeypatch.setenv(datasets.CATALOGUE_ENV, str(path))
+    return path
+
+
+JOB = {"modelName": "My chorales", "dataset": {"tags": ["collection:bach-chorales", "Meter:4/4"]},
+       "hyperparameters": {"epochs": 3, "learningRate": 0.002, "batchSize": 32}}
+
+
+def submit(user: str = ALICE, body: dict = JOB) -> dict:
+    reply = call("POST", "/training-jobs", user=user, body=body)
+    assert reply.status == 202, reply.body
+    return reply.json
+
+
+def test_submit_writes_the_queued_record_the_workflow_reads(cloud, catalogue):
+    job = submit()
+    assert job["status"] == "QUEUED" and job["epoch"] == 0 and job["epochs"] == 3
+    assert job["dataset"] == {"tags": ["collection:bach-chorales", "meter:4/4"]}
+    assert job["hyperparameters"] == {"epochs": 3, "learningRate": 0.002, "updateRatio": 5, "batchSize": 32,
+                                      "width": 16, "gradientPenalty": 10.0, "seed": 0, "maxWindows": None}
+    item = boto3.resource("dynamodb").Table(table_name(TRAINING_JOBS)).get_item(
+        Key={"owner": ALICE, "id": job["id"]})["Item"]
+    assert item["status"] == "QUEUED" and item["modelName"] == "My chorales" and item["epochs"] == 3
+    assert float(item["hyperparameters"]["learningRate"]) == 0.002
+    assert {"owner", "id", "createdAt", "updatedAt", "history", "dataset"} <= set(item)
+    assert call("GET", f"/training-jobs/{job['id']}").json == job
+
+
+def test_progress_written_by_the_workflow_is_what_a_poll_returns(cloud, catalogue):
+    job = submit()
+    store.move(ALICE, job["id"], TrainingStatus.STARTING, {"sagemakerJobName": f"composer-{job['id']}"})
+    history = [{"epoch": 1, "generatorLoss": -1.5, "criticLoss": 0.25, "metrics": {"similarity": 0.5}, "seconds": 12.5}]
+    store.move(ALICE, job["id"], TrainingStatus.TRAINING, {"epoch": 1, "history": history})
+    polled = call("GET", f"/training-jobs/{job['id']}").json
+    assert polled["status"] == "TRAINING" and polled["epoch"] == 1 and polled["epochs"] == 3
+    assert polled["history"] == history
+    assert polled["sagemakerJobName"] == f"composer-{job['id']}"
+
+
+def test_status_never_moves_backwards(cloud, catalogue):
+    from shared.store.errors import StaleWrite
+
+    job = submit()
+    store.move(ALICE, job["id"], TrainingStatus.FAILED, {"failureReason": "AlgorithmError: out of memory"})
+    with pytest.raises(StaleWrite):
+        store.move(ALICE, job["id"], TrainingStatus.TRAINING, {"epoch": 2})
+    polled = call("GET", f"/training-jobs/{job['id']}").json
+    assert polled["status"] == "FAILED" and polled["failureReason"] == "AlgorithmError: out of memory"
+
+
+@pytest.mark.parametrize(("body", "status", "code", "words"), [
+    ({**JOB, "dataset": {"tags": ["jazz"]}}, 422, "UNKNOWN_TAG", ["jazz", "collection:bach-chorales", "composer:bach"]),
+    ({**JOB, "dataset": {"tags": []}}, 422, "VALIDATION_ERROR", ["tags"]),
+    ({**JOB, "hyperparameters": {"epochs": 0}}, 422, "VALIDATION_ERROR", ["epochs"]),
+    ({**JOB, "hyperparameters": {"learningRate": 5}}, 422, "VALIDATION_ERROR", ["learningRate"]),
+    ({**JOB, "hyperparameters": {"dropout": 0.1}}, 422, "VALIDATION_ERROR", ["dropout"]),
+    ({**JOB, "modelName": "../../etc"}, 422, "VALIDATION_ERROR", ["modelName"]),
+    ({"dataset": {"tags": ["bach"]}}, 422, "VALIDATION_ERROR", ["modelName"]),
+])
+def test_bad_training_requests_say_what_to_fix(cloud, catalogue, body, status, code, words):
+    reply = call("POST", "/training-jobs", body=body)
+    assert (reply.status, reply.error_code) == (status, code), reply.body
+    for word in words:
+        assert word in reply.json["error"]["message"]
+    assert call("GET", "/training-jobs").json["items"] == []
+
+
+def test_bare_tag_values_are_accepted_like_the_model_filter_does(cloud, catalogue):
+    assert submit(body={**JOB, "dataset": {"tags": ["bach"]}})["dataset"]["tags"] == ["bach"]
+
+
+def test_other_user_gets_404_on_training_job(cloud, catalogue):
+    job = submit()
+    assert call("GET", f"/training-jobs/{job['id']}", user=BOB).status == 404
+    assert call("POST", f"/training-jobs/{job['id']}/stop", user=BOB).status == 404
+    assert call("GET", "/training-jobs", user=BOB).json["items"] == []
+    assert call("GET", f"/training-jobs/{job['id']}").json["status"] == "QUEUED"
+
+
+def test_stop_a_queued_job_is_immediate(cloud, catalogue):
+    job = submit()
+    reply = call("POST", f"/training-jobs/{job['id']}/stop")
+    assert reply.status == 202 and reply.json["status"] == "STOPPED"
+    again = call("POST", f"/training-jobs/{job['id']}/stop")
+    assert (again.status, again.error_code) == (409, "ALREADY_FINISHED")
+
+
+@pytest.mark.parametrize("sagemaker_says", [None, ("ValidationException", "The job is already Completed.")])
+def test_stop_a_running_job_asks_sagemaker(cloud, catalogue, sagemaker_says):
+    """moto has no StopTrainingJob; it is answered where the local SageMaker answers it, at the HTTP layer."""
+    stopped: list[str] = []
+
+    def stop_training_job(params, **_):
+        stopped.append(json.loads(params["body"])["TrainingJobName"])
+        if sagemaker_says:
+            return AWSResponse("", 400, {}, None), {"Error": {"Code": sagemaker_says[0], "Message": sagemaker_says[1]},
+                                                    "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return AWSResponse("", 200, {}, None), {"ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    aws.client("sagemaker").meta.events.register("before-call.sagemaker.StopTrainingJob", stop_training_job)
+    job = submit()
+    name = f"composer-{job['id']}"
+    store.move(ALICE, job["id"], TrainingStatus.STARTING, {"sagemakerJobName": name})
+    store.move(ALICE, job["id"], TrainingStatus.TRAINING, {"epoch": 1})
+    reply = call("POST", f"/training-jobs/{job['id']}/stop")
+    assert reply.status == 202 and reply.json["status"] == "STOPPING"
+    assert stopped == [name]
+    assert call("POST", f"/training-jobs/{job['id']}/stop").json["status"] == "STOPPING"
+    assert stopped == [name]
+
+
+def test_stop_while_starting_without_a_sagemaker_job_yet_leaves_it_to_the_workflow(cloud, catalogue):
+    job = submit()
+    store.move(ALICE, job["id"], TrainingStatus.STARTING, {})
+    reply = call("POST", f"/training-jobs/{job['id']}/stop")
+    assert reply.status == 202 and reply.json["status"] == "STOPPING"
+
+
+def test_idempotency_key_submits_one_training_job(cloud, catalogue):
+    headers = {"Idempotency-Key": "train-1"}
+    first = call("POST", "/training-jobs", body=JOB, headers=headers)
+    second = call("POST", "/training-jobs", body=JOB, headers=headers)
+    assert first.status == second.status == 202 and first.json["id"] == second.json["id"]
+    assert len(call("GET", "/training-jobs").json["items"]) == 1
+
+
+def test_training_job_list_pages(cloud, catalogue):
+    ids = [submit()["id"] for _ in range(3)]
+    first = call("GET", "/training-jobs", query={"limit": "2"}).json
+    rest = call("GET", "/training-jobs", query={"nextToken": first["nextToken"]}).json
+    assert [j["id"] for j in first["items"] + rest["items"]] == ids
+
+
+def test_datasets_lists_the_catalogue(cloud, catalogue):
+    reply = call("GET", "/datasets")
+    assert reply.status == 200 and reply.json == CATALOGUE
+    assert call("GET", "/datasets", user=None).status == 401
