@@ -130,7 +130,6 @@ class BuiltinModel(Construct):
             ),
             install_latest_aws_sdk=False,
         )
-        self.registration.node.add_dependency(self.endpoint)
 
 
 class Inference(Construct):

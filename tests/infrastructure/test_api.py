@@ -1,0 +1,144 @@
+"""The REST API: Cognito on every data route, gateway validation from the wire models, throttling,
+CORS for the configured console origin, access logs, errors in the API's own shape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cdk.bundling import REPO_ROOT
+from cdk.request_models import gateway_schema
+from shared.schemas import MelodyMidiIn, MelodyNotesIn, TrainingJobIn
+from tests.infrastructure.conftest import Synthesized
+
+pytestmark = pytest.mark.xdist_group("cdk-synth")
+
+CONTEXT = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+
+
+def _paths(synth: Synthesized) -> dict[str, str]:
+    """Resource logical id -> full path ("/melodies/{proxy+}")."""
+    resources = synth.of_type("AWS::ApiGateway::Resource")
+    [rest_api] = synth.of_type("AWS::ApiGateway::RestApi")
+
+    def path(logical: str) -> str:
+        props = resources[logical]["Properties"]
+        parent = props["ParentId"]
+        prefix = "" if "Fn::GetAtt" in parent and parent["Fn::GetAtt"][0] == rest_api else path(parent["Ref"])
+        return f"{prefix}/{props['PathPart']}"
+
+    return {logical: path(logical) for logical in resources}
+
+
+def _methods(synth: Synthesized) -> list[tuple[str, str, dict]]:
+    paths = _paths(synth)
+    out = []
+    for method in synth.of_type("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        resource = props["ResourceId"]
+        path = paths[resource["Ref"]] if "Ref" in resource else "/"
+        out.append((props["HttpMethod"], path, props))
+    return out
+
+
+def test_every_data_route_requires_a_cognito_token(synthesized: Synthesized) -> None:
+    [authorizer_id] = synthesized.of_type("AWS::ApiGateway::Authorizer")
+    authorizer = synthesized.resources[authorizer_id]["Properties"]
+    assert authorizer["Type"] == "COGNITO_USER_POOLS"
+    [pool] = synthesized.of_type("AWS::Cognito::UserPool")
+    assert authorizer["ProviderARNs"] == [{"Fn::GetAtt": [pool, "Arn"]}]
+    public = set()
+    for verb, path, props in _methods(synthesized):
+        if verb == "OPTIONS":
+            assert props["AuthorizationType"] == "NONE" and props["Integration"]["Type"] == "MOCK"
+        elif props["AuthorizationType"] == "COGNITO_USER_POOLS":
+            assert props["AuthorizerId"] == {"Ref": authorizer_id}
+        else:
+            public.add((verb, path))
+    assert public == {("GET", "/health"), ("GET", "/openapi.json")}
+    routes = {(verb, path) for verb, path, _ in _methods(synthesized)}
+    assert {("ANY", "/{proxy+}"), ("POST", "/melodies"), ("ANY", "/melodies/{proxy+}"), ("POST", "/training-jobs")} <= routes
+
+
+def test_bodies_are_validated_against_models_generated_from_the_wire_schemas(synthesized: Synthesized) -> None:
+    models = {m["Properties"]["Name"]: m for m in synthesized.of_type("AWS::ApiGateway::Model").values()}
+    melody = models["MelodyIn"]["Properties"]["Schema"]
+    assert melody == gateway_schema(MelodyMidiIn, MelodyNotesIn, title="MelodyIn")
+    midi = next(s for s in melody["anyOf"] if "midi" in s["properties"])
+    assert midi["properties"]["midi"]["maxLength"] == MelodyMidiIn.model_fields["midi"].metadata[-1].max_length
+    [validator] = synthesized.of_type("AWS::ApiGateway::RequestValidator").values()
+    assert validator["Properties"]["ValidateRequestBody"] is True
+    posts = {path: props for verb, path, props in _methods(synthesized) if verb == "POST"}
+    for path, model in (("/melodies", "MelodyIn"), ("/compositions", "CompositionIn"), ("/training-jobs", "TrainingJobIn")):
+        [(content_type, ref)] = posts[path]["RequestModels"].items()
+        assert content_type == "application/json"
+        assert synthesized.resources[ref["Ref"]]["Properties"]["Name"] == model
+        assert "RequestValidatorId" in posts[path]
+
+
+def test_gateway_schema_speaks_draft4_and_accepts_both_field_spellings() -> None:
+    schema = gateway_schema(TrainingJobIn, title="TrainingJobIn")
+    assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
+    text = json.dumps(schema)
+    assert "$ref" not in text and "$defs" not in text and '"required"' not in text
+    hp = schema["properties"]["hyperparameters"]["properties"]
+    # pydantic's numeric exclusiveMinimum (2020-12) becomes draft 4's boolean form.
+    assert hp["learningRate"]["minimum"] == 0 and hp["learningRate"]["exclusiveMinimum"] is True
+    assert hp["learning_rate"] == hp["learningRate"]
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["dataset"]["properties"]["tags"]["maxItems"] == 10
+
+
+def test_stage_throttles_logs_access_and_traces(synthesized: Synthesized) -> None:
+    [stage] = synthesized.of_type("AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    [settings] = props["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == CONTEXT["throttleRate"]
+    assert settings["ThrottlingBurstLimit"] == CONTEXT["throttleBurst"]
+    assert settings["LoggingLevel"] == "ERROR" and settings["DataTraceEnabled"] is False
+    assert props["TracingEnabled"] is True
+    log_group = props["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0]
+    assert synthesized.resources[log_group]["Type"] == "AWS::Logs::LogGroup"
+    assert "$context.requestId" in props["AccessLogSetting"]["Format"]
+
+
+def test_cors_allows_only_the_configured_console_origin(synthesized: Synthesized) -> None:
+    origin = CONTEXT["consoleOrigin"]
+    for verb, _, props in _methods(synthesized):
+        if verb == "OPTIONS":
+            headers = props["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+            assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+
+
+def test_gateway_errors_use_the_api_error_shape(synthesized: Synthesized) -> None:
+    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()}
+    assert responses["BAD_REQUEST_BODY"]["StatusCode"] == "422"
+    assert responses["THROTTLED"]["StatusCode"] == "429"
+    for response in responses.values():
+        template = response["ResponseTemplates"]["application/json"]
+        assert template.startswith('{"error": {"code": "')
+        assert response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{CONTEXT['consoleOrigin']}'"
+    literal = responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"]
+    assert json.loads(literal)["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_console_client_is_public_srp_only_and_pool_is_hardened(synthesized: Synthesized) -> None:
+    [client] = synthesized.of_type("AWS::Cognito::UserPoolClient").values()
+    props = client["Properties"]
+    assert props["GenerateSecret"] is False
+    assert set(props["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert props["PreventUserExistenceErrors"] == "ENABLED"
+    [pool] = synthesized.of_type("AWS::Cognito::UserPool").values()
+    policy = pool["Properties"]["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12 and all(
+        policy[k] for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols")
+    )
+    assert pool["Properties"]["MfaConfiguration"] in {"OPTIONAL", "ON"}
+
+
+def test_outputs_give_what_a_client_needs(synthesized: Synthesized) -> None:
+    outputs = synthesized.raw["Outputs"]
+    assert {"ApiUrl", "UserPoolId", "UserPoolClientId"} <= set(outputs)
+    [pool] = synthesized.of_type("AWS::Cognito::UserPool")
+    assert outputs["UserPoolId"]["Value"] == {"Ref": pool}

@@ -1,0 +1,74 @@
+"""Asset building without Docker: dependency cache reuse (no pip on a warm cache), layer-provided
+packages left out, reproducible SageMaker tarballs. No synthesis needed."""
+
+from __future__ import annotations
+
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from cdk import bundling
+from cdk.bundling import AssetBuildError
+
+
+def test_lambda_requirements_leave_out_what_the_layer_and_runtime_provide() -> None:
+    requirements = bundling.lambda_requirements("api")
+    names = {bundling._requirement_name(r) for r in requirements}
+    assert "mido" in names
+    assert not names & bundling.PROVIDED_BY_RUNTIME
+
+
+def test_training_requirements_leave_out_what_the_framework_image_provides() -> None:
+    names = {bundling._requirement_name(r) for r in bundling.training_requirements()}
+    assert "music21" in names and "mido" in names
+    assert not names & bundling.PROVIDED_BY_FRAMEWORK_IMAGE
+
+
+def test_warm_dependency_cache_is_reused_without_pip(monkeypatch: pytest.MonkeyPatch) -> None:
+    requirements = bundling.lambda_requirements("api")
+    first = bundling.dependency_dir(requirements)
+    assert (first / "mido" / "__init__.py").is_file()
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pip ran although the cache was warm")
+
+    monkeypatch.setattr(subprocess, "run", no_network)
+    assert bundling.dependency_dir(requirements) == first
+    assert bundling.lambda_asset_dir("api") == bundling.lambda_asset_dir("api")
+
+
+def test_a_changed_requirement_set_gets_its_own_cache_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+
+    def fake_pip(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1, "", "no network here")
+
+    monkeypatch.setattr(subprocess, "run", fake_pip)
+    with pytest.raises(AssetBuildError, match="no network here"):
+        bundling.dependency_dir(["mido==1.3.3", "a-package-not-in-the-cache==0.0.1"])
+    [cmd] = calls
+    assert {"--platform", "manylinux2014_x86_64", "--only-binary=:all:", "--target"} <= set(cmd)
+    assert cmd[cmd.index("--python-version") + 1] == "3.12"
+    assert not list((bundling.CACHE_DIR / "deps").glob(".*")), "a failed build leaves no half-written folder"
+
+
+def test_missing_function_is_a_clear_error() -> None:
+    with pytest.raises(AssetBuildError, match="lambdas/no_such_function"):
+        bundling.lambda_asset_dir("no_such_function")
+
+
+def test_source_tarball_is_reproducible_and_laid_out_for_the_framework_container(tmp_path: Path) -> None:
+    members = bundling._source_members()
+    first = bundling._write_tar_gz(members, tmp_path / "a.tar.gz")
+    second = bundling._write_tar_gz(list(reversed(members)), tmp_path / "b.tar.gz")
+    assert first.read_bytes() == second.read_bytes()
+    assert bundling.training_source_tarball() == bundling.training_source_tarball()
+    with tarfile.open(first) as tar:
+        infos = tar.getmembers()
+    names = [m.name for m in infos]
+    assert names == sorted(names)
+    assert all(m.mtime == 0 for m in infos)
+    assert "model/train.py" in names and "requirements.txt" in names

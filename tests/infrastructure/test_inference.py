@@ -1,0 +1,68 @@
+"""The shipped model: its artifact (weights + serving code), a serverless endpoint, and its READY
+record in the models table (contract 3), so the first composition works right after deploy."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+
+import pytest
+
+from cdk.bundling import INFERENCE_ENTRY_POINT, REPO_ROOT
+from cdk.storage import METADATA_KEY
+from shared.resources import BUILTIN_OWNER
+from shared.schemas import Model
+from tests.infrastructure.conftest import Synthesized
+from tests.infrastructure.helpers import flat
+
+pytestmark = pytest.mark.xdist_group("cdk-synth")
+
+PRETRAINED = REPO_ROOT / "model" / "pretrained" / "bach-chorales"
+
+
+def test_model_artifact_holds_the_weights_and_the_serving_code(synthesized: Synthesized) -> None:
+    [model] = synthesized.of_type("AWS::SageMaker::Model").values()
+    container = model["Properties"]["PrimaryContainer"]
+    assert container["Environment"]["SAGEMAKER_PROGRAM"] == INFERENCE_ENTRY_POINT
+    assert container["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"] == "/opt/ml/model/code"
+    assert "/pytorch-inference:" in flat(container["Image"])
+    key = flat(container["ModelDataUrl"]).rsplit("/", 1)[-1]
+    with tarfile.open(synthesized.asset_dir({"S3Key": key})) as tar:
+        names = set(tar.getnames())
+        entry = tar.extractfile(f"code/{INFERENCE_ENTRY_POINT}").read().decode()
+    shipped = {p.relative_to(PRETRAINED).as_posix() for p in PRETRAINED.rglob("*") if p.is_file()}
+    assert shipped and shipped <= names
+    assert {"code/model/inference.py", "code/shared/resources.py", "code/requirements.txt"} <= names
+    assert "from model.inference import" in entry
+    for handler in ("model_fn", "input_fn", "predict_fn", "output_fn"):
+        assert handler in entry and f"def {handler}(" in (REPO_ROOT / "model" / "inference.py").read_text()
+
+
+def test_endpoint_is_serverless(synthesized: Synthesized) -> None:
+    [config] = synthesized.of_type("AWS::SageMaker::EndpointConfig").values()
+    [variant] = config["Properties"]["ProductionVariants"]
+    serverless = variant["ServerlessConfig"]
+    assert 1024 <= serverless["MemorySizeInMB"] <= 6144 and serverless["MaxConcurrency"] >= 1
+    assert "InstanceType" not in variant
+    [endpoint] = synthesized.of_type("AWS::SageMaker::Endpoint").values()
+    assert endpoint["Metadata"][METADATA_KEY] == {"kind": "builtinEndpoint", "modelId": "bach-chorales"}
+
+
+def test_builtin_model_is_registered_ready_with_its_endpoint(synthesized: Synthesized) -> None:
+    [(logical, resource)] = synthesized.of_type("Custom::AWS").items()
+    create = resource["Properties"]["Create"]
+    text = flat(create)
+    [endpoint] = synthesized.of_type("AWS::SageMaker::Endpoint")
+    assert f"<{endpoint}.EndpointName>" in text and "<ModelsTable>" in text
+    call = json.loads(text.replace(f"<{endpoint}.EndpointName>", "ep").replace("<ModelsTable>", "tbl")
+                      .replace('"TRUE:BOOLEAN"', "true").replace("<", "").replace(">", ""))
+    assert call["service"] == "DynamoDB" and call["action"] == "putItem"
+    item = call["parameters"]["Item"]
+    assert item["owner"] == {"S": BUILTIN_OWNER} and item["id"] == {"S": "bach-chorales"}
+    assert item["status"] == {"S": "READY"} and item["endpointName"] == {"S": "ep"}
+    # The record reads back as the wire model (contract 3: attributes are its camelCase fields).
+    plain = {k: next(iter(v.values())) for k, v in item.items() if k != "owner"}
+    model = Model.model_validate({**plain, "metrics": {}})
+    assert model.builtin and model.endpoint_name == "ep"
+    delete = json.loads(flat(resource["Properties"]["Delete"]).replace("<ModelsTable>", "tbl"))
+    assert delete["action"] == "deleteItem"
