@@ -66,18 +66,22 @@ def json_body(event: APIGatewayProxyEvent) -> Any:
 
 
 def check_envelope(event: APIGatewayProxyEvent, route_key: tuple[str, str] | None) -> None:
-    """413 for an oversize body and 415 for a content type the route does not take, before any parsing."""
+    """413 for an oversize body, 415 for a content type the route does not take and 400 for JSON
+    that is not UTF-8, before any parsing."""
     body = event.get("body") or ""
     size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8"))
     if size > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The request body is {size} bytes; the limit is {MAX_BODY_BYTES} bytes.")
-    if route_key is None or not body:
-        return
-    accepted = BODY_TYPES.get(route_key)
-    if accepted is None:
-        return
+    accepted = BODY_TYPES.get(route_key) if route_key else None
     given = content_type(event)
+    if accepted is None or not (body or given):
+        return
     if given not in accepted:
         raise UnsupportedMediaType(
             f"Content-Type {given or '(none)'} is not accepted here; send {' or '.join(sorted(accepted))}."
         )
+    if given == JSON:
+        try:
+            raw_body(event).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidJson("The request body is not UTF-8 text, so it cannot be JSON.") from exc
