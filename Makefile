@@ -26,3 +26,12 @@ test: $(STAMP)
 .PHONY: dev
 dev: $(STAMP)
 	@exec $(PY) -m local.runtime
+
+## synth: the CloudFormation template into cdk.out/ with the pinned CDK CLI (no AWS credentials; offline once the caches are warm)
+.PHONY: synth
+synth: $(STAMP) node_modules/.installed
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk synth --no-notices --quiet
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
