@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 # A queued asynchronous invocation may wait before it runs; the worker then renews the lease.
 PENDING_LEASE = timedelta(minutes=15)
-# Longer than the worker's own timeout (120 s), so only a dead worker lets it expire.
-RUNNING_LEASE = timedelta(minutes=3)
+# Longer than the worker function's timeout (5 min in the stack), so only a dead worker lets it expire.
+RUNNING_LEASE = timedelta(minutes=6)
 WORKER_TIMED_OUT = "worker timed out: the composition worker stopped before finishing; try again"
 
 
