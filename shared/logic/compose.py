@@ -63,7 +63,7 @@ def run(owner: str, composition_id: str) -> Composition | None:
         raise
 
 
-def _compose(owner: str, composition: Composition) -> Composition:
+def _compose(owner: str, composition: Composition) -> Composition | None:
     melody_midi = melodies.midi(owner, composition.melody_id)
     model = models.require_ready(owner, composition.model_id)
     request = json.dumps({"midi": base64.b64encode(melody_midi).decode(), "seed": composition.seed}).encode()
@@ -79,7 +79,8 @@ def _compose(owner: str, composition: Composition) -> Composition:
         # A reader timed us out in the meantime: its FAILED verdict stands, our file is an orphan.
         blobs.delete_composition(owner, composition.id)
         logger.warning("composition %s finished after its lease expired", composition.id)
-        return from_item(Composition, store.get(owner, composition.id) or {})
+        current = store.get(owner, composition.id)
+        return from_item(Composition, current) if current else None
     return from_item(Composition, item)
 
 
