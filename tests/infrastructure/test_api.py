@@ -123,11 +123,11 @@ def test_gateway_errors_use_the_api_error_shape(synthesized: Synthesized) -> Non
     assert json.loads(literal)["error"]["code"] == "UNAUTHORIZED"
 
 
-def test_console_client_is_public_srp_only_and_pool_is_hardened(synthesized: Synthesized) -> None:
+def test_console_client_is_public_without_secret_and_pool_is_hardened(synthesized: Synthesized) -> None:
     [client] = synthesized.of_type("AWS::Cognito::UserPoolClient").values()
     props = client["Properties"]
     assert props["GenerateSecret"] is False
-    assert set(props["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert set(props["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
     assert props["PreventUserExistenceErrors"] == "ENABLED"
     [pool] = synthesized.of_type("AWS::Cognito::UserPool").values()
     policy = pool["Properties"]["Policies"]["PasswordPolicy"]
