@@ -240,3 +240,22 @@ def test_composition_list_pages(cloud):
     page2 = call("GET", "/compositions", query={"limit": "2", "nextToken": page1["nextToken"]}).json
     assert [c["id"] for c in page1["items"] + page2["items"]] == ids
     assert page2.get("nextToken") is None
+
+
+def test_late_worker_cannot_overwrite_a_timed_out_verdict(cloud, monkeypatch):
+    created = start()
+
+    def slow_then_fine(body, content_type, accept):
+        later = clock.now() + RUNNING_LEASE + timedelta(seconds=5)
+        monkeypatch.setattr(clock, "now", lambda: later)
+        assert call("GET", f"/compositions/{created['id']}").json["status"] == "FAILED"
+        return harmoniser(body, content_type, accept)
+
+    cloud.endpoint.answer = slow_then_fine
+    cloud.invocations.deliver_all()
+    final = call("GET", f"/compositions/{created['id']}").json
+    assert final["status"] == "FAILED" and final["failureReason"].startswith("worker timed out")
+    import boto3
+
+    listed = boto3.client("s3").list_objects_v2(Bucket=cloud.bucket, Prefix="compositions/")
+    assert listed.get("KeyCount", 0) == 0
