@@ -53,10 +53,10 @@ DEFAULT_TAGS = ("collection:bach-chorales",)
 TAG_KINDS = ("composer", "collection", "meter", "parts", "mode", "key")
 
 # corpus folder -> collection tag; the pool is every piece in these folders with 4+ voices.
-# (Beethoven's quartets are left out: each takes minutes to parse, for a few hundred windows.)
+# Left out to keep the one-off index build to minutes on a small machine: Beethoven's quartets
+# (minutes per piece) and Palestrina's 1,318 mass movements.
 COLLECTIONS = {
     "bach": "bach-chorales",
-    "palestrina": "palestrina-masses",
     "monteverdi": "monteverdi-madrigals",
     "josquin": "josquin",
     "mozart": "string-quartets",
@@ -130,11 +130,6 @@ def parse_piece(path: str) -> dict:
     order = sorted(range(len(voices)), key=lambda i: -np.mean([n[1] for n in voices[i]]))
     chosen = [order[round(k * (len(order) - 1) / (VOICES - 1))] for k in range(VOICES)]
     picked = [voices[i] for i in chosen]
-    histogram = np.zeros(12)
-    for voice in picked:
-        for _, pitch, length in voice:
-            histogram[pitch % 12] += length
-    key = estimate_key(histogram)
     meters = score.recurse().getElementsByClass("TimeSignature")
     meter = meters.first().ratioString if meters.first() is not None else "4/4"
     folder = path.split("/", 1)[0]
@@ -143,10 +138,19 @@ def parse_piece(path: str) -> dict:
         "collection": COLLECTIONS[folder],
         "meter": meter,
         "parts": str(len(voices)),
-        "mode": key[1] if key else "unknown",
-        "key": key_name(key) if key else "unknown",
+        **key_tags(picked),
     }
     return {"path": path, "tags": tags, "voices": picked}
+
+
+def key_tags(voices: list[list[tuple[int, int, int]]]) -> dict[str, str]:
+    """The mode and key tags: the key estimated from all four voices, duration-weighted."""
+    histogram = np.zeros(12)
+    for voice in voices:
+        for _, pitch, length in voice:
+            histogram[pitch % 12] += length
+    key = estimate_key(histogram)
+    return {"mode": key[1] if key else "unknown", "key": key_name(key) if key else "unknown"}
 
 
 def _piece_file(path: str) -> Path:
@@ -185,7 +189,7 @@ def build_index(workers: int = 2) -> dict:
     pieces = load_pieces(pool_paths(), workers)
     index = {
         "version": INDEX_VERSION,
-        "pieces": {p["path"]: p["tags"] for p in pieces if "tags" in p},
+        "pieces": {p["path"]: {**p["tags"], **key_tags(p["voices"])} for p in pieces if "tags" in p},
         "skipped": {p["path"]: p["skip"] for p in pieces if "skip" in p},
     }
     text = json.dumps(index, indent=0, sort_keys=True)

@@ -45,7 +45,7 @@ _MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39,
 _MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)
-PITCH_CLASS_NAMES = ("c", "c#", "d", "e-", "e", "f", "f#", "g", "a-", "a", "b-", "b")
+PITCH_CLASS_NAMES = ("c", "c#", "d", "eb", "e", "f", "f#", "g", "ab", "a", "bb", "b")
 
 _TONAL_ANGLES = np.arange(12)
 _TONAL_MATRIX = np.stack([

@@ -45,7 +45,7 @@ from model import data as D  # noqa: E402
 from model import metrics as M  # noqa: E402
 from model.compose import CONFIG_FILE, WEIGHTS_FILE, Composer, ModelConfig  # noqa: E402
 from model.evaluate import composed_rolls, real_metrics  # noqa: E402
-from model.network import Critic, Generator, gradient_penalty  # noqa: E402
+from model.network import Critic, Generator, gradient_penalty, reconstruction_loss  # noqa: E402
 from shared.music.midi_codec import write_midi  # noqa: E402
 from shared.music.pianoroll import roll_to_score  # noqa: E402
 from shared.schemas import Hyperparameters  # noqa: E402
@@ -55,6 +55,7 @@ PROGRESS_FILE = "progress.json"
 THREADS_ENV = "COMPOSER_TORCH_THREADS"
 EVAL_PIECES = 48  # held-out pieces judged every epoch (all of them in `make eval`)
 TAGS_KEYS = ("dataset_tags", "datasetTags")
+RECONSTRUCTION_WEIGHT = 1.0  # weight of the auxiliary loss next to the adversarial one
 
 
 class TrainingInputError(ValueError):
@@ -183,7 +184,8 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log=print) -> 
     opt_c = torch.optim.Adam(critic.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     history: list[dict] = []
     first_epoch = 1
-    signature = {"hyperparameters": hp.model_dump(mode="json"), "tags": list(tags)}
+    # a checkpoint is resumed only by the same training (the epoch count may grow: that extends it)
+    signature = {"hyperparameters": hp.model_dump(mode="json", exclude={"epochs"}), "tags": list(tags)}
     checkpoint_file = env.checkpoint_dir / CHECKPOINT_FILE
     if checkpoint_file.exists():
         state = torch.load(checkpoint_file, map_location=device, weights_only=False)
@@ -216,14 +218,14 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log=print) -> 
             opt_c.zero_grad(set_to_none=True)
             (critic_loss + hp.gradient_penalty * penalty).backward()
             opt_c.step()
-            c_losses.append(float(critic_loss))
+            c_losses.append(critic_loss.item())
             if (b + 1) % hp.update_ratio == 0:
-                fake = torch.cat([melody, generator(melody, torch.randn(generator.noise_shape(melody), device=device))], dim=1)
-                generator_loss = -critic(fake).mean()
+                tracks = generator(melody, torch.randn(generator.noise_shape(melody), device=device))
+                generator_loss = -critic(torch.cat([melody, tracks], dim=1)).mean()
                 opt_g.zero_grad(set_to_none=True)
-                generator_loss.backward()
+                (generator_loss + RECONSTRUCTION_WEIGHT * reconstruction_loss(tracks, real_batch[:, 1:])).backward()
                 opt_g.step()
-                g_losses.append(float(generator_loss))
+                g_losses.append(generator_loss.item())
         generator.eval()
         per_track = M.set_metrics(composed_rolls(composer, eval_rolls, hp.seed))
         values = M.summary(per_track)

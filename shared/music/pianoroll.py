@@ -72,8 +72,8 @@ def roll_to_notes(roll: np.ndarray, ticks_per_beat: int, velocity: int = DEFAULT
     """Decode one track's ``(steps, pitches)`` roll. Works for coded rolls (onsets split repeated
     notes) and for binary rolls (each run of sounding steps is one note)."""
     coded = np.asarray(roll)
-    if coded.dtype == bool:
-        coded = coded.astype(np.uint8)
+    if coded.dtype == bool:  # a binary roll carries no onsets: every cell is just "sounding"
+        coded = coded.astype(np.uint8) * HOLD
     sounding = coded > 0
     previous = np.vstack([np.zeros((1, coded.shape[1]), dtype=bool), sounding[:-1]])
     starts = sounding & (~previous | (coded == ONSET))
