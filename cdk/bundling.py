@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -183,7 +184,7 @@ def lambda_asset_dir(function_name: str) -> Path:
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{function_name}-", dir=final.parent))
-    shutil.copytree(deps, tmp, dirs_exist_ok=True)
+    shutil.copytree(deps, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
     for arcname, root, exclude in trees:
         for f in _walk(root, exclude):
             dest = tmp / arcname / f.relative_to(root)
@@ -192,7 +193,29 @@ def lambda_asset_dir(function_name: str) -> Path:
     lambdas_init = REPO_ROOT / "lambdas" / "__init__.py"
     if lambdas_init.is_file():
         shutil.copy2(lambdas_init, tmp / "lambdas" / "__init__.py")
-    return _publish(tmp, final)
+    published = _publish(tmp, final)
+    _prune(final.parent, f"{function_name}-", keep=published)
+    return published
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """Hard-link the (read-only, cached) dependency files: staging a function costs no copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+STALE_AFTER_SECONDS = 600
+
+
+def _prune(folder: Path, prefix: str, keep: Path) -> None:
+    """Drop superseded staged folders of the same function (each code change makes a new one);
+    recent ones stay, a concurrent synth may still be reading them."""
+    now = time.time()
+    for old in folder.glob(f"{prefix}*"):
+        if old != keep and old.is_dir() and now - old.stat().st_mtime > STALE_AFTER_SECONDS:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _add_bytes(tar: tarfile.TarFile, arcname: str, data: bytes) -> None:
