@@ -140,10 +140,15 @@ def _publish(tmp: Path, final: Path) -> Path:
     return final
 
 
+def dependency_key(requirements: list[str]) -> str:
+    """The cache key of a dependency set: the requirement lines, the platform and Python version."""
+    return _digest([LAMBDA_PLATFORM.encode(), LAMBDA_PYTHON_VERSION.encode(), *(r.encode() for r in requirements)])
+
+
 def dependency_dir(requirements: list[str]) -> Path:
     """A folder with ``requirements`` installed for the Lambda platform, downloaded once and reused
     (keyed by the requirement lines, the target platform and the Python version)."""
-    key = _digest([LAMBDA_PLATFORM.encode(), LAMBDA_PYTHON_VERSION.encode(), *(r.encode() for r in requirements)])
+    key = dependency_key(requirements)
     final = CACHE_DIR / "deps" / key
     if final.is_dir():
         return final

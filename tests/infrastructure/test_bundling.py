@@ -47,12 +47,16 @@ def test_a_changed_requirement_set_gets_its_own_cache_entry(monkeypatch: pytest.
         return subprocess.CompletedProcess(cmd, 1, "", "no network here")
 
     monkeypatch.setattr(subprocess, "run", fake_pip)
+    requirements = ["mido==1.3.3", "a-package-not-in-the-cache==0.0.1"]
+    key = bundling.dependency_key(requirements)
+    assert key != bundling.dependency_key(["mido==1.3.3"])
     with pytest.raises(AssetBuildError, match="no network here"):
-        bundling.dependency_dir(["mido==1.3.3", "a-package-not-in-the-cache==0.0.1"])
+        bundling.dependency_dir(requirements)
     [cmd] = calls
     assert {"--platform", "manylinux2014_x86_64", "--only-binary=:all:", "--target"} <= set(cmd)
     assert cmd[cmd.index("--python-version") + 1] == "3.12"
-    assert not list((bundling.CACHE_DIR / "deps").glob(".*")), "a failed build leaves no half-written folder"
+    deps = bundling.CACHE_DIR / "deps"
+    assert not (deps / key).exists() and not list(deps.glob(f".{key}-*")), "a failed build leaves nothing behind"
 
 
 def test_missing_function_is_a_clear_error() -> None:
