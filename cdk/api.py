@@ -157,9 +157,11 @@ class Api(Construct):
         for route in PUBLIC_ROUTES:
             method = root.add_resource(route).add_method("GET", integration, request_validator=self.validator)
             for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-                acknowledge(method, rule,
-                    f"GET /{route} is public on purpose (liveness probe / the API's own "
-                    "OpenAPI document); it reads no user data.",
+                acknowledge(
+                    method,
+                    rule,
+                    f"GET /{route} is public on purpose (liveness probe / the API's own OpenAPI "
+                    "document); it reads no user data.",
                 )
         root.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
 
@@ -168,7 +170,6 @@ class Api(Construct):
             "compositions": gateway_schema(CompositionIn, title="CompositionIn"),
             "training-jobs": gateway_schema(TrainingJobIn, title="TrainingJobIn"),
         }
-        self.models: dict[str, apigw.Model] = {}
         for path, schema in bodies.items():
             resource = root.add_resource(path)
             model = apigw.CfnModel(
@@ -180,9 +181,7 @@ class Api(Construct):
                 schema=schema,
             )
             body_model = apigw.Model.from_model_name(self, f"{schema['title']}ModelRef", model.ref)
-            resource.add_method(
-                "POST", integration, request_models={"application/json": body_model}, **authorized
-            )
+            resource.add_method("POST", integration, request_models={"application/json": body_model}, **authorized)
             resource.add_method("GET", integration, **authorized)
             resource.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
 
