@@ -35,3 +35,8 @@ synth: $(STAMP) node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+## eval: the shipped model (or MODEL_DIR=...) on the held-out split; last line = one JSON object: real, model, baselines
+.PHONY: eval
+eval: $(STAMP)
+	$(PY) -m model.evaluate $(if $(MODEL_DIR),--model-dir $(MODEL_DIR))
