@@ -1,7 +1,9 @@
 """The data-set tag catalogue: which tags a training job may filter on, with piece counts.
 
-The catalogue is built from the music21 corpus by the model code (heavy) and committed as a small
-JSON file, so the API Lambda reads it without importing music21. Its format is the
+The catalogue is derived from the model's shipped tag index (``model/dataset_index.json``, built from
+the music21 corpus by ``model.data``) and committed as a small JSON file, so the API Lambda reads it
+without importing the model code. Regenerate it after the index changes with
+``python -m shared.logic.datasets``; a test fails when the two drift. Its format is the
 ``DatasetTagList`` wire shape, i.e. what ``model.data.list_tags()`` returns, wrapped:
 ``{"items": [{"tag": "composer:bach", "kind": "composer", "pieces": 371}, ...]}``.
 """
@@ -41,3 +43,19 @@ def validate_tags(tags: list[str]) -> list[str]:
             code="UNKNOWN_TAG",
         )
     return tags
+
+
+def build_catalogue() -> DatasetTagList:
+    """The catalogue from the model's tag index; a build step, never run inside a Lambda."""
+    from model.data import list_tags
+
+    return DatasetTagList.model_validate({"items": list_tags()})
+
+
+def render(tags: DatasetTagList) -> str:
+    return tags.model_dump_json(by_alias=True, indent=1) + "\n"
+
+
+if __name__ == "__main__":
+    CATALOGUE_PATH.write_text(render(build_catalogue()), encoding="utf-8")
+    print(f"wrote {CATALOGUE_PATH}")

@@ -16,19 +16,11 @@ from shared.store import aws
 from shared.store import training_jobs as store
 from tests.unit.test_api_support import ALICE, BOB, call, cloud  # noqa: F401
 
-CATALOGUE = {"items": [
-    {"tag": "composer:bach", "kind": "composer", "pieces": 371},
-    {"tag": "collection:bach-chorales", "kind": "collection", "pieces": 371},
-    {"tag": "meter:4/4", "kind": "meter", "pieces": 402},
-]}
-
-
 @pytest.fixture
-def catalogue(tmp_path, monkeypatch):
-    path = tmp_path / "tags.json"
-    path.write_text(json.dumps(CATALOGUE))
-    monkeypatch.setenv(datasets.CATALOGUE_ENV, str(path))
-    return path
+def catalogue(monkeypatch):
+    """The committed catalogue, the one the deployed function reads."""
+    monkeypatch.delenv(datasets.CATALOGUE_ENV, raising=False)
+    return json.loads(datasets.CATALOGUE_PATH.read_text())
 
 
 JOB = {"modelName": "My chorales", "dataset": {"tags": ["collection:bach-chorales", "Meter:4/4"]},
@@ -162,5 +154,7 @@ def test_training_job_list_pages(cloud, catalogue):
 
 def test_datasets_lists_the_catalogue(cloud, catalogue):
     reply = call("GET", "/datasets")
-    assert reply.status == 200 and reply.json == CATALOGUE
+    assert reply.status == 200 and reply.json == catalogue
+    assert {"tag": "collection:bach-chorales", "kind": "collection"}.items() <= next(
+        t for t in reply.json["items"] if t["tag"] == "collection:bach-chorales").items()
     assert call("GET", "/datasets", user=None).status == 401

@@ -1,0 +1,1 @@
+"""Data shipped with the functions: ``tags.json``, the data-set tag catalogue (see ``shared.logic.datasets``)."""
