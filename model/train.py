@@ -55,7 +55,7 @@ PROGRESS_FILE = "progress.json"
 THREADS_ENV = "COMPOSER_TORCH_THREADS"
 EVAL_PIECES = 48  # held-out pieces judged every epoch (all of them in `make eval`)
 TAGS_KEYS = ("dataset_tags", "datasetTags")
-RECONSTRUCTION_WEIGHT = 1.0  # weight of the auxiliary loss next to the adversarial one
+RECONSTRUCTION_WEIGHT = 20.0  # weight of the auxiliary loss next to the adversarial one
 
 
 class TrainingInputError(ValueError):
@@ -249,8 +249,15 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log=print) -> 
         _write_json(env.checkpoint_dir / PROGRESS_FILE, {
             "epoch": epoch, "epochs": hp.epochs, "history": history, "sample": _sample(composer, eval_rolls, hp.seed),
         })
+        # the model dir is current after every epoch, so a stopped job still leaves a usable model
+        save_model(generator, config, hp, tags, dataset, len(rows), history, env, device, started)
 
-    generator.eval()
+    return save_model(generator, config, hp, tags, dataset, len(rows), history, env, device, started)
+
+
+def save_model(generator: Generator, config: ModelConfig, hp: Hyperparameters, tags: list[str], dataset: D.Dataset,
+               windows: int, history: list[dict], env: Environment, device: torch.device, started: float) -> dict:
+    """Write ``generator.pt`` + ``model.json`` (what it was trained on and how) to the model dir."""
     final = history[-1]["metrics"] if history else {}
     model_json = {
         "format": 1,
@@ -258,18 +265,23 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log=print) -> 
         **config.to_json(),
         "stepsPerBeat": 4,
         "hyperparameters": hp.to_wire(),
-        "dataset": {"tags": list(tags), "pieces": len(dataset.paths), "heldOutPieces": len(held_out),
-                    "trainingWindows": int(len(rows))},
+        "reconstructionWeight": RECONSTRUCTION_WEIGHT,
+        "dataset": {"tags": list(tags), "pieces": len(dataset.paths), "heldOutPieces": int(dataset.held_out.sum()),
+                    "trainingWindows": int(windows)},
+        "epochsDone": history[-1]["epoch"] if history else 0,
         "metrics": final,
         "history": history,
-        "trainingSeconds": round(time.perf_counter() - started, 1),
+        "trainingSeconds": round(sum(h["seconds"] for h in history), 1),
+        "wallSeconds": round(time.perf_counter() - started, 1),
         "device": device.type,
         "torchThreads": torch.get_num_threads(),
         "torch": torch.__version__,
         "createdAt": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     env.model_dir.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.detach().cpu() for k, v in generator.state_dict().items()}, env.model_dir / WEIGHTS_FILE)
+    tmp = env.model_dir / (WEIGHTS_FILE + ".tmp")
+    torch.save({k: v.detach().cpu() for k, v in generator.state_dict().items()}, tmp)
+    tmp.replace(env.model_dir / WEIGHTS_FILE)
     _write_json(env.model_dir / CONFIG_FILE, model_json)
     _write_json(env.output_data_dir / "metrics.json", {"metrics": final, "history": history})
     return model_json

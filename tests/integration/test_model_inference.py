@@ -1,0 +1,123 @@
+"""The SageMaker inference handlers on real MIDI with the shipped model."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.compose import Composer
+from model.inference import input_fn, model_fn, output_fn, predict_fn
+from shared.errors import InvalidInput, MelodyRuleViolation, UnsupportedMediaType
+from shared.music.midi_codec import read_midi, write_midi
+from shared.music.samples import sample_index
+from shared.music.score import Note, Score, Track
+
+SHIPPED = Path(__file__).resolve().parents[2] / "model" / "pretrained" / "bach-chorales"
+
+
+@pytest.fixture(scope="module")
+def model() -> Composer:
+    return model_fn(str(SHIPPED))
+
+
+def melody_midi(sample_id: str = "sample-ode-to-joy", transpose: int = 0) -> bytes:
+    score = sample_index()[sample_id].score()
+    score.tracks[0].notes = [Note(n.start, n.pitch + transpose, n.duration, n.velocity) for n in score.tracks[0].notes]
+    return write_midi(score)
+
+
+def compose_json(model: Composer, midi: bytes, seed: int | None = 7) -> dict:
+    body = {"midi": base64.b64encode(midi).decode()}
+    if seed is not None:
+        body["seed"] = seed
+    return json.loads(output_fn(predict_fn(input_fn(json.dumps(body), "application/json"), model), "application/json"))
+
+
+def test_json_in_json_out_keeps_the_melody_exactly_and_adds_three_instruments(model):
+    midi = melody_midi()
+    result = compose_json(model, midi)
+    melody = read_midi(midi).score.tracks[0]
+    composed = read_midi(base64.b64decode(result["midi"])).score
+    assert len(composed.tracks) == 4
+    assert composed.tracks[0].notes == melody.notes
+    assert result["bars"] == 8
+    assert [t["index"] for t in result["tracks"]] == [0, 1, 2, 3]
+    assert result["tracks"][0]["noteCount"] == len(melody.notes)
+    assert len({t["program"] for t in result["tracks"][1:]}) == 3
+    for info, track in zip(result["tracks"], composed.tracks):
+        assert info["noteCount"] == len(track.notes) and info["program"] == track.program
+    assert all(t["noteCount"] > 0 for t in result["tracks"][1:])
+    assert {"inKey", "emptyBars", "similarity"} <= set(result["metrics"])
+    # the accompaniment stays within the melody's 8 bars
+    assert composed.end_tick <= 8 * composed.ticks_per_bar
+
+
+def test_midi_in_midi_out(model):
+    data = input_fn(melody_midi("sample-twinkle-twinkle"), "audio/midi")
+    body = output_fn(predict_fn(data, model), "audio/midi")
+    assert isinstance(body, bytes) and body[:4] == b"MThd"
+    assert len(read_midi(body).score.tracks) == 4
+
+
+def test_a_seed_makes_the_output_reproducible(model):
+    midi = melody_midi("sample-new-world-largo")
+    first, again, other = compose_json(model, midi, 11), compose_json(model, midi, 11), compose_json(model, midi, 12)
+    assert first["midi"] == again["midi"]
+    assert first["midi"] != other["midi"]
+    unseeded = compose_json(model, midi, None)
+    assert 0 <= unseeded["seed"] < 2**31
+
+
+def test_melodies_outside_the_training_range_are_transposed_in_and_back_out(model):
+    low = compose_json(model, melody_midi(transpose=0), 3)
+    high = compose_json(model, melody_midi(transpose=24), 3)
+    low_tracks = read_midi(base64.b64decode(low["midi"])).score.tracks
+    high_tracks = read_midi(base64.b64decode(high["midi"])).score.tracks
+    # two octaves up the model sees the same conditioning, so the accompaniment is the same
+    # notes two octaves up; the melody itself is untouched
+    assert high_tracks[0].notes[0].pitch == low_tracks[0].notes[0].pitch + 24
+    for a, b in zip(low_tracks[1:], high_tracks[1:]):
+        assert [n.pitch + 24 for n in a.notes] == [n.pitch for n in b.notes]
+
+
+def test_long_melodies_are_composed_window_by_window(model):
+    bar = 4 * 480
+    notes = [Note(i * 480, 60 + (i % 8), 480, 90) for i in range(32)]  # 8 bars, 4 windows of 2 bars
+    score = Score(tracks=[Track(notes=notes)])
+    result = predict_fn({"melody": score, "seed": 1}, model)
+    composed = read_midi(result["midi"]).score
+    for track in composed.tracks[1:]:
+        starts = [n.start for n in track.notes]
+        assert starts and max(starts) >= 6 * bar  # the last window is accompanied too
+
+
+def test_the_generator_sees_every_window_the_same_way(model):
+    """Two copies of a 2-bar phrase in one melody get the accompaniment they get alone (same noise
+    per window position aside): the windowing does not leak between windows."""
+    phrase = np.zeros((32, 128), bool)
+    for i, pitch in enumerate((60, 62, 64, 65, 67, 65, 64, 62)):
+        phrase[i * 4:(i + 1) * 4, pitch] = True
+    twice = np.concatenate([phrase, phrase])
+    out = model.compose_rolls([twice, phrase], seed=5)
+    assert out[0].shape == (64, 128, 3) and out[1].shape == (32, 128, 3)
+    assert out[0][32:].any()
+
+
+def test_bad_requests_raise_typed_errors(model):
+    with pytest.raises(UnsupportedMediaType):
+        input_fn(b"hello", "text/plain")
+    with pytest.raises(InvalidInput):
+        input_fn("{not json", "application/json")
+    with pytest.raises(InvalidInput):
+        input_fn(json.dumps({"midi": "***"}), "application/json")
+    with pytest.raises(InvalidInput):
+        input_fn(json.dumps({"midi": base64.b64encode(melody_midi()).decode(), "seed": -1}), "application/json")
+    with pytest.raises(MelodyRuleViolation):
+        long = Score(tracks=[Track(notes=[Note(i * 480, 60, 480, 90) for i in range(40)])])
+        input_fn(write_midi(long), "audio/midi")
+    with pytest.raises(UnsupportedMediaType):
+        output_fn(predict_fn(input_fn(melody_midi(), "audio/midi"), model), "text/html")

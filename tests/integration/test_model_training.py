@@ -1,0 +1,126 @@
+"""The SageMaker training entry end to end, as a subprocess with the SM_* environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from model import data as D
+from model.inference import input_fn, model_fn, output_fn, predict_fn
+from shared.music.midi_codec import read_midi, write_midi
+from shared.music.samples import sample_index
+from shared.schemas import EpochMetrics
+
+REPO = Path(__file__).resolve().parents[2]
+LINE = re.compile(r"^epoch=(\d+)/(\d+) generator_loss=(\S+) critic_loss=(\S+) similarity=([0-9.]+) in_key=([0-9.]+)$")
+# the regexes a MetricDefinitions list would use
+METRIC_REGEXES = {"generator_loss": r"generator_loss=(-?[0-9.]+)", "similarity": r"similarity=([0-9.]+)",
+                  "in_key": r"in_key=([0-9.]+)"}
+TINY = {"epochs": "2", "max_windows": "64", "batch_size": "16", "width": "4", "update_ratio": "2", "seed": "3",
+        "learning_rate": "0.002", "sagemaker_program": "train.py"}
+PIECES = ["bach/bwv66.6.mxl", "bach/bwv1.6.mxl", "bach/bwv10.7.mxl", "bach/bwv101.7.mxl", "bach/bwv102.7.mxl",
+          "bach/bwv103.6.mxl", "bach/bwv104.6.mxl", "bach/bwv108.6.mxl"]
+
+
+@pytest.fixture(scope="module")
+def channel(tmp_path_factory) -> Path:
+    """A data-set channel of a few real chorales, with both training and held-out pieces."""
+    os.environ.setdefault(D.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
+    pieces = [D.load_or_parse(p) for p in PIECES]
+    held_out = np.array([D.is_held_out(p) for p in PIECES])
+    if not held_out.any():
+        held_out[0] = True
+    directory = tmp_path_factory.mktemp("channel")
+    D.Dataset(PIECES, [D.piece_roll(p) for p in pieces], held_out, ["collection:bach-chorales"]).save(directory / "dataset.npz")
+    return directory
+
+
+def run_training(tmp: Path, hps: dict, channel: Path | None, checkpoints: Path | None = None,
+                 as_script: bool = False) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "SM_HPS": json.dumps(hps),
+        "SM_MODEL_DIR": str(tmp / "model"),
+        "SM_OUTPUT_DIR": str(tmp / "output"),
+        "SM_OUTPUT_DATA_DIR": str(tmp / "output" / "data"),
+        "SM_CHECKPOINT_DIR": str(checkpoints or tmp / "checkpoints"),
+        "COMPOSER_TORCH_THREADS": "1",
+    }
+    env.pop("SM_CHANNEL_TRAINING", None)
+    if channel is not None:
+        env["SM_CHANNEL_TRAINING"] = str(channel)
+    command = [sys.executable, "model/train.py"] if as_script else [sys.executable, "-m", "model.train"]
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+
+
+def weights(model_dir: Path) -> dict[str, torch.Tensor]:
+    return torch.load(model_dir / "generator.pt", weights_only=True)
+
+
+def test_two_tiny_epochs_print_metrics_write_progress_and_artifacts(tmp_path, channel):
+    result = run_training(tmp_path, TINY, channel, as_script=True)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("epoch=")]
+    assert [LINE.match(line).group(1, 2) for line in lines] == [("1", "2"), ("2", "2")]
+    for name, regex in METRIC_REGEXES.items():
+        assert len(re.findall(regex, result.stdout)) == 2, name
+
+    progress = json.loads((tmp_path / "checkpoints" / "progress.json").read_text())
+    assert progress["epoch"] == 2 and progress["epochs"] == 2
+    history = [EpochMetrics.model_validate(h) for h in progress["history"]]
+    assert [h.epoch for h in history] == [1, 2]
+    assert all(0 <= h.metrics["similarity"] <= 1 and h.seconds > 0 for h in history)
+    assert float(LINE.match(lines[1]).group(5)) == pytest.approx(history[1].metrics["similarity"], abs=1e-4)
+    assert read_midi(__import__("base64").b64decode(progress["sample"]["midi"])).score.tracks[0].notes
+
+    model_json = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert model_json["width"] == 4 and model_json["hyperparameters"]["epochs"] == 2
+    assert model_json["dataset"]["tags"] == ["collection:bach-chorales"]
+    assert model_json["dataset"]["pieces"] == len(PIECES)
+    assert (tmp_path / "output" / "data" / "metrics.json").exists()
+    assert not (tmp_path / "output" / "failure").exists()
+
+    model = model_fn(str(tmp_path / "model"))  # the artifacts serve compositions
+    midi = write_midi(sample_index()["sample-ode-to-joy"].score())
+    out = output_fn(predict_fn(input_fn(midi, "audio/midi"), model), "audio/midi")
+    assert len(read_midi(out).score.tracks) == 4
+
+
+def test_same_seed_same_model_and_a_stopped_job_resumes_to_the_same_model(tmp_path, channel):
+    straight = run_training(tmp_path / "a", TINY, channel)
+    assert straight.returncode == 0, straight.stderr
+    first = run_training(tmp_path / "b", {**TINY, "epochs": "1"}, channel)
+    assert first.returncode == 0, first.stderr
+    resumed = run_training(tmp_path / "b", TINY, channel)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from checkpoint after epoch 1" in resumed.stdout
+    assert [line.split()[0] for line in resumed.stdout.splitlines() if line.startswith("epoch=")] == ["epoch=2/2"]
+    a, b = weights(tmp_path / "a" / "model"), weights(tmp_path / "b" / "model")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    history = json.loads((tmp_path / "b" / "checkpoints" / "progress.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2]
+    other = run_training(tmp_path / "c", {**TINY, "seed": "4"}, channel)
+    c = weights(tmp_path / "c" / "model")
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+@pytest.mark.parametrize("hps, reason", [
+    ({"epochs": "0"}, "epochs"),
+    ({"learning_rate": "fast"}, "learning_rate"),
+    ({"colour": "blue"}, "colour"),
+    ({"dataset_tags": '["composer:nobody"]'}, "Unknown data-set tag"),
+])
+def test_bad_input_fails_with_a_reason_and_a_non_zero_exit(tmp_path, hps, reason):
+    result = run_training(tmp_path, hps, None)
+    assert result.returncode != 0
+    failure = (tmp_path / "output" / "failure").read_text()
+    assert reason in failure
+    assert not (tmp_path / "model" / "generator.pt").exists()
