@@ -1,7 +1,8 @@
 """Lambda entry point of the ``api`` function: ``lambdas.api.handler.lambda_handler``.
 
-Size and content type are checked on the raw event before the resolver parses anything, so an
-oversize or mistyped body is a 413/415 and never a JSON or validation error.
+Identity, size and content type are checked on the raw event before the resolver parses anything:
+a caller without identity gets a 401 whatever the body (as API Gateway's authorizer answers before
+any validation), and an oversize or mistyped body is a 413/415, never a JSON or validation error.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from lambdas.api import idempotency
 from lambdas.api.app import app
 from lambdas.api.errors import proxy_error
 from lambdas.api.observability import logger, metrics, tracer
-from lambdas.api.requests import check_envelope
+from lambdas.api.requests import caller, check_envelope
 from shared.errors import ComposerError
+
+# The only routes anyone may call without a user identity (CORS preflights never reach the function on AWS).
+PUBLIC_ROUTES = frozenset({("GET", "/health"), ("GET", "/openapi.json")})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
@@ -26,8 +30,11 @@ from shared.errors import ComposerError
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.CONFIG.register_lambda_context(context)
     proxy = APIGatewayProxyEvent(event)
+    route_key = (proxy.http_method, (proxy.path or "/").rstrip("/") or "/")
     try:
-        check_envelope(proxy, (proxy.http_method, (proxy.path or "/").rstrip("/") or "/"))
+        if route_key not in PUBLIC_ROUTES and proxy.http_method != "OPTIONS":
+            caller(proxy)
+        check_envelope(proxy, route_key)
     except ComposerError as exc:
         return proxy_error(exc)
     return app.resolve(event, context)
