@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from model import metrics as M
-from model.network import Generator, decode
+from model.data import normalised_profile
+from model.network import Generator, decode, key_plane
 from shared.music.pianoroll import PITCHES, binarise, notes_to_roll, roll_to_notes
 from shared.music.score import Score, Track
 
@@ -41,6 +42,7 @@ class ModelConfig:
     melody_center: float
     tracks: list[dict] = field(default_factory=lambda: [dict(t) for t in DEFAULT_TRACKS])
     reference: dict[str, list[float]] = field(default_factory=dict)
+    condition_channels: int = 2  # 1 = melody only (models without the key plane)
 
     @classmethod
     def from_json(cls, data: dict) -> ModelConfig:
@@ -49,6 +51,7 @@ class ModelConfig:
             window_steps=int(data["windowSteps"]), melody_center=float(data["melodyCenter"]),
             tracks=list(data.get("tracks") or [dict(t) for t in DEFAULT_TRACKS]),
             reference={k: [math.nan if v is None else float(v) for v in vs] for k, vs in data.get("reference", {}).items()},
+            condition_channels=int(data.get("conditionChannels", 1)),
         )
 
     def to_json(self) -> dict:
@@ -56,6 +59,7 @@ class ModelConfig:
             "width": self.width, "lowPitch": self.low_pitch, "pitchCount": self.pitch_count,
             "windowSteps": self.window_steps, "melodyCenter": round(self.melody_center, 3), "tracks": self.tracks,
             "reference": {k: [None if math.isnan(v) else round(v, 5) for v in vs] for k, vs in self.reference.items()},
+            "conditionChannels": self.condition_channels,
         }
 
 
@@ -90,7 +94,7 @@ class Composer:
         model_dir = Path(model_dir)
         config = ModelConfig.from_json(json.loads((model_dir / CONFIG_FILE).read_text()))
         device = device or torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        generator = Generator(config.width)
+        generator = Generator(config.width, config.condition_channels)
         state = torch.load(model_dir / WEIGHTS_FILE, map_location=device, weights_only=True)
         generator.load_state_dict(state)
         return cls(generator.to(device), config, device)
@@ -100,8 +104,9 @@ class Composer:
         """Accompaniment ``(steps, 128, 3)`` for each binary melody roll ``(steps, 128)``; all
         windows of all melodies go through the generator in one batch."""
         c = self.config
-        windows, spans, shifts = [], [], []
+        windows, spans, shifts, profiles = [], [], [], []
         for melody in melodies:
+            profiles.append(np.repeat(normalised_profile(melody)[None], max(1, math.ceil(melody.shape[0] / c.window_steps)), axis=0))
             shift = octave_shift(melody, c)
             steps = melody.shape[0]
             count = max(1, math.ceil(steps / c.window_steps))
@@ -116,6 +121,10 @@ class Composer:
             shifts.append(shift)
         batch = torch.from_numpy(np.concatenate(windows)).float().mul(2).sub(1).unsqueeze(1).to(self.device)
         noise = torch.randn(self.generator.noise_shape(batch), generator=torch.Generator().manual_seed(seed))
+        if c.condition_channels > 1:
+            plane = key_plane(torch.from_numpy(np.concatenate(profiles)).to(self.device), c.low_pitch, c.pitch_count,
+                              c.window_steps)
+            batch = torch.cat([batch, plane], dim=1)
         output = decode(self.generator(batch, noise.to(self.device))).cpu().numpy()  # (n, 3, steps, P)
         results, offset = [], 0
         for melody, count, shift in zip(melodies, spans, shifts):

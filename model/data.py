@@ -364,6 +364,26 @@ def gather(rolls: Sequence[np.ndarray], rows: np.ndarray, low: int = LOW_PITCH, 
     return out
 
 
+def melody_profiles(rolls: Sequence[np.ndarray]) -> np.ndarray:
+    """(pieces, 12): each piece's melody pitch-class profile (duration-weighted, max = 1), the
+    key information the generator is conditioned on."""
+    out = np.zeros((len(rolls), 12), dtype=np.float32)
+    for i, roll in enumerate(rolls):
+        out[i] = normalised_profile(roll[:, :, 0])
+    return out
+
+
+def normalised_profile(melody: np.ndarray) -> np.ndarray:
+    histogram = np.bincount(np.arange(melody.shape[1]) % 12, weights=melody.sum(axis=0), minlength=12)
+    peak = histogram.max()
+    return (histogram / peak if peak > 0 else histogram).astype(np.float32)
+
+
+def gather_profiles(profiles: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The profile of each window's piece, rotated by the window's transposition."""
+    return np.stack([np.roll(profiles[r], shift) for r, _, shift in rows]) if len(rows) else np.zeros((0, 12), np.float32)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.data", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)

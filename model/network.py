@@ -1,8 +1,12 @@
 """The conditional U-Net generator and the WGAN-GP critic (DESIGN.md section 5), sized by ``width``.
 
 Shapes: a window is ``(batch, tracks, 32 steps, pitches)`` with values in [-1, 1] (silent = -1).
-The generator reads the melody ``(batch, 1, 32, P)`` plus noise and writes the three accompaniment
+The generator reads a condition ``(batch, 2, 32, P)`` plus noise and writes the three accompaniment
 tracks ``(batch, 3, 32, P)``; the critic scores all four tracks. ``P`` must be divisible by 16.
+
+The condition is the melody window (channel 0) and the *key plane* (channel 1): the pitch-class
+profile of the whole melody, painted on every pitch row of its class. A 2-bar window alone often
+cannot tell the key; the whole melody can, and the key is what keeps the accompaniment in tune.
 """
 
 from __future__ import annotations
@@ -12,6 +16,14 @@ from torch import nn
 
 NOISE_CHANNELS = 8
 ACCOMPANIMENT_TRACKS = 3
+CONDITION_CHANNELS = 2
+
+
+def key_plane(profiles: torch.Tensor, low_pitch: int, pitch_count: int, steps: int) -> torch.Tensor:
+    """(batch, 12) pitch-class profiles in [0, 1] -> (batch, 1, steps, pitch_count) in [-1, 1]."""
+    classes = (torch.arange(pitch_count, device=profiles.device) + low_pitch) % 12
+    rows = profiles[:, classes] * 2 - 1  # (batch, pitch_count)
+    return rows[:, None, None, :].expand(-1, 1, steps, -1)
 
 
 def _down(cin: int, cout: int, norm: bool) -> nn.Sequential:
@@ -30,10 +42,10 @@ class Generator(nn.Module):
     """4 strided convs down, noise concatenated at the bottleneck, 3 deconvs up with skips, then a
     last deconv to the three tracks with tanh."""
 
-    def __init__(self, width: int = 16) -> None:
+    def __init__(self, width: int = 16, condition_channels: int = CONDITION_CHANNELS) -> None:
         super().__init__()
         w = width
-        self.d1, self.d2 = _down(1, w, False), _down(w, 2 * w, True)
+        self.d1, self.d2 = _down(condition_channels, w, False), _down(w, 2 * w, True)
         self.d3, self.d4 = _down(2 * w, 4 * w, True), _down(4 * w, 8 * w, True)
         self.u1 = _up(8 * w + NOISE_CHANNELS, 4 * w)
         self.u2 = _up(8 * w, 2 * w)
@@ -43,8 +55,8 @@ class Generator(nn.Module):
     def noise_shape(self, melody: torch.Tensor) -> tuple[int, int, int, int]:
         return (melody.shape[0], NOISE_CHANNELS, melody.shape[2] // 16, melody.shape[3] // 16)
 
-    def forward(self, melody: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        h1 = self.d1(melody)
+    def forward(self, condition: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        h1 = self.d1(condition)
         h2 = self.d2(h1)
         h3 = self.d3(h2)
         h4 = self.d4(h3)

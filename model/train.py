@@ -45,7 +45,7 @@ from model import data as D  # noqa: E402
 from model import metrics as M  # noqa: E402
 from model.compose import CONFIG_FILE, WEIGHTS_FILE, Composer, ModelConfig  # noqa: E402
 from model.evaluate import composed_rolls, real_metrics  # noqa: E402
-from model.network import Critic, Generator, gradient_penalty, reconstruction_loss  # noqa: E402
+from model.network import CONDITION_CHANNELS, Critic, Generator, gradient_penalty, key_plane, reconstruction_loss  # noqa: E402
 from shared.music.midi_codec import write_midi  # noqa: E402
 from shared.music.pianoroll import roll_to_score  # noqa: E402
 from shared.schemas import Hyperparameters  # noqa: E402
@@ -173,13 +173,15 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log=print) -> 
     rng = np.random.default_rng(hp.seed)
     if hp.max_windows is not None and len(rows) > hp.max_windows:
         rows = rows[np.sort(rng.choice(len(rows), hp.max_windows, replace=False))]
+    profiles = D.melody_profiles(train_rolls)
     eval_rolls = held_out[:EVAL_PIECES]
     real = real_metrics(eval_rolls)
     melody_pitches = np.nonzero(np.concatenate([r[:, :, 0] for r in train_rolls]))[1]
     config = ModelConfig(width=hp.width, low_pitch=D.LOW_PITCH, pitch_count=D.PITCH_COUNT,
-                         window_steps=D.WINDOW_STEPS, melody_center=float(melody_pitches.mean()), reference=real)
+                         window_steps=D.WINDOW_STEPS, melody_center=float(melody_pitches.mean()), reference=real,
+                         condition_channels=CONDITION_CHANNELS)
 
-    generator, critic = Generator(hp.width).to(device), Critic(hp.width, D.WINDOW_STEPS, D.PITCH_COUNT).to(device)
+    generator, critic = Generator(hp.width, CONDITION_CHANNELS).to(device), Critic(hp.width, D.WINDOW_STEPS, D.PITCH_COUNT).to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     opt_c = torch.optim.Adam(critic.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     history: list[dict] = []
@@ -208,10 +210,14 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log=print) -> 
         g_losses, c_losses = [], []
         batches = len(order) // hp.batch_size
         for b in range(batches):
-            real_batch = _to_tensor(D.gather(train_rolls, rows[order[b * hp.batch_size:(b + 1) * hp.batch_size]]), device)
+            batch_rows = rows[order[b * hp.batch_size:(b + 1) * hp.batch_size]]
+            real_batch = _to_tensor(D.gather(train_rolls, batch_rows), device)
             melody = real_batch[:, :1]
+            plane = key_plane(torch.from_numpy(D.gather_profiles(profiles, batch_rows)).to(device),
+                              D.LOW_PITCH, D.PITCH_COUNT, D.WINDOW_STEPS)
+            condition = torch.cat([melody, plane], dim=1)
             with torch.no_grad():
-                fake_tracks = generator(melody, torch.randn(generator.noise_shape(melody), device=device))
+                fake_tracks = generator(condition, torch.randn(generator.noise_shape(melody), device=device))
             fake = torch.cat([melody, fake_tracks], dim=1)
             critic_loss = critic(fake).mean() - critic(real_batch).mean()
             penalty = gradient_penalty(critic, real_batch, fake)
@@ -220,7 +226,7 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log=print) -> 
             opt_c.step()
             c_losses.append(critic_loss.item())
             if (b + 1) % hp.update_ratio == 0:
-                tracks = generator(melody, torch.randn(generator.noise_shape(melody), device=device))
+                tracks = generator(condition, torch.randn(generator.noise_shape(melody), device=device))
                 generator_loss = -critic(torch.cat([melody, tracks], dim=1)).mean()
                 opt_g.zero_grad(set_to_none=True)
                 (generator_loss + RECONSTRUCTION_WEIGHT * reconstruction_loss(tracks, real_batch[:, 1:])).backward()
