@@ -3,13 +3,20 @@ record in the models table (contract 3), so the first composition works right af
 
 from __future__ import annotations
 
+import base64
 import json
+import subprocess
+import sys
 import tarfile
+from pathlib import Path
 
 import pytest
 
 from cdk.bundling import INFERENCE_ENTRY_POINT, REPO_ROOT
 from cdk.storage import METADATA_KEY
+from shared.music.midi_codec import read_midi, write_midi
+from shared.music.samples import sample_index
+from shared.music.score import Score
 from shared.resources import BUILTIN_OWNER
 from shared.schemas import Model
 from tests.infrastructure.conftest import Synthesized
@@ -66,3 +73,45 @@ def test_builtin_model_is_registered_ready_with_its_endpoint(synthesized: Synthe
     assert model.builtin and model.endpoint_name == "ep"
     delete = json.loads(flat(resource["Properties"]["Delete"]).replace("<ModelsTable>", "tbl"))
     assert delete["action"] == "deleteItem"
+
+
+SERVE_LIKE_THE_CONTAINER = """
+import base64, json, sys
+sys.path.insert(0, sys.argv[1] + "/code")        # the serving toolkit puts code/ on the path
+import inference                                 # ... and imports SAGEMAKER_PROGRAM
+import model
+assert model.__file__.startswith(sys.argv[1]), model.__file__
+loaded = inference.model_fn(sys.argv[1])         # model_dir = the unpacked model.tar.gz
+body = json.dumps({"midi": sys.argv[2], "seed": 7})
+answer = inference.output_fn(inference.predict_fn(inference.input_fn(body, "application/json"), loaded), "application/json")
+print(answer if isinstance(answer, str) else answer.decode())
+"""
+
+
+@pytest.mark.slow
+def test_shipped_artifact_serves_a_composition_like_the_framework_container(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """Unpack the very model.tar.gz the endpoint gets, import its entry point from code/ (not from
+    this checkout) in a fresh interpreter, and compose a real melody through the four handlers."""
+    [model] = synthesized.of_type("AWS::SageMaker::Model").values()
+    key = flat(model["Properties"]["PrimaryContainer"]["ModelDataUrl"]).rsplit("/", 1)[-1]
+    with tarfile.open(synthesized.asset_dir({"S3Key": key})) as tar:
+        tar.extractall(tmp_path, filter="data")
+    sample = next(iter(sample_index().values()))
+    melody = write_midi(sample.score())
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", SERVE_LIKE_THE_CONTAINER, str(tmp_path), base64.b64encode(melody).decode()],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(answer["tracks"]) == 4
+    composed = read_midi(base64.b64decode(answer["midi"])).score
+    assert len(composed.tracks) == 4
+
+    def in_beats(score: Score) -> list[tuple[float, int, float]]:
+        tpb = score.ticks_per_beat
+        return [(n.start / tpb, n.pitch, n.duration / tpb) for n in score.tracks[0].notes]
+
+    assert in_beats(composed) == in_beats(sample.score()), "track 0 is the melody exactly as given"
