@@ -40,10 +40,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SYNTH_CACHE = REPO_ROOT / ".cache" / "local-synth"
 METADATA_KEY = "composer:resource"
 STACK_PREFIX = "composer-local"
-# What shapes the template (Lambda and model code only change asset hashes, which the local runtime
-# does not use: it runs the code from the checkout).
-# The shipped weights are inside the assembly (as the model artifact), so they are part of the key.
-_SYNTH_INPUTS = ("app.py", "cdk.json", "cdk", "statemachine", "shared/resources.py", "pyproject.toml", "model/pretrained")
+# What shapes the template and the file assets the local runtime uploads: the training source dir
+# (model/ + shared/) and the shipped model's model.tar.gz. Lambda code only changes the hashes of
+# directory assets, which the local runtime does not use: it imports the handlers from the checkout.
+_SYNTH_INPUTS = ("app.py", "cdk.json", "cdk", "statemachine", "pyproject.toml", "model", "shared")
 
 
 class TemplateError(RuntimeError):
@@ -510,38 +510,24 @@ def create_state_machines(
         out.state_machines[logical] = arn
 
 
-def upload_model_artifacts(resolver: Resolver, template: dict[str, Any], assets: dict[tuple[str, str], Path]) -> None:
-    """Put each SageMaker model's ``ModelDataUrl`` object into the local S3, from the cloud assembly."""
+def upload_file_assets(resolver: Resolver, assets: dict[tuple[str, str], Path]) -> list[str]:
+    """Publish the cloud assembly's file assets to the local S3, as ``cdk deploy`` does to the
+    bootstrap bucket: the training source dir and the shipped models' ``model.tar.gz`` are then at
+    the very URLs the template gives the workflow and the SageMaker models. Directory assets (Lambda
+    code) are skipped: the runtime imports the handlers from the checkout. Returns the S3 URLs."""
     s3 = boto3.client("s3")
-    made: set[str] = set()
-    for _, resource in _of_type(template, "AWS::SageMaker::Model"):
-        props = resource.get("Properties") or {}
-        containers = [props.get("PrimaryContainer")] + list(props.get("Containers") or [])
-        for container in filter(None, containers):
-            url = resolver.resolve(container.get("ModelDataUrl"))
-            if not isinstance(url, str) or not url.startswith("s3://"):
-                continue
-            bucket, key = url[5:].split("/", 1)
-            source = _asset_for(bucket, key, assets, resolver)
-            if source is None:
-                raise TemplateError(f"No cloud-assembly asset for the model artifact {url}")
-            if bucket not in made and bucket not in _existing_buckets(s3):
-                s3.create_bucket(Bucket=bucket)
-            made.add(bucket)
-            s3.upload_file(str(source), bucket, key)
-
-
-def _existing_buckets(s3: Any) -> set[str]:
-    return {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-
-
-def _asset_for(bucket: str, key: str, assets: dict[tuple[str, str], Path], resolver: Resolver) -> Path | None:
-    for (bucket_template, object_key), source in assets.items():
-        concrete = bucket_template.replace("${AWS::AccountId}", resolver.account).replace("${AWS::Region}", resolver.region)
-        concrete = concrete.replace("${AWS::Partition}", "aws")
-        if concrete == bucket and object_key == key:
-            return source
-    return None
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    urls = []
+    for (bucket_template, key), source in sorted(assets.items()):
+        if not source.is_file():
+            continue
+        bucket = resolver.resolve({"Fn::Sub": bucket_template})
+        if bucket not in existing:
+            s3.create_bucket(Bucket=bucket)
+            existing.add(bucket)
+        s3.upload_file(str(source), bucket, key)
+        urls.append(f"s3://{bucket}/{key}")
+    return urls
 
 
 def create_sagemaker_resources(resolver: Resolver, template: dict[str, Any], out: LocalResources) -> None:

@@ -51,7 +51,7 @@ from local.resources import (
     file_assets,
     run_sdk_custom_resources,
     stack_template,
-    upload_model_artifacts,
+    upload_file_assets,
 )
 from local.triggers import StreamPoller, StreamSubscription, parse_filter_criteria
 
@@ -120,7 +120,7 @@ class LocalRuntime:
             resolver, template, out, load_definition=_load_definition,
             overrides={"PollSeconds": str(self.poll_seconds)},
         )
-        upload_model_artifacts(resolver, template, file_assets(assembly))
+        upload_file_assets(resolver, file_assets(assembly))
         create_sagemaker_resources(resolver, template, out)
         collect_functions(resolver, template, out)
         collect_stream_mappings(resolver, template, out)
@@ -309,15 +309,17 @@ def banner(url: str) -> str:
 
 @contextlib.contextmanager
 def _signals_raise_interrupt() -> Iterator[None]:
-    """SIGTERM behaves like Ctrl-C, so ``kill`` and process managers stop the runtime cleanly too."""
+    """SIGTERM behaves like Ctrl-C, so ``kill`` and process managers stop the runtime cleanly too; and
+    SIGINT is handled even when the shell that started us in the background set it to be ignored."""
     def raise_interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, raise_interrupt)
+    previous = {sig: signal.signal(sig, raise_interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main(argv: list[str] | None = None) -> int:
