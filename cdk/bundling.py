@@ -83,10 +83,11 @@ def lambda_requirements(function_name: str) -> list[str]:
 
 def training_requirements() -> list[str]:
     """What the framework image lacks: ``model/requirements.txt`` when the model ships one, else
-    the core dependencies plus the ``model`` extra, minus what the image already has (torch)."""
+    the core dependencies plus the ``model`` extra; either way minus what the image already has
+    (torch, and the numpy its torch is built against: reinstalling either could break the other)."""
     shipped = _requirements_file(REPO_ROOT / "model" / "requirements.txt")
     if shipped:
-        return shipped
+        return _without(shipped, PROVIDED_BY_FRAMEWORK_IMAGE)
     project = _project()
     wanted = list(project.get("dependencies", [])) + list(project.get("optional-dependencies", {}).get("model", []))
     return sorted(set(_without(wanted, PROVIDED_BY_FRAMEWORK_IMAGE)))
@@ -248,13 +249,26 @@ def _tree_members(prefix: str, root: Path, exclude: Iterable[str] = ()) -> list[
     return [(f"{prefix}{f.relative_to(root).as_posix()}", f.read_bytes()) for f in _walk(root, exclude)]
 
 
+# The framework serving container imports the module named by SAGEMAKER_PROGRAM from
+# /opt/ml/model/code (it strips ".py"; a path like "model/inference.py" would not import); this
+# one-line entry re-exports the project's handlers from their package.
+INFERENCE_ENTRY_POINT = "inference.py"
+_INFERENCE_ENTRY = (
+    '"""SageMaker serving entry: the handlers live in model/inference.py (contract 2)."""\n'
+    "from model.inference import input_fn, model_fn, output_fn, predict_fn  # noqa: F401\n"
+)
+
+
 def _source_members() -> list[tuple[str, bytes]]:
-    """``model/`` (without shipped weights) + ``shared/`` + requirements.txt, the layout the
-    framework container runs ``model/train.py`` / ``model/inference.py`` from."""
+    """``model/`` (without shipped weights) + ``shared/`` + requirements.txt + the serving entry:
+    the layout the framework containers run ``model/train.py`` from, and exactly what belongs in a
+    model.tar.gz's ``code/`` folder (a training job that copies its source dir to
+    ``$SM_MODEL_DIR/code`` produces a servable artifact)."""
     model_dir = _require_dir(REPO_ROOT / "model", "SageMaker source dir")
     members = _tree_members("model/", model_dir, exclude=("pretrained",))
     members += _tree_members("shared/", REPO_ROOT / "shared")
     members.append(("requirements.txt", ("\n".join(training_requirements()) + "\n").encode()))
+    members.append((INFERENCE_ENTRY_POINT, _INFERENCE_ENTRY.encode()))
     return members
 
 
@@ -265,27 +279,9 @@ def training_source_tarball() -> Path:
     return _write_tar_gz(members, CACHE_DIR / "sagemaker" / f"sourcedir-{key}.tar.gz")
 
 
-# The framework serving container imports the module named by SAGEMAKER_PROGRAM from
-# /opt/ml/model/code; this one-line entry re-exports the project's handlers from their package.
-INFERENCE_ENTRY_POINT = "inference.py"
-_INFERENCE_ENTRY = (
-    '"""SageMaker serving entry: the handlers live in model/inference.py (contract 2)."""\n'
-    "from model.inference import input_fn, model_fn, output_fn, predict_fn  # noqa: F401\n"
-)
-
-
 def inference_code_members() -> list[tuple[str, bytes]]:
     """The ``code/`` part of a model.tar.gz: the serving entry, the model package, shared/, deps."""
-    members = [(f"code/{name}", data) for name, data in _source_members()]
-    members.append((f"code/{INFERENCE_ENTRY_POINT}", _INFERENCE_ENTRY.encode()))
-    return members
-
-
-def inference_code_tarball() -> Path:
-    """The serving code alone (``code/...``), for models whose weights come from a training job."""
-    members = inference_code_members()
-    key = _digest(name.encode() + data for name, data in members)
-    return _write_tar_gz(members, CACHE_DIR / "sagemaker" / f"inference-code-{key}.tar.gz")
+    return [(f"code/{name}", data) for name, data in _source_members()]
 
 
 def pretrained_model_tarball(model_id: str) -> Path:

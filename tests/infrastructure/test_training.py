@@ -126,7 +126,7 @@ def test_source_dir_tarball_has_the_model_code_shared_code_and_requirements(synt
     with tarfile.open(asset) as tar:
         names = set(tar.getnames())
         requirements = tar.extractfile("requirements.txt").read().decode().split()
-    assert {"model/train.py", "model/inference.py", "shared/resources.py", "shared/schemas.py"} <= names
+    assert {"model/train.py", "model/inference.py", "shared/resources.py", "shared/schemas.py", "inference.py"} <= names
     assert not any(n.startswith("model/pretrained/") for n in names)
     assert not any("__pycache__" in n for n in names)
     assert any(r.startswith("music21") for r in requirements)
