@@ -12,7 +12,6 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk.nag import acknowledge
-
 from cdk.request_models import gateway_schema
 from shared.schemas import CompositionIn, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
 

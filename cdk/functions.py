@@ -12,14 +12,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk.nag import acknowledge
-
 from cdk.bundling import lambda_asset_dir
+from cdk.nag import acknowledge
 from cdk.storage import METADATA_KEY
+from shared.resources import METRICS_NAMESPACE
 
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python312-x86_64"
-METRICS_NAMESPACE = "ComposerBackend"
 
 
 def powertools_layer_arn(version: int | str) -> str:

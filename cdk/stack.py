@@ -12,13 +12,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk.nag import acknowledge
-
 from cdk.api import Api
 from cdk.functions import PythonFunction, function_logical_id, powertools_layer_arn
 from cdk.images import DEFAULT_INFERENCE_TAG, DEFAULT_TRAINING_TAG, FrameworkImages
 from cdk.inference import Inference
 from cdk.monitoring import Monitoring
+from cdk.nag import acknowledge
 from cdk.storage import Storage
 from cdk.training import SAGEMAKER_NAME_PREFIX, Training, WorkflowSettings
 from shared.resources import COMPOSITIONS, IDEMPOTENCY, MELODIES, MODELS, TRAINING_JOBS, TableSpec

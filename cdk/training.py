@@ -24,10 +24,9 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cdk.nag import acknowledge
-
 from cdk.bundling import training_source_tarball
 from cdk.images import FrameworkImages
+from cdk.nag import acknowledge
 from cdk.storage import METADATA_KEY
 from statemachine.definition import TRAINING_ASL, placeholders
 
