@@ -43,9 +43,10 @@ THREADS_ENV = "COMPOSER_TORCH_THREADS"
 
 
 def model_fn(model_dir: str) -> Composer:
-    """Load the generator once per worker. One or two threads: a composition is a single small
-    batch, and more threads only add contention on a shared host."""
-    threads = int(os.environ.get(THREADS_ENV, "0")) or min(2, os.cpu_count() or 1)
+    """Load the generator once per worker. One thread (``COMPOSER_TORCH_THREADS`` to change): a
+    composition is one small batch, and on a busy host a second OpenMP thread waiting for its
+    core made it 8x slower."""
+    threads = int(os.environ.get(THREADS_ENV, "0")) or 1
     if torch.get_num_threads() > threads:
         torch.set_num_threads(threads)
     return Composer.load(model_dir)

@@ -118,8 +118,9 @@ def read_hyperparameters(env: dict[str, str] | None = None) -> tuple[Hyperparame
 
 
 def configure_torch(seed: int) -> torch.device:
-    """Few threads (small convs gain nothing from more, and the host is shared) and determinism."""
-    threads = int(os.environ.get(THREADS_ENV, "0")) or min(2, os.cpu_count() or 1)
+    """One thread unless told otherwise: these convolutions are too small to gain from more, and on
+    a busy host a second OpenMP thread waiting for its core made a training step 15x slower."""
+    threads = int(os.environ.get(THREADS_ENV, "0")) or 1
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
