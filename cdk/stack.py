@@ -58,6 +58,7 @@ class Settings:
 
 class ComposerStack(Stack):
     def __init__(self, scope: Construct, construct_id: str = STACK_NAME, **kwargs: Any) -> None:
+        kwargs.setdefault("analytics_reporting", False)  # no AWS::CDK::Metadata in a template users review
         super().__init__(scope, construct_id, **kwargs)
         settings = Settings.from_context(self)
         retention = _retention(settings.log_retention_days)

@@ -84,6 +84,9 @@ def test_asset_holds_handler_shared_code_and_small_deps_but_not_the_layer(synthe
     other = set(FUNCTIONS) - {name}
     assert not any((asset / "lambdas" / o).exists() for o in other)
     assert not list(asset.rglob("__pycache__"))
+    # Lambda's limit is 250 MB unzipped for code and layers together; keep room for the layer.
+    size = sum(f.stat().st_size for f in asset.rglob("*") if f.is_file())
+    assert size < 200 * 2**20, f"{name}: {size / 2**20:.0f} MiB unzipped"
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -104,3 +104,28 @@ def test_cfn_lint_reports_no_errors(synthesized: Synthesized) -> None:
     errors = [f for f in findings if f["Level"] == "Error"]
     assert not errors, json.dumps(errors, indent=1)[:4000]
     assert done.returncode & ~(4 | 8) == 0, done.stderr  # bit 2 = errors, bit 1 = crash; 4, 8 = warnings, notes
+
+
+# Pay-per-use resources, plus the few with a small idle price that README's cost section states
+# (KMS key, alarms, log and object storage). A new type here means re-checking that section.
+PRICED_AS_DOCUMENTED = {
+    "AWS::ApiGateway::Account", "AWS::ApiGateway::Authorizer", "AWS::ApiGateway::Deployment",
+    "AWS::ApiGateway::GatewayResponse", "AWS::ApiGateway::Method", "AWS::ApiGateway::Model",
+    "AWS::ApiGateway::RequestValidator", "AWS::ApiGateway::Resource", "AWS::ApiGateway::RestApi",
+    "AWS::ApiGateway::Stage", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolClient", "AWS::DynamoDB::Table", "AWS::IAM::Policy", "AWS::IAM::Role", "AWS::KMS::Key",
+    "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Function", "AWS::Lambda::Permission", "AWS::Logs::LogGroup",
+    "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy", "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy", "AWS::SageMaker::Endpoint", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Model",
+    "AWS::StepFunctions::StateMachine", "Custom::AWS",
+}
+
+
+def test_nothing_that_bills_while_idle_beyond_what_the_readme_states(synthesized: Synthesized) -> None:
+    types = {r["Type"] for r in synthesized.resources.values()}
+    assert types <= PRICED_AS_DOCUMENTED, sorted(types - PRICED_AS_DOCUMENTED)
+    assert len(synthesized.of_type("AWS::KMS::Key")) == 1
+    for config in synthesized.of_type("AWS::SageMaker::EndpointConfig").values():
+        assert all("ServerlessConfig" in v for v in config["Properties"]["ProductionVariants"])
+    for table in synthesized.of_type("AWS::DynamoDB::Table").values():
+        assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
