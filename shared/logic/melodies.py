@@ -38,8 +38,13 @@ def describe(score: Score, *, melody_id: str, name: str, owner: str, created_at:
     )
 
 
-def create_from_midi(owner: str, name: str, data: bytes) -> Melody:
-    return _store(owner, name, melody_from_midi(data))
+DEFAULT_NAME = "Untitled melody"
+
+
+def create_from_midi(owner: str, name: str | None, data: bytes) -> Melody:
+    """Without a given name, the file's own track name (what the recording tool called it) is used."""
+    score = melody_from_midi(data)
+    return _store(owner, (name or score.tracks[0].name.strip()[:100] or DEFAULT_NAME), score)
 
 
 def create_from_notes(owner: str, request: MelodyNotesIn) -> Melody:

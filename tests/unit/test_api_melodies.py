@@ -191,3 +191,10 @@ def test_type0_file_with_one_channel_is_accepted(cloud):
     midi.save(file=buffer)
     reply = call("POST", "/melodies", body=buffer.getvalue(), content_type="audio/midi; charset=binary")
     assert reply.status == 201 and reply.json["noteCount"] == 3
+
+
+def test_raw_upload_without_name_takes_the_track_name(cloud):
+    named = Score(tracks=[Track(notes=[Note(0, 60, 480, 90)], name="Recorded riff")])
+    assert call("POST", "/melodies", body=write_midi(named), content_type="audio/midi").json["name"] == "Recorded riff"
+    unnamed = Score(tracks=[Track(notes=[Note(0, 60, 480, 90)])])
+    assert call("POST", "/melodies", body=write_midi(unnamed), content_type="audio/midi").json["name"] == "Untitled melody"

@@ -23,13 +23,12 @@ from shared.schemas import Melody, MelodyList, MelodyMidiIn, MelodyNotesIn
 router = Router()
 
 MelodyId = Annotated[str, Path(min_length=1, max_length=128)]
-DEFAULT_NAME = "Untitled melody"
 
 
 @router.post("/melodies", summary="Upload a melody", security=AUTH, tags=["melodies"],
              description="Body: raw MIDI (`audio/midi`), JSON `{name, midi: base64}`, or JSON "
                          "`{name, tempo, timeSignature, notes: [{pitch, start, duration, velocity}]}` "
-                         "(start and duration in beats). For raw MIDI the name comes from `?name=`.",
+                         "(start and duration in beats). A raw MIDI upload is named by `?name=`, else by its track name.",
              responses={201: {"description": "The stored melody.", "content": {"application/json": {"model": Melody}}},
                         **errors(400, 401, 413, 415, 422)})
 def create_melody(
@@ -41,7 +40,7 @@ def create_melody(
     body = raw_body(event)
     if content_type(event) in MIDI_TYPES:
         def create() -> dict:
-            return melodies.create_from_midi(owner, name or DEFAULT_NAME, body).to_wire()
+            return melodies.create_from_midi(owner, name, body).to_wire()
     else:
         create = _from_json(owner, json_body(event))
     result = idempotency.once(owner, "POST /melodies", idempotency_key, idempotency.body_hash(body), create)
