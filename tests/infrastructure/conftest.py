@@ -54,9 +54,8 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
 
     outdir = tmp_path_factory.mktemp("cdk.out")
     app, stack = build_app(outdir=str(outdir))
-    assembly = app.synth()
-    artifact = assembly.get_stack_by_name(stack.stack_name)
-    path = Path(artifact.template_full_path)
-    raw = json.loads(path.read_text())
-    yield Synthesized(Template.from_json(raw), raw, path, Path(assembly.directory))
+    assembly = app.synth()  # cdk-nag runs here; Template.from_stack reuses this synthesis
+    template = Template.from_stack(stack)
+    path = Path(assembly.get_stack_by_name(stack.stack_name).template_full_path)
+    yield Synthesized(template, json.loads(path.read_text()), path, Path(assembly.directory))
 

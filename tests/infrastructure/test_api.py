@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_cdk.assertions import Match
 
 from cdk.bundling import REPO_ROOT
 from cdk.request_models import gateway_schema
@@ -101,6 +102,9 @@ def test_stage_throttles_logs_access_and_traces(synthesized: Synthesized) -> Non
     log_group = props["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0]
     assert synthesized.resources[log_group]["Type"] == "AWS::Logs::LogGroup"
     assert "$context.requestId" in props["AccessLogSetting"]["Format"]
+    synthesized.template.has_resource_properties(
+        "AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["REGIONAL"]}, "BinaryMediaTypes": Match.array_with(["audio/midi"])}
+    )
 
 
 def test_cors_allows_only_the_configured_console_origin(synthesized: Synthesized) -> None:

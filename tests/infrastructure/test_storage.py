@@ -35,7 +35,12 @@ def test_each_table_spec_is_one_secure_table(synthesized: Synthesized, spec: Tab
 
 
 def test_no_table_exists_outside_the_specs(synthesized: Synthesized) -> None:
+    synthesized.template.resource_count_is("AWS::DynamoDB::Table", len(TABLES))
     assert set(synthesized.of_type("AWS::DynamoDB::Table")) == {table_logical_id(s) for s in TABLES}
+    synthesized.template.all_resources_properties(
+        "AWS::DynamoDB::Table",
+        {"BillingMode": "PAY_PER_REQUEST", "SSESpecification": {"SSEEnabled": True}},
+    )
 
 
 def test_data_bucket_is_private_encrypted_tls_only_logged_and_expires_scratch(synthesized: Synthesized) -> None:
