@@ -55,24 +55,33 @@ _TONAL_MATRIX = np.stack([
 ])  # (6, 12)
 
 
+_PROFILES = np.stack([np.roll(profile, tonic) for profile in (_MAJOR_PROFILE, _MINOR_PROFILE) for tonic in range(12)])
+_PROFILES_CENTRED = _PROFILES - _PROFILES.mean(axis=1, keepdims=True)
+_PROFILES_CENTRED /= np.linalg.norm(_PROFILES_CENTRED, axis=1, keepdims=True)
+_KEYS = [(tonic, mode) for mode in ("major", "minor") for tonic in range(12)]
+_FOLD = (np.arange(128)[:, None] % 12 == np.arange(12)[None, :]).astype(np.float64)  # pitch -> pitch class
+
+
+def chroma_per_step(track_roll: np.ndarray) -> np.ndarray:
+    """(steps, 12): how many pitches of each class sound on each step."""
+    roll = np.asarray(track_roll, dtype=bool)
+    return roll.astype(np.float64) @ _FOLD[: roll.shape[1]]
+
+
 def pitch_class_histogram(track_roll: np.ndarray) -> np.ndarray:
     """Sounding steps per pitch class of a ``(steps, 128)`` roll (duration-weighted)."""
-    per_pitch = np.asarray(track_roll, dtype=bool).sum(axis=0)
-    return np.bincount(np.arange(per_pitch.shape[0]) % 12, weights=per_pitch, minlength=12)
+    return np.asarray(track_roll, dtype=bool).sum(axis=0) @ _FOLD[: np.asarray(track_roll).shape[1]]
 
 
 def estimate_key(histogram: np.ndarray) -> tuple[int, str] | None:
-    """(tonic pitch class, "major" | "minor") best correlated with the histogram, None if silent."""
+    """(tonic pitch class, "major" | "minor") best correlated with the histogram, None if silent.
+    Ties go to the first of C..B major, then C..B minor."""
     histogram = np.asarray(histogram, dtype=float)
     if histogram.sum() <= 0 or np.ptp(histogram) == 0:
         return None
-    best, best_score = None, -math.inf
-    for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
-        for tonic in range(12):
-            score = np.corrcoef(histogram, np.roll(profile, tonic))[0, 1]
-            if score > best_score:
-                best, best_score = (tonic, mode), score
-    return best
+    centred = histogram - histogram.mean()
+    scores = _PROFILES_CENTRED @ (centred / np.linalg.norm(centred))  # Pearson correlation with each key
+    return _KEYS[int(np.argmax(scores))]
 
 
 def key_name(key: tuple[int, str]) -> str:
@@ -97,20 +106,27 @@ def note_runs(track_roll: np.ndarray) -> list[tuple[int, int, int]]:
     return [(int(s[0]), int(s[1]), int(e[0] - s[0])) for s, e in zip(starts, ends)]
 
 
-def _bars(track_roll: np.ndarray) -> list[np.ndarray]:
-    return [track_roll[i:i + BAR_STEPS] for i in range(0, track_roll.shape[0], BAR_STEPS)]
+def _bar_chroma(track_roll: np.ndarray) -> np.ndarray:
+    """(bars, 12) duration-weighted chroma of each bar; the last bar may be partial."""
+    chroma = chroma_per_step(track_roll)
+    bars = -(-chroma.shape[0] // BAR_STEPS)
+    padded = np.zeros((bars * BAR_STEPS, 12))
+    padded[: chroma.shape[0]] = chroma
+    return padded.reshape(bars, BAR_STEPS, 12).sum(axis=1)
 
 
 def empty_bar_rate(track_roll: np.ndarray) -> float:
-    bars = _bars(np.asarray(track_roll, dtype=bool))
-    if not bars:
+    bars = _bar_chroma(track_roll)
+    if not len(bars):
         return math.nan
-    return sum(not bar.any() for bar in bars) / len(bars)
+    return float((bars.sum(axis=1) == 0).mean())
 
 
 def pitch_classes_per_bar(track_roll: np.ndarray) -> float:
-    counts = [int((pitch_class_histogram(bar) > 0).sum()) for bar in _bars(np.asarray(track_roll, dtype=bool)) if bar.any()]
-    return float(np.mean(counts)) if counts else math.nan
+    bars = _bar_chroma(track_roll)
+    counts = (bars > 0).sum(axis=1)
+    counts = counts[counts > 0]
+    return float(counts.mean()) if len(counts) else math.nan
 
 
 def polyphony_rate(track_roll: np.ndarray) -> float:
@@ -119,19 +135,32 @@ def polyphony_rate(track_roll: np.ndarray) -> float:
     return float((per_step >= 2).sum() / sounding) if sounding else math.nan
 
 
-def in_key_ratio(track_roll: np.ndarray, key: tuple[int, str] | None) -> float:
-    runs = note_runs(track_roll)
+def _in_key(runs: list[tuple[int, int, int]], key: tuple[int, str] | None) -> float:
     if not runs or key is None:
         return math.nan
     scale = scale_pitch_classes(key)
     return sum(pitch % 12 in scale for _, pitch, _ in runs) / len(runs)
 
 
-def qualified_note_rate(track_roll: np.ndarray) -> float:
-    runs = note_runs(track_roll)
+def _qualified(runs: list[tuple[int, int, int]]) -> float:
     if not runs:
         return math.nan
     return sum(length >= QUALIFIED_STEPS for _, _, length in runs) / len(runs)
+
+
+def in_key_ratio(track_roll: np.ndarray, key: tuple[int, str] | None) -> float:
+    return _in_key(note_runs(track_roll), key)
+
+
+def qualified_note_rate(track_roll: np.ndarray) -> float:
+    return _qualified(note_runs(track_roll))
+
+
+def _centroids(bar_chroma: np.ndarray) -> np.ndarray:
+    """(bars, 6) tonal centroids; NaN rows for silent bars."""
+    totals = bar_chroma.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (bar_chroma / np.where(totals > 0, totals, np.nan)) @ _TONAL_MATRIX.T
 
 
 def tonal_centroid(track_roll: np.ndarray) -> np.ndarray | None:
@@ -142,13 +171,14 @@ def tonal_centroid(track_roll: np.ndarray) -> np.ndarray | None:
     return _TONAL_MATRIX @ (chroma / total)
 
 
+def _tonal_distance(melody_chroma: np.ndarray, track_chroma: np.ndarray) -> float:
+    distances = np.linalg.norm(_centroids(melody_chroma) - _centroids(track_chroma), axis=1)
+    distances = distances[~np.isnan(distances)]
+    return float(distances.mean()) if len(distances) else math.nan
+
+
 def tonal_distance(melody_roll: np.ndarray, track_roll: np.ndarray) -> float:
-    distances = []
-    for melody_bar, track_bar in zip(_bars(np.asarray(melody_roll, bool)), _bars(np.asarray(track_roll, bool))):
-        a, b = tonal_centroid(melody_bar), tonal_centroid(track_bar)
-        if a is not None and b is not None:
-            distances.append(float(np.linalg.norm(a - b)))
-    return float(np.mean(distances)) if distances else math.nan
+    return _tonal_distance(_bar_chroma(melody_roll), _bar_chroma(track_roll))
 
 
 def track_metrics(roll: np.ndarray, key: tuple[int, str] | None = None) -> dict[str, list[float]]:
@@ -161,13 +191,16 @@ def track_metrics(roll: np.ndarray, key: tuple[int, str] | None = None) -> dict[
     if key is None:
         key = estimate_key(pitch_class_histogram(roll[:, :, 0]))
     tracks = range(roll.shape[-1])
+    bars = [_bar_chroma(roll[:, :, t]) for t in tracks]
+    runs = [note_runs(roll[:, :, t]) for t in tracks]
+    counts = [(b > 0).sum(axis=1) for b in bars]
     return {
-        "emptyBars": [empty_bar_rate(roll[:, :, t]) for t in tracks],
-        "pitchClasses": [pitch_classes_per_bar(roll[:, :, t]) for t in tracks],
+        "emptyBars": [float((c == 0).mean()) if len(c) else math.nan for c in counts],
+        "pitchClasses": [float(c[c > 0].mean()) if (c > 0).any() else math.nan for c in counts],
         "polyphony": [polyphony_rate(roll[:, :, t]) for t in tracks],
-        "inKey": [in_key_ratio(roll[:, :, t], key) for t in tracks],
-        "qualifiedNotes": [qualified_note_rate(roll[:, :, t]) for t in tracks],
-        "tonalDistance": [math.nan] + [tonal_distance(roll[:, :, 0], roll[:, :, t]) for t in tracks if t > 0],
+        "inKey": [_in_key(r, key) for r in runs],
+        "qualifiedNotes": [_qualified(r) for r in runs],
+        "tonalDistance": [math.nan] + [_tonal_distance(bars[0], bars[t]) for t in tracks if t > 0],
     }
 
 

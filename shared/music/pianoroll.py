@@ -77,13 +77,15 @@ def roll_to_notes(roll: np.ndarray, ticks_per_beat: int, velocity: int = DEFAULT
     sounding = coded > 0
     previous = np.vstack([np.zeros((1, coded.shape[1]), dtype=bool), sounding[:-1]])
     starts = sounding & (~previous | (coded == ONSET))
+    # a note ends at the first later step that is silent or starts a new note of its pitch
+    stops = np.vstack([~sounding[1:] | starts[1:], np.ones((1, coded.shape[1]), dtype=bool)])
     notes = []
-    for step, pitch in zip(*np.nonzero(starts)):
-        end = step + 1
-        while end < len(coded) and sounding[end, pitch] and not starts[end, pitch]:
-            end += 1
-        start = step_to_ticks(int(step), ticks_per_beat)
-        notes.append(Note(start, int(pitch), step_to_ticks(int(end), ticks_per_beat) - start, velocity))
+    for pitch in np.nonzero(starts.any(axis=0))[0]:
+        stop_steps = np.nonzero(stops[:, pitch])[0]
+        for step in np.nonzero(starts[:, pitch])[0]:
+            end = int(stop_steps[np.searchsorted(stop_steps, step)]) + 1
+            start = step_to_ticks(int(step), ticks_per_beat)
+            notes.append(Note(start, int(pitch), step_to_ticks(end, ticks_per_beat) - start, velocity))
     return sorted(notes)
 
 
