@@ -28,9 +28,7 @@ import os
 import re
 import threading
 import traceback
-import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -39,6 +37,7 @@ import boto3
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
 from local.sagemaker import LocalSageMaker, SageMakerError
 
 LOG = logging.getLogger(__name__)
@@ -56,23 +55,6 @@ def function_name(name_or_arn: str) -> str:
     if ":function:" in name:
         name = name.split(":function:", 1)[1]
     return name.split(":", 1)[0]
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of the Lambda context object that handlers and Powertools read."""
-
-    function_name: str
-    invoked_function_arn: str
-    aws_request_id: str
-    memory_limit_in_mb: int = 1024
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = ""
-    timeout_ms: int = 900_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.timeout_ms
 
 
 class _Router:
@@ -252,7 +234,7 @@ class AwsGateway:
         return self.function_arn(name)
 
     def function_arn(self, name: str) -> str:
-        return f"arn:aws:lambda:{self.region}:123456789012:function:{function_name(name)}"
+        return f"arn:aws:lambda:{self.region}:{LOCAL_ACCOUNT}:function:{function_name(name)}"
 
     def _invoke_lambda(self, request: Request, name: str) -> Response:
         handler = self._lambdas.get(name)
@@ -275,7 +257,7 @@ class AwsGateway:
                 content_type="application/json",
                 headers={"x-amzn-ErrorType": "InvalidRequestContentException"},
             )
-        context = LambdaContext(name, self.function_arn(name), str(uuid.uuid4()))
+        context = LocalLambdaContext(function_name=name)
         if invocation_type == "DryRun":
             return Response(b"", 204)
         if invocation_type == "Event":
@@ -299,7 +281,7 @@ class AwsGateway:
         return Response(json.dumps(result, default=str), 200, content_type="application/json", headers=headers)
 
     @staticmethod
-    def _run_async(handler: LambdaHandler, event: Any, context: LambdaContext) -> None:
+    def _run_async(handler: LambdaHandler, event: Any, context: LocalLambdaContext) -> None:
         try:
             handler(event, context)
         except Exception:  # noqa: BLE001 - async invocations have no caller to report to; Lambda logs them

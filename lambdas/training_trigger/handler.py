@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, DynamoDBRecordEventName
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
@@ -39,7 +39,7 @@ def _stepfunctions() -> Any:
 def start_workflow(record: DynamoDBRecord) -> str | None:
     """Start the workflow for an INSERT of a QUEUED job; returns the execution ARN (None if skipped)."""
     image = record.dynamodb.new_image if record.dynamodb else None
-    if record.event_name is None or record.event_name.value != "INSERT" or not image:
+    if record.event_name != DynamoDBRecordEventName.INSERT or not image:
         return None
     if image.get("status") != TrainingStatus.QUEUED:
         return None
