@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EXTRAS := lambda,model,cdk,local,test
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -30,7 +31,7 @@ dev: $(STAMP)
 ## synth: the CloudFormation template into cdk.out/ with the pinned CDK CLI (no AWS credentials; offline once the caches are warm)
 .PHONY: synth
 synth: $(STAMP) node_modules/.installed
-	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk synth --no-notices --quiet
+	npx --no-install cdk synth --no-notices --quiet
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
