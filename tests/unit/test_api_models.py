@@ -8,7 +8,6 @@ from botocore.awsrequest import AWSResponse
 
 from shared.logic.models import register_builtin_model
 from shared.resources import MODELS, table_name
-from shared.store import aws
 from tests.unit.test_api_support import ALICE, BOB, BUILTIN_MODEL, call, cloud  # noqa: F401
 
 
@@ -56,7 +55,7 @@ def test_delete_own_model_removes_record_and_endpoint(cloud):
         deleted.append(json.loads(params["body"])["EndpointName"])
         return AWSResponse("", 200, {}, None), {"ResponseMetadata": {"HTTPStatusCode": 200}}
 
-    aws.client("sagemaker").meta.events.register("before-call.sagemaker.DeleteEndpoint", delete_endpoint)
+    cloud.answer("sagemaker", "DeleteEndpoint", delete_endpoint)
     custom_model(ALICE, "mdl-alice-2")
     assert call("DELETE", "/models/mdl-alice-2").status == 204
     assert deleted == ["composer-mdl-alice-2"]

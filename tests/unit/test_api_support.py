@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
@@ -169,6 +168,13 @@ class Cloud:
     invocations: AsyncInvocations
     endpoint: Endpoint
     bucket: str
+    hooks: list[tuple[Any, str, Callable[..., Any]]] = field(default_factory=list)
+
+    def answer(self, service: str, operation: str, hook: Callable[..., Any]) -> None:
+        """Answer ``service.operation`` (one moto lacks) with ``hook(params)`` for this test only."""
+        client = aws.client(service)
+        client.meta.events.register(f"before-call.{service}.{operation}", hook)
+        self.hooks.append((client, f"before-call.{service}.{operation}", hook))
 
 
 @pytest.fixture
@@ -181,9 +187,12 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     monkeypatch.setenv(BUCKET_ENV, "test-composer-bucket")
     monkeypatch.setenv("COMPOSE_WORKER_FUNCTION", WORKER_FUNCTION)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ComposerTest")
+    if aws.client("dynamodb").meta.endpoint_url != f"https://dynamodb.{REGION}.amazonaws.com":
+        aws.reset()  # another test left clients aimed at a local endpoint or another region
     with mock_aws():
-        aws.reset()
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        # Clients are kept from test to test (creating them is most of a test's set-up time); moto
+        # intercepts every client, so each test still starts from empty tables and bucket.
+        dynamodb = aws.client("dynamodb")
         for spec in TABLES:
             keys = [(spec.partition_key, "HASH")] + ([(spec.sort_key, "RANGE")] if spec.sort_key else [])
             dynamodb.create_table(
@@ -191,12 +200,18 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
                 KeySchema=[{"AttributeName": n, "KeyType": t} for n, t in keys],
                 AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n, _ in keys],
             )
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket="test-composer-bucket")
+        aws.client("s3").create_bucket(Bucket="test-composer-bucket")
         invocations, endpoint = AsyncInvocations(), Endpoint()
-        aws.client("lambda").meta.events.register("before-call.lambda.Invoke", invocations)
-        runtime = aws.client("sagemaker-runtime", read_timeout=INVOKE_TIMEOUT_SECONDS)
-        runtime.meta.events.register("before-call.sagemaker-runtime.InvokeEndpoint", endpoint)
+        hooks = [(aws.client("lambda"), "before-call.lambda.Invoke", invocations),
+                 (aws.client("sagemaker-runtime", read_timeout=INVOKE_TIMEOUT_SECONDS),
+                  "before-call.sagemaker-runtime.InvokeEndpoint", endpoint)]
+        for client, name, hook in hooks:
+            client.meta.events.register(name, hook)
+        cloud = Cloud(invocations, endpoint, "test-composer-bucket", hooks)
         register_builtin_model(BUILTIN_MODEL, "Bach chorales", endpoint_name=f"composer-{BUILTIN_MODEL}",
                                description="Four-part harmony after the Bach chorales.", genre="classical")
-        yield Cloud(invocations, endpoint, "test-composer-bucket")
-    aws.reset()
+        try:
+            yield cloud
+        finally:
+            for client, name, hook in cloud.hooks:
+                client.meta.events.unregister(name, hook)

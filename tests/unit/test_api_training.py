@@ -12,7 +12,6 @@ from botocore.awsrequest import AWSResponse
 from shared.logic import datasets
 from shared.resources import TRAINING_JOBS, table_name
 from shared.statuses import TrainingStatus
-from shared.store import aws
 from shared.store import training_jobs as store
 from tests.unit.test_api_support import ALICE, BOB, call, cloud  # noqa: F401
 
@@ -118,7 +117,7 @@ def test_stop_a_running_job_asks_sagemaker(cloud, catalogue, sagemaker_says):
                                                     "ResponseMetadata": {"HTTPStatusCode": 400}}
         return AWSResponse("", 200, {}, None), {"ResponseMetadata": {"HTTPStatusCode": 200}}
 
-    aws.client("sagemaker").meta.events.register("before-call.sagemaker.StopTrainingJob", stop_training_job)
+    cloud.answer("sagemaker", "StopTrainingJob", stop_training_job)
     job = submit()
     name = f"composer-{job['id']}"
     store.move(ALICE, job["id"], TrainingStatus.STARTING, {"sagemakerJobName": name})
