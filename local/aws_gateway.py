@@ -28,6 +28,7 @@ import os
 import re
 import threading
 import traceback
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ class _Router:
             return _sagemaker_error(exc)
         except ValueError as exc:
             return _sagemaker_error(SageMakerError("SerializationException", f"Request body is not JSON: {exc}"))
-        return Response(json.dumps(result), 200, content_type="application/x-amz-json-1.1")
+        return Response(json.dumps(result), 200, content_type="application/x-amz-json-1.1", headers={"x-amzn-RequestId": str(uuid.uuid4())})
 
     def _runtime(self, request: Request, endpoint: str) -> Response:
         try:
@@ -98,13 +99,15 @@ class _Router:
             )
         except SageMakerError as exc:
             return _sagemaker_error(exc)
-        return Response(body, 200, headers={"Content-Type": content_type, "x-Amzn-Invoked-Production-Variant": "AllTraffic"})
+        return Response(body, 200, headers={"Content-Type": content_type, "x-Amzn-Invoked-Production-Variant": "AllTraffic",
+                                          "x-amzn-RequestId": str(uuid.uuid4())})
 
 
 def _sagemaker_error(exc: SageMakerError) -> Response:
     payload = {"__type": exc.code, "message": exc.message, **exc.extra}
     return Response(
-        json.dumps(payload), exc.status, content_type="application/x-amz-json-1.1", headers={"x-amzn-ErrorType": exc.code}
+        json.dumps(payload), exc.status, content_type="application/x-amz-json-1.1",
+        headers={"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": str(uuid.uuid4())},
     )
 
 
@@ -244,7 +247,7 @@ class AwsGateway:
                 json.dumps({"Type": "User", "Message": message, "message": message}),
                 404,
                 content_type="application/json",
-                headers={"x-amzn-ErrorType": "ResourceNotFoundException"},
+                headers={"x-amzn-ErrorType": "ResourceNotFoundException", "x-amzn-RequestId": str(uuid.uuid4())},
             )
         invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         raw = request.get_data()
@@ -255,7 +258,7 @@ class AwsGateway:
                 json.dumps({"Type": "User", "message": "Could not parse request body into json"}),
                 400,
                 content_type="application/json",
-                headers={"x-amzn-ErrorType": "InvalidRequestContentException"},
+                headers={"x-amzn-ErrorType": "InvalidRequestContentException", "x-amzn-RequestId": str(uuid.uuid4())},
             )
         context = LocalLambdaContext(function_name=name)
         if invocation_type == "DryRun":

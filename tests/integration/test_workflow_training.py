@@ -333,3 +333,24 @@ def test_trigger_starts_one_execution_per_queued_insert_only(workflow: Workflow)
 def _melody_midi() -> bytes:
     sample = next(iter(sample_index().values()))
     return write_midi(sample.score())
+
+
+def test_running_out_of_time_ends_failed_with_the_limit_in_the_reason(workflow: Workflow) -> None:
+    sfn = workflow.sfn()
+    short = sfn.create_state_machine(
+        name="composer-training-short", definition=load_definition(substitutions(MaxRuntimeSeconds="2")),
+        roleArn="arn:aws:iam::123456789012:role/composer-workflow",
+    )["stateMachineArn"]
+    job_id = submit(SMALL_TAGS, TINY.model_copy(update={"epochs": 200}))
+    os.environ["STATE_MACHINE_ARN"] = short
+    try:
+        deliver(workflow, job_id)
+    finally:
+        os.environ["STATE_MACHINE_ARN"] = workflow.state_machine_arn
+
+    record = final_record(job_id, timeout=60)
+
+    assert record["status"] == "FAILED"
+    assert "exceeded its limit of 2 seconds" in record["failureReason"]
+    described = workflow.gateway.client("sagemaker").describe_training_job(TrainingJobName=record["sagemakerJobName"])
+    assert (described["TrainingJobStatus"], described["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded")
