@@ -229,7 +229,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                             self.client_address[0], self.server.binary_media_types)
         context = LocalLambdaContext(function_name=self.server.function_name, timeout_seconds=29)
         try:
-            result = self.server.lambda_handler(event, context)
+            with self.server.invoke_lock:  # one execution environment: one request at a time, as on Lambda
+                result = self.server.lambda_handler(event, context)
             status, headers, out = response_parts(result)
         except Exception:  # noqa: BLE001 - a crashing function is API Gateway's 502, not a dead server
             traceback.print_exc(file=sys.stderr)
@@ -259,6 +260,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     lambda_handler: LambdaHandler
+    # The Powertools resolver keeps the current event on the app object (Lambda never runs two
+    # requests at once in one environment), so concurrent requests must not share the handler.
+    invoke_lock: threading.Lock
     function_name: str
     default_user: str
     binary_media_types: list[str] | None
@@ -279,6 +283,7 @@ class ApiServer:
     ) -> None:
         self._server = _Server((host, port), _RequestHandler)
         self._server.lambda_handler = lambda_handler
+        self._server.invoke_lock = threading.Lock()
         self._server.function_name = function_name
         self._server.default_user = default_user
         self._server.binary_media_types = binary_media_types
