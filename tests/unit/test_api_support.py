@@ -177,6 +177,9 @@ class Cloud:
         self.hooks.append((client, f"before-call.{service}.{operation}", hook))
 
 
+_KEPT: dict[str, Any] = {}
+
+
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     """Tables and bucket in moto, named through the same environment variables the functions read."""
@@ -187,9 +190,11 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     monkeypatch.setenv(BUCKET_ENV, "test-composer-bucket")
     monkeypatch.setenv("COMPOSE_WORKER_FUNCTION", WORKER_FUNCTION)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ComposerTest")
-    if aws.client("dynamodb").meta.endpoint_url != f"https://dynamodb.{REGION}.amazonaws.com":
-        aws.reset()  # another test left clients aimed at a local endpoint or another region
     with mock_aws():
+        if aws.client("dynamodb") is not _KEPT.get("dynamodb"):
+            # Not the clients these fixtures made: another test may have aimed them elsewhere.
+            aws.reset()
+            _KEPT["dynamodb"] = aws.client("dynamodb")
         # Clients are kept from test to test (creating them is most of a test's set-up time); moto
         # intercepts every client, so each test still starts from empty tables and bucket.
         dynamodb = aws.client("dynamodb")
