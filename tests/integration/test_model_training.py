@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -33,8 +34,10 @@ PIECES = ["bach/bwv66.6.mxl", "bach/bwv1.6.mxl", "bach/bwv10.7.mxl", "bach/bwv10
 @pytest.fixture(scope="module")
 def channel(tmp_path_factory) -> Path:
     """A data-set channel of a few real chorales, with both training and held-out pieces."""
-    os.environ.setdefault(D.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
-    pieces = [D.load_or_parse(p) for p in PIECES]
+    with pytest.MonkeyPatch.context() as patch:
+        if not os.environ.get(D.CACHE_ENV):
+            patch.setenv(D.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
+        pieces = [D.load_or_parse(p) for p in PIECES]
     held_out = np.array([D.is_held_out(p) for p in PIECES])
     if not held_out.any():
         held_out[0] = True
@@ -79,7 +82,7 @@ def test_two_tiny_epochs_print_metrics_write_progress_and_artifacts(tmp_path, ch
     assert [h.epoch for h in history] == [1, 2]
     assert all(0 <= h.metrics["similarity"] <= 1 and h.seconds > 0 for h in history)
     assert float(LINE.match(lines[1]).group(5)) == pytest.approx(history[1].metrics["similarity"], abs=1e-4)
-    assert read_midi(__import__("base64").b64decode(progress["sample"]["midi"])).score.tracks[0].notes
+    assert read_midi(base64.b64decode(progress["sample"]["midi"])).score.tracks[0].notes
 
     model_json = json.loads((tmp_path / "model" / "model.json").read_text())
     assert model_json["width"] == 4 and model_json["hyperparameters"]["epochs"] == 2
