@@ -72,15 +72,20 @@ class Endpoint:
         return out
 
 
-def handlers_module(environment: dict[str, str], model_dir: Path) -> ModuleType:
-    """Import the entry module the container would: ``SAGEMAKER_PROGRAM`` from the submit dir or ``code/``."""
+def handlers_module(s3: Any, environment: dict[str, str], model_dir: Path, work_dir: Path) -> ModuleType:
+    """Import the entry module the container would: ``SAGEMAKER_PROGRAM`` from ``code/`` in the
+    artifact or from ``SAGEMAKER_SUBMIT_DIRECTORY`` (an S3 ``sourcedir.tar.gz`` or a file directory)."""
     program = environment.get("SAGEMAKER_PROGRAM", _DEFAULT_PROGRAM)
     roots = []
-    submit = environment.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
-    if urlparse(submit).scheme == "file":
-        roots.append(urlparse(submit).path)
     if (model_dir / "code").is_dir():
         roots.append(str(model_dir / "code"))
+    submit = environment.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
+    parsed = urlparse(submit)
+    if parsed.scheme == "file":
+        roots.append(parsed.path)
+    elif parsed.scheme == "s3":
+        storage.extract_tar_gz(storage.download_object(s3, submit), work_dir / "code")
+        roots.append(str(work_dir / "code"))
     module_name = ".".join(Path(program).with_suffix("").parts)
     with _import_lock:
         for root in roots:
@@ -109,7 +114,7 @@ def resolve_model_data(s3: Any, url: str, target: Path) -> Path:
 def load(s3: Any, container: dict[str, Any], work_dir: Path) -> LoadedModel:
     """Unpack the artifact and run ``model_fn`` once: what an endpoint does while it is Creating."""
     model_dir = resolve_model_data(s3, container["ModelDataUrl"], work_dir / "model")
-    module = handlers_module(container.get("Environment") or {}, model_dir)
+    module = handlers_module(s3, container.get("Environment") or {}, model_dir, work_dir)
     if not hasattr(module, "model_fn"):
         raise AttributeError(f"{module.__name__} has no model_fn")
     return LoadedModel(handlers=module, model=module.model_fn(str(model_dir)))

@@ -19,11 +19,13 @@ from typing import Any
 
 import pytest
 
+from cdk.bundling import training_source_tarball
 from lambdas.training_progress import handler as progress_handler
 from lambdas.training_trigger import handler as trigger_handler
 from lambdas.training_trigger.execution import sagemaker_job_name
 from local.aws_gateway import AwsGateway
 from local.lambda_context import LocalLambdaContext
+from model.data import CACHE_ENV
 from shared.logic import training_jobs as training_logic
 from shared.logic.records import to_item
 from shared.music.midi_codec import write_midi
@@ -39,6 +41,8 @@ REPO = Path(__file__).resolve().parents[2]
 BUCKET = "composer-workflow-test"
 OWNER = "user-1"
 PROGRESS_FUNCTION = "training-progress"
+SOURCE_DIR_KEY = "assets/sourcedir.tar.gz"
+SOURCE_DIR_URI = f"s3://{BUCKET}/{SOURCE_DIR_KEY}"
 TINY = Hyperparameters(epochs=1, batch_size=8, width=4, max_windows=16, update_ratio=1, seed=3)
 SMALL_TAGS = ["composer:bach"]
 
@@ -50,7 +54,7 @@ def substitutions(**overrides: str) -> dict[str, str]:
         "TrainingImage": "local/pytorch-training:2.13-cpu",
         "InferenceImage": "local/pytorch-inference:2.13-cpu",
         "SageMakerRoleArn": "arn:aws:iam::123456789012:role/composer-sagemaker",
-        "SourceDirS3Uri": f"file://{REPO}",
+        "SourceDirS3Uri": SOURCE_DIR_URI,
         "TrainingInstanceType": "ml.m5.large",
         "MaxRuntimeSeconds": "600",
         "PollSeconds": "1",
@@ -86,12 +90,15 @@ def _create_table(gateway: AwsGateway, spec: TableSpec) -> None:
 
 @pytest.fixture(scope="module")
 def workflow() -> Iterator[Workflow]:
-    saved = {k: os.environ.get(k) for k in [s.env for s in TABLES] + ["BUCKET_NAME", "STATE_MACHINE_ARN"]}
+    saved = {k: os.environ.get(k) for k in [s.env for s in TABLES] + ["BUCKET_NAME", "STATE_MACHINE_ARN", CACHE_ENV]}
+    # The training script runs from the extracted source dir; it shares the checkout's parsed-corpus cache.
+    os.environ[CACHE_ENV] = str(REPO / ".cache" / "composer-data")
     with AwsGateway(stop_grace_seconds=5.0) as gateway:
         for spec in TABLES:
             _create_table(gateway, spec)
             os.environ[spec.env] = spec.logical
         gateway.client("s3").create_bucket(Bucket=BUCKET)
+        gateway.client("s3").upload_file(str(training_source_tarball()), BUCKET, SOURCE_DIR_KEY)
         os.environ["BUCKET_NAME"] = BUCKET
         gateway.register_lambda(PROGRESS_FUNCTION, progress_handler.lambda_handler)
         arn = gateway.client("stepfunctions").create_state_machine(
