@@ -222,13 +222,12 @@ def parse_tags(raw: str | Iterable[str] | None) -> list[str]:
         return list(DEFAULT_TAGS)
     if isinstance(raw, str):
         text = raw.strip()
-        if text.startswith("["):
+        if text.startswith(("[", '"')):  # a JSON list, or a JSON-encoded string (the SageMaker SDK's habit)
             try:
                 raw = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise DatasetError(f"dataset_tags is not a valid JSON list: {exc}") from exc
-        else:
-            raw = text.split(",")
+        raw = raw.split(",") if isinstance(raw, str) else raw
     tags = [str(t).strip().lower() for t in raw if str(t).strip()]
     return list(dict.fromkeys(tags)) or list(DEFAULT_TAGS)
 

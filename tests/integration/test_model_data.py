@@ -96,6 +96,7 @@ def test_tags_list_counts_and_filter_semantics():
 def test_tags_arrive_as_json_or_comma_separated_strings():
     assert D.parse_tags('["Composer:Bach", "mode:minor"]') == ["composer:bach", "mode:minor"]
     assert D.parse_tags("composer:bach, mode:minor,") == ["composer:bach", "mode:minor"]
+    assert D.parse_tags('"composer:bach,mode:minor"') == ["composer:bach", "mode:minor"]
     assert D.parse_tags(None) == list(D.DEFAULT_TAGS)
     with pytest.raises(D.DatasetError):
         D.parse_tags("[not json")
