@@ -361,3 +361,26 @@ def test_running_out_of_time_ends_failed_with_the_limit_in_the_reason(workflow: 
     assert "exceeded its limit of 2 seconds" in record["failureReason"]
     described = workflow.gateway.client("sagemaker").describe_training_job(TrainingJobName=record["sagemakerJobName"])
     assert (described["TrainingJobStatus"], described["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded")
+
+
+def test_progress_is_read_from_where_the_checkpoint_sync_puts_it() -> None:
+    from lambdas.training_trigger.execution import execution_input
+    from shared.resources import Keys
+
+    started = execution_input({"id": "tj-x", "owner": OWNER, "modelName": "m", "dataset": {"tags": ["a"]}}, BUCKET)
+    assert f"{started['checkpointS3Uri']}/progress.json" == f"s3://{BUCKET}/{Keys.training_progress('tj-x')}"
+
+
+def test_a_bad_stream_record_fails_alone(workflow: Workflow) -> None:
+    good = submit(SMALL_TAGS)
+    training_logic.stop(OWNER, good)  # keep it cheap: the execution ends at once
+    bad = submit(SMALL_TAGS)
+    bad_records = stream_records(workflow, bad)[:1]
+    del bad_records[0]["dynamodb"]["NewImage"]["dataset"]
+    event = {"Records": stream_records(workflow, good)[:1] + bad_records}
+
+    answer = trigger_handler.lambda_handler(json.loads(json.dumps(event, default=str)), LocalLambdaContext("training-trigger"))
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": bad_records[0]["dynamodb"]["SequenceNumber"]}]}
+    assert len(executions_for(workflow, good)) == 1
+    assert executions_for(workflow, bad) == []
