@@ -71,7 +71,9 @@ class Keys:
 
     @staticmethod
     def training_progress(job_id: str) -> str:
-        return f"training/{job_id}/progress.json"
+        """Where the training script's ``progress.json`` lands: SageMaker syncs ``SM_CHECKPOINT_DIR``
+        to the checkpoint prefix while the job runs."""
+        return f"{Keys.training_checkpoints(job_id)}/progress.json"
 
     @staticmethod
     def builtin_model(name: str) -> str:
