@@ -99,7 +99,7 @@ def read_hyperparameters(env: dict[str, str] | None = None) -> tuple[Hyperparame
         raise TrainingInputError(f"SM_HPS is not valid JSON: {exc}") from exc
     if not isinstance(raw, dict):
         raise TrainingInputError("SM_HPS must be a JSON object of hyperparameters.")
-    values = {k: v for k, v in raw.items() if not k.startswith("sagemaker_")}
+    values = {k: _unquote(v) for k, v in raw.items() if not k.startswith("sagemaker_")}
     tags_raw = None
     for key in TAGS_KEYS:
         if key in values:
@@ -115,6 +115,16 @@ def read_hyperparameters(env: dict[str, str] | None = None) -> tuple[Hyperparame
     except D.DatasetError as exc:
         raise TrainingInputError(str(exc)) from exc
     return hp, tags
+
+
+def _unquote(value: object) -> object:
+    """A JSON-encoded string value ('"10"', as CreateTrainingJob callers often send) becomes its content."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
 
 
 def configure_torch(seed: int) -> torch.device:
