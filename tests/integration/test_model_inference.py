@@ -121,3 +121,14 @@ def test_bad_requests_raise_typed_errors(model):
         input_fn(write_midi(long), "audio/midi")
     with pytest.raises(UnsupportedMediaType):
         output_fn(predict_fn(input_fn(melody_midi(), "audio/midi"), model), "text/html")
+
+
+@pytest.mark.parametrize("sample_id", sorted(sample_index()))
+def test_every_built_in_sample_gets_an_in_key_accompaniment(model, sample_id):
+    midi = write_midi(sample_index()[sample_id].score())
+    result = compose_json(model, midi, 0)
+    composed = read_midi(base64.b64decode(result["midi"])).score
+    assert composed.tracks[0].notes == read_midi(midi).score.tracks[0].notes
+    assert composed.time_signature == sample_index()[sample_id].time_signature
+    assert all(len(t.notes) > 0 for t in composed.tracks[1:])
+    assert result["metrics"]["inKey"] >= 0.8
