@@ -41,3 +41,9 @@ node_modules/.installed: package.json package-lock.json
 .PHONY: eval
 eval: $(STAMP)
 	$(PY) -m model.evaluate $(if $(MODEL_DIR),--model-dir $(MODEL_DIR))
+
+## soak: the long reliability runs (local runtime under load, then schemathesis with many examples); figures in benchmarks/RESULTS.md
+.PHONY: soak
+soak: $(STAMP)
+	$(PY) -m benchmarks.soak --compositions $${SOAK_COMPOSITIONS:-200} --training-jobs $${SOAK_TRAINING_JOBS:-10}
+	SCHEMATHESIS_EXAMPLES=$${SOAK_SCHEMATHESIS_EXAMPLES:-100} $(PY) -m pytest tests/security/test_openapi_schemathesis.py -q -s -p no:xdist
