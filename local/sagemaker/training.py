@@ -194,10 +194,11 @@ class TrainingJob:
             return
         channels = self._fetch_channels(input_dir / "data")
         checkpoint = self._request.get("CheckpointConfig")
-        sync = storage.CheckpointSync(self._s3, checkpoint_dir, checkpoint["S3Uri"]) if checkpoint else None
+        sync = None
         if checkpoint:
             storage.download_prefix(self._s3, checkpoint["S3Uri"], checkpoint_dir)
-            sync.sync()  # type: ignore[union-attr]  # what was restored is already there
+            sync = storage.CheckpointSync(self._s3, checkpoint_dir, checkpoint["S3Uri"])
+            sync.sync()  # what was restored is already there: remember it, so only changes go up
 
         user_hps = {k: _decode_hyperparameter(v) for k, v in hyperparameters.items() if not k.startswith(_FRAMEWORK_PREFIX)}
         (input_dir / "config" / "hyperparameters.json").write_text(json.dumps(hyperparameters))
@@ -227,14 +228,15 @@ class TrainingJob:
         max_runtime = float(self._request["StoppingCondition"].get("MaxRuntimeInSeconds", 86400))
         self._move("Training", "Training image download completed. Training in progress.")
         log_path = root / "training.log"
+        started = time.time()
         with self._lock:
-            self._started = time.time()
+            self._started = started
         with log_path.open("wb") as log:
             self._process = subprocess.Popen(
                 [self._python, *_module_for(program, code_dir)],
                 cwd=code_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
-            outcome = self._supervise(self._process, sync, deadline=self._started + max_runtime)  # type: ignore[operator]
+            outcome = self._supervise(self._process, sync, deadline=started + max_runtime)
         if sync:
             sync.sync()
         self._final_metrics = self._read_metrics(log_path)

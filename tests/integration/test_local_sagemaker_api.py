@@ -22,6 +22,10 @@ from botocore.exceptions import ClientError
 
 from local.aws_gateway import AwsGateway
 
+
+# One gateway (one moto, one MOTO_PORT) per process: keep this module's tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("local-sagemaker")
+
 BUCKET = "local-sagemaker-test"
 
 TOY_TRAIN = '''

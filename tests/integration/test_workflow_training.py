@@ -37,6 +37,10 @@ from shared.store import aws
 from shared.store import training_jobs as job_store
 from statemachine.definition import TRAINING_ASL, load_definition, placeholders
 
+
+# One gateway (one moto, one MOTO_PORT) per process: keep this module's tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("training-workflow")
+
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "composer-workflow-test"
 OWNER = "user-1"
