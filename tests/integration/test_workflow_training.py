@@ -26,6 +26,7 @@ from lambdas.training_trigger.execution import sagemaker_job_name
 from local.aws_gateway import AwsGateway
 from local.lambda_context import LocalLambdaContext
 from model.data import CACHE_ENV
+from shared.logic import clock
 from shared.logic import training_jobs as training_logic
 from shared.logic.records import to_item
 from shared.music.midi_codec import write_midi
@@ -129,10 +130,7 @@ _ids = iter(range(1000))
 def submit(tags: list[str], hyperparameters: Hyperparameters = TINY) -> str:
     """What ``POST /training-jobs`` stores: a QUEUED record (the catalogue check is the API's, not ours)."""
     job_id = f"tj-{int(time.time() * 1000):012x}-{next(_ids):04d}"
-    now = time.time()
-    from datetime import datetime, timezone
-
-    stamp = datetime.fromtimestamp(now, timezone.utc)
+    stamp = clock.now()
     job = TrainingJob(
         id=job_id, owner=OWNER, model_name=f"My model {job_id[-4:]}", dataset=DatasetFilter(tags=tags),
         hyperparameters=hyperparameters, status=TrainingStatus.QUEUED, epochs=hyperparameters.epochs,
