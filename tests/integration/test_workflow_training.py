@@ -386,3 +386,18 @@ def test_a_bad_stream_record_fails_alone(workflow: Workflow) -> None:
     assert answer == {"batchItemFailures": [{"itemIdentifier": bad_records[0]["dynamodb"]["SequenceNumber"]}]}
     assert len(executions_for(workflow, good)) == 1
     assert executions_for(workflow, bad) == []
+
+
+def test_a_stop_the_api_could_not_deliver_is_carried_out_by_the_workflow(workflow: Workflow) -> None:
+    """The API records STOPPING first; if its StopTrainingJob came before the job existed (the
+    stop raced CreateTrainingJob), the workflow sees STOPPING with a running job and stops it."""
+    job_id = submit(SMALL_TAGS, TINY.model_copy(update={"epochs": 200}))
+    deliver(workflow, job_id)
+    wait_for(lambda: (r := job_store.get(OWNER, job_id)) and r["status"] == "TRAINING", 120, "TRAINING")
+
+    job_store.move(OWNER, job_id, TrainingStatus.STOPPING, {"updatedAt": clock.iso(clock.now())})
+
+    record = final_record(job_id)
+    assert record["status"] == "STOPPED"
+    described = workflow.gateway.client("sagemaker").describe_training_job(TrainingJobName=record["sagemakerJobName"])
+    assert described["TrainingJobStatus"] == "Stopped"
