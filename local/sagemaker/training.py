@@ -215,6 +215,7 @@ class TrainingJob:
             "SM_CURRENT_HOST": "algo-1",
             "SM_HOSTS": json.dumps(["algo-1"]),
             "SM_NUM_GPUS": "0",
+            "SM_NUM_CPUS": str(os.cpu_count() or 1),
             "SM_USER_ENTRY_POINT": program,
             "SM_TRAINING_ENV": json.dumps({"job_name": self.name, "hyperparameters": user_hps}),
             "TRAINING_JOB_NAME": self.name,
