@@ -53,6 +53,17 @@ def _fail(exc: ApiError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def _table(*columns: str, title: str | None = None) -> Table:
+    """A table whose first column (the id users copy into the next command) is never cut."""
+    table = Table(title=title)
+    for index, name in enumerate(columns):
+        if index == 0:
+            table.add_column(name, no_wrap=True, overflow="fold", min_width=len(name))
+        else:
+            table.add_column(name, overflow="fold")
+    return table
+
+
 def _fmt(value: Any, digits: int = 3) -> str:
     if value is None:
         return "-"
@@ -84,7 +95,7 @@ def melodies_list(ctx: typer.Context) -> None:
         items = _client(ctx).melodies()
     except ApiError as exc:
         raise _fail(exc) from exc
-    table = Table("id", "name", "bars", "notes", "tempo", "built-in")
+    table = _table("id", "name", "bars", "notes", "tempo", "built-in")
     for m in items:
         table.add_row(m["id"], m.get("name", ""), _fmt(m.get("bars")), _fmt(m.get("noteCount")),
                       _fmt(m.get("tempo"), 0), "yes" if m.get("builtin") else "")
@@ -154,7 +165,7 @@ def models(ctx: typer.Context) -> None:
         items = _client(ctx).models()
     except ApiError as exc:
         raise _fail(exc) from exc
-    table = Table("id", "name", "status", "built-in", "training job", "similarity")
+    table = _table("id", "name", "status", "built-in", "training job", "similarity")
     for m in items:
         table.add_row(m["id"], m.get("name", ""), m.get("status", ""), "yes" if m.get("builtin") else "",
                       m.get("trainingJobId") or "", _fmt((m.get("metrics") or {}).get("similarity")))
@@ -168,7 +179,7 @@ def datasets(ctx: typer.Context) -> None:
         items = _client(ctx).datasets()
     except ApiError as exc:
         raise _fail(exc) from exc
-    table = Table("tag", "kind", "pieces")
+    table = _table("tag", "kind", "pieces")
     for d in items:
         table.add_row(d["tag"], d.get("kind", ""), _fmt(d.get("pieces")))
     console.print(table)
@@ -227,11 +238,15 @@ def jobs(ctx: typer.Context) -> None:
         items = _client(ctx).training_jobs()
     except ApiError as exc:
         raise _fail(exc) from exc
-    table = Table("id", "model", "status", "epoch", "created", "model id / failure")
+    table = _table("id", "model", "status", "epoch", "created", "model id / failure")
     for j in items:
         table.add_row(j["id"], j.get("modelName", ""), j.get("status", ""), f"{j.get('epoch', 0)}/{j.get('epochs', '?')}",
                       j.get("createdAt", ""), j.get("modelId") or j.get("failureReason") or "")
     console.print(table)
+
+
+# The quality metrics a terminal has room for, in this order (the API returns them all).
+WATCHED_METRICS = ("similarity", "inKey", "qualifiedNotes", "tonalDistance")
 
 
 def epoch_table(job: dict[str, Any]) -> Table:
@@ -240,8 +255,9 @@ def epoch_table(job: dict[str, Any]) -> Table:
     secondary = f" ({job['secondaryStatus']})" if job.get("secondaryStatus") else ""
     title = f"{job.get('modelName', '')} - {status}{secondary} - epoch {job.get('epoch', 0)}/{job.get('epochs', '?')}"
     history = job.get("history") or []
-    metric_names = sorted({k for h in history for k in (h.get("metrics") or {})})
-    table = Table("epoch", "generator loss", "critic loss", *metric_names, "seconds", title=title)
+    available = {k for h in history for k in (h.get("metrics") or {})}
+    metric_names = [m for m in WATCHED_METRICS if m in available] or sorted(available)[:3]
+    table = _table("epoch", "generator loss", "critic loss", *metric_names, "seconds", title=title)
     for h in history:
         metrics = h.get("metrics") or {}
         table.add_row(str(h.get("epoch")), _fmt(h.get("generatorLoss")), _fmt(h.get("criticLoss")),

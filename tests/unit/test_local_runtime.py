@@ -59,7 +59,7 @@ def test_epoch_table_shows_every_epoch_and_the_outcome() -> None:
     console.print(epoch_table(job))
     text = console.export_text()
     assert "epoch 2/5" in text and "TRAINING (Training)" in text
-    assert "-1.250" in text and "0.750" in text and "inKey" in text
+    assert "-1.250" in text and "0.750" in text and "inKey" in text and "similarity" in text
     failed = {**job, "status": "FAILED", "failureReason": "Out of memory"}
     console.print(epoch_table(failed))
     assert "Out of memory" in console.export_text()
