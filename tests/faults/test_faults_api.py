@@ -1,0 +1,144 @@
+"""API and compose-worker faults that the API tests (tests/unit/test_api_*.py) leave out: throttled
+DynamoDB and SageMaker calls, and two writers racing on one record. Faults are injected at botocore's
+``before-send`` (tests/faults/support.py), inside the SDK's retry loop, as AWS would answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.awsrequest import AWSResponse
+
+from shared.statuses import TrainingStatus
+from shared.store import aws
+from shared.store import training_jobs as job_store
+from shared.store.errors import StaleWrite
+from shared.store.sagemaker import INVOKE_TIMEOUT_SECONDS
+from tests.faults.support import Raw, failing
+from tests.unit.test_api_compositions import harmoniser
+from tests.unit.test_api_support import ALICE, BUILTIN_MODEL, call, cloud  # noqa: F401
+from tests.unit.test_api_training import JOB, catalogue  # noqa: F401
+
+COMPOSE = {"melodyId": "sample-ode-to-joy", "modelId": BUILTIN_MODEL, "seed": 3}
+
+
+def dynamodb():
+    return aws.resource("dynamodb").meta.client
+
+
+def assert_error_shape(reply) -> None:
+    error = reply.json["error"]
+    assert set(error) == {"code", "message"} and error["message"].strip()
+
+
+def test_a_throttled_read_is_retried_and_the_caller_never_notices(cloud):  # noqa: F811
+    melody = call("POST", "/melodies", body={"name": "x", "notes": [{"pitch": 60, "start": 0, "duration": 1}]}).json
+    with failing(dynamodb(), "GetItem", "ProvisionedThroughputExceededException", times=2) as attempts:
+        reply = call("GET", f"/melodies/{melody['id']}")
+    assert reply.status == 200 and reply.json["id"] == melody["id"]
+    assert len(attempts) == 3  # two throttled answers, then the one that got through
+
+
+def test_persistent_throttling_is_a_clear_5xx_and_writes_nothing(cloud):  # noqa: F811
+    with failing(dynamodb(), "PutItem", "ThrottlingException") as attempts:
+        reply = call("POST", "/compositions", body=COMPOSE)
+    assert reply.status >= 500 and len(attempts) > 1
+    assert_error_shape(reply)
+    assert "try again" in reply.json["error"]["message"]
+    assert call("GET", "/compositions").json["items"] == []
+    assert cloud.invocations.queued == []  # no worker for a record that does not exist
+
+
+@contextmanager
+def endpoint_throttled_then(answers_after: int | None, cloud) -> Iterator[list[int]]:  # noqa: F811
+    """Take over InvokeEndpoint at ``before-send``: ThrottlingException until ``answers_after``
+    attempts were refused (forever if None), then the harmoniser's answer."""
+    runtime = aws.client("sagemaker-runtime", read_timeout=INVOKE_TIMEOUT_SECONDS)
+    runtime.meta.events.unregister("before-call.sagemaker-runtime.InvokeEndpoint", cloud.endpoint)
+    attempts: list[int] = []
+
+    def answer(request, **_):
+        attempts.append(len(attempts) + 1)
+        if answers_after is None or len(attempts) <= answers_after:
+            body = json.dumps({"message": "Rate exceeded"}).encode()
+            return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ThrottlingException"}, Raw(body))
+        out = harmoniser(request.body, request.headers["Content-Type"].decode(), request.headers["Accept"].decode())
+        return AWSResponse(request.url, 200, {"Content-Type": "application/json", "Content-Length": str(len(out))},
+                           Raw(out))
+
+    runtime.meta.events.register_first("before-send.sagemaker-runtime.InvokeEndpoint", answer)
+    try:
+        yield attempts
+    finally:
+        runtime.meta.events.unregister("before-send.sagemaker-runtime.InvokeEndpoint", answer)
+
+
+def test_a_throttled_endpoint_is_retried_and_the_composition_completes(cloud):  # noqa: F811
+    with endpoint_throttled_then(1, cloud) as attempts:
+        created = call("POST", "/compositions", body=COMPOSE).json
+        assert cloud.invocations.deliver_all() == [{"status": "COMPLETED", "compositionId": created["id"]}]
+    assert attempts == [1, 2]
+    done = call("GET", f"/compositions/{created['id']}").json
+    assert done["status"] == "COMPLETED" and len(done["tracks"]) == 4
+
+
+def test_an_endpoint_that_stays_throttled_fails_the_composition_with_a_reason(cloud):  # noqa: F811
+    with endpoint_throttled_then(None, cloud) as attempts:
+        created = call("POST", "/compositions", body=COMPOSE).json
+        assert cloud.invocations.deliver_all() == [{"status": "FAILED", "compositionId": created["id"]}]
+    assert len(attempts) >= 2  # retried before giving up, and gave up
+    done = call("GET", f"/compositions/{created['id']}").json
+    assert done["status"] == "FAILED" and "ThrottlingException" in done["failureReason"]
+    assert call("GET", f"/compositions/{created['id']}/midi").status == 409
+
+
+def test_stop_racing_the_workflows_claim_is_not_lost_and_never_goes_back(cloud, catalogue):  # noqa: F811
+    """The workflow moves the job QUEUED -> STARTING between the API's read and its conditional
+    write QUEUED -> STOPPED: the write loses, the API reads again and asks for STOPPING instead."""
+    job = call("POST", "/training-jobs", body=JOB).json
+    raced: list[str] = []
+
+    def workflow_claims_first(request, **_):
+        if not raced and b'"STOPPED"' in request.body:
+            raced.append("claimed")
+            job_store.move(ALICE, job["id"], TrainingStatus.STARTING, {"updatedAt": "2026-11-22T12:00:00Z"})
+        return None
+
+    dynamodb().meta.events.register_first("before-send.dynamodb.UpdateItem", workflow_claims_first)
+    try:
+        reply = call("POST", f"/training-jobs/{job['id']}/stop")
+    finally:
+        dynamodb().meta.events.unregister("before-send.dynamodb.UpdateItem", workflow_claims_first)
+
+    assert raced == ["claimed"]
+    assert reply.status == 202 and reply.json["status"] == "STOPPING"
+    assert call("GET", f"/training-jobs/{job['id']}").json["status"] == "STOPPING"
+    # The workflow's next progress write cannot take the record back to TRAINING or STARTING.
+    for late in (TrainingStatus.TRAINING, TrainingStatus.STARTING):
+        try:
+            job_store.move(ALICE, job["id"], late, {"epoch": 1})
+            raise AssertionError(f"{late} overwrote STOPPING")
+        except StaleWrite:
+            pass
+    assert call("GET", f"/training-jobs/{job['id']}").json["status"] == "STOPPING"
+
+
+def test_two_writers_finishing_one_job_the_first_final_status_wins(cloud, catalogue):  # noqa: F811
+    """The workflow records FAILED while a late progress write tries COMPLETED: a final status is
+    final, whoever comes second."""
+    job = call("POST", "/training-jobs", body=JOB).json
+    job_store.move(ALICE, job["id"], TrainingStatus.STARTING, {})
+    job_store.move(ALICE, job["id"], TrainingStatus.TRAINING, {"epoch": 1})
+    job_store.move(ALICE, job["id"], TrainingStatus.FAILED, {"failureReason": "AlgorithmError: out of memory"})
+    for late in (TrainingStatus.COMPLETED, TrainingStatus.STOPPED, TrainingStatus.TRAINING):
+        try:
+            job_store.move(ALICE, job["id"], late, {"failureReason": None})
+            raise AssertionError(f"{late} overwrote FAILED")
+        except StaleWrite:
+            pass
+    record = call("GET", f"/training-jobs/{job['id']}").json
+    assert record["status"] == "FAILED" and record["failureReason"] == "AlgorithmError: out of memory"
+    stop = call("POST", f"/training-jobs/{job['id']}/stop")
+    assert (stop.status, stop.error_code) == (409, "ALREADY_FINISHED")
