@@ -1,0 +1,220 @@
+"""`make bench`: every performance goal of the project, measured side by side in one run.
+
+Each figure is a ratio against its floor or against the reference network (benchmarks/reference_net.py)
+measured in the same run, so that the drift of a shared machine cancels out. Prints a table, then one
+JSON object as the last line. `--skip-training` leaves out the slowest figure (time to quality).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_RECIPE_ITERATIONS = 1000  # the reference notebook's training recipe
+GOALS = {
+    "timeToQualitySeconds": ("<=", 900.0),
+    "timeToQualitySpeedup": (">=", 11.0),
+    "composeMs": ("<=", 20.0),
+    "composeSpeedup": (">=", 5.0),
+    "apiComposeP50Ms": ("<=", 150.0),
+    "coldStartRatio": ("<=", 1.3),
+    "dataColdSeconds": ("<=", 60.0),
+    "dataWarmSeconds": ("<=", 2.0),
+}
+
+
+def _median_ms(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def bench_compose(runs: int = 30) -> dict[str, Any]:
+    """Model time for an 8-bar melody: ours (the shipped model's full compose) vs the reference generator."""
+    import torch
+
+    from benchmarks.reference_net import ReferenceGenerator, reference_compose_8_bars
+    from model.evaluate import DEFAULT_MODEL_DIR
+    from model.inference import model_fn
+    from shared.music.samples import sample_index
+
+    composer = model_fn(str(DEFAULT_MODEL_DIR))
+    ours_threads = torch.get_num_threads()
+    melody = sample_index()["sample-ode-to-joy"].score()
+    reference = ReferenceGenerator()
+    for seed in range(3):
+        composer.compose(melody, seed)
+        reference_compose_8_bars(reference)
+    seeds = iter(range(10**6))
+    ours = _median_ms(lambda: composer.compose(melody, next(seeds)), runs)
+    ref = _median_ms(lambda: reference_compose_8_bars(reference), runs)
+    return {"composeMs": round(ours, 2), "referenceComposeMs": round(ref, 2), "composeSpeedup": round(ref / ours, 1),
+            "composeBars": melody.bars, "composeThreads": ours_threads}
+
+
+def bench_reference_iteration(iterations: int = 2) -> float:
+    """Seconds per generator iteration of the reference recipe (batch 64, 5 critic updates)."""
+    from benchmarks.reference_net import ReferenceTrainer
+
+    trainer = ReferenceTrainer()
+    trainer.iteration()  # warm-up: allocator and kernels
+    started = time.perf_counter()
+    for _ in range(iterations):
+        trainer.iteration()
+    return (time.perf_counter() - started) / iterations
+
+
+def bench_time_to_quality(target: float = 0.9) -> dict[str, Any]:
+    """Train the shipped model's recipe from scratch and time (wall clock, data loading included) the
+    first epoch whose held-out similarity reaches the target."""
+    from model.evaluate import DEFAULT_MODEL_DIR
+    from model.train import Environment, train
+    from shared.schemas import Hyperparameters
+
+    shipped = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text())
+    hp = Hyperparameters.model_validate(shipped["hyperparameters"])
+    tags = shipped["dataset"]["tags"]
+    reached: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def log(line: str) -> None:
+        fields = dict(part.split("=", 1) for part in str(line).split() if "=" in part)
+        try:
+            similarity = float(fields.get("similarity", "nan"))
+        except ValueError:
+            return
+        if similarity >= target and "seconds" not in reached:
+            reached["seconds"] = time.perf_counter() - started
+            reached["epoch"] = int(fields["epoch"].split("/")[0])
+            reached["similarity"] = similarity
+
+    with tempfile.TemporaryDirectory() as work:
+        base = Path(work)
+        env = Environment(model_dir=base / "model", output_dir=base / "output", output_data_dir=base / "output" / "data",
+                          checkpoint_dir=base / "checkpoints", channel=None)
+        for path in (env.model_dir, env.output_dir, env.output_data_dir, env.checkpoint_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        result = train(hp, tags, env, log=log)
+    total = time.perf_counter() - started
+    return {"timeToQualitySeconds": round(reached.get("seconds", float("inf")), 1),
+            "qualityEpoch": reached.get("epoch"), "trainingSeconds": round(total, 1),
+            "finalSimilarity": result.get("metrics", {}).get("similarity"), "epochs": hp.epochs}
+
+
+_DATA_SCRIPT = """
+import json, time
+from model import data
+t = time.perf_counter(); ds = data.build(["collection:bach-chorales"]); cold = time.perf_counter() - t
+t = time.perf_counter(); data.build(["collection:bach-chorales"]); warm = time.perf_counter() - t
+print(json.dumps({"dataPieces": len(ds.rolls), "dataColdSeconds": round(cold, 2), "dataWarmSeconds": round(warm, 3)}))
+"""
+
+
+def bench_data() -> dict[str, Any]:
+    """All Bach chorales to cached tensors, cold (empty cache) then warm, in a fresh interpreter."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "COMPOSER_DATA_CACHE": cache}
+        out = subprocess.run([sys.executable, "-c", _DATA_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_api(compositions: int = 30) -> dict[str, Any]:
+    """Local API: POST /compositions -> COMPLETED (polled every 5 ms) with the shipped model, p50 and p90."""
+    import httpx
+
+    from local.runtime import LocalRuntime
+    from shared.music.midi_codec import write_midi
+    from shared.music.samples import sample_index
+
+    runtime = LocalRuntime(port=0).start()
+    try:
+        with httpx.Client(base_url=runtime.url, timeout=30) as client:
+            melody = write_midi(sample_index()["sample-ode-to-joy"].score())
+            melody_id = client.post("/melodies", content=melody, headers={"Content-Type": "audio/midi"}).json()["id"]
+            durations = []
+            for seed in range(compositions + 3):
+                started = time.perf_counter()
+                composition = client.post("/compositions", json={"melodyId": melody_id, "modelId": "bach-chorales", "seed": seed}).json()
+                while composition["status"] not in ("COMPLETED", "FAILED"):
+                    time.sleep(0.005)
+                    composition = client.get(f"/compositions/{composition['id']}").json()
+                if composition["status"] != "COMPLETED":
+                    raise RuntimeError(f"composition failed: {composition.get('failureReason')}")
+                if seed >= 3:  # the first ones warm the endpoint and the clients
+                    durations.append((time.perf_counter() - started) * 1000)
+    finally:
+        runtime.stop()
+    durations.sort()
+    return {"apiComposeP50Ms": round(statistics.median(durations), 1),
+            "apiComposeP90Ms": round(durations[int(0.9 * len(durations))], 1), "apiCompositions": compositions}
+
+
+def bench_cold_start() -> dict[str, Any]:
+    from benchmarks import cold_start
+
+    figures = cold_start.run()
+    return {"coldStartFloorMs": figures["floorMs"], "coldStartHandlerMs": figures["handlerMs"],
+            "coldStartRatio": figures["ratio"], "apiAssetBytes": figures["assetBytes"]}
+
+
+def _verdicts(results: dict[str, Any]) -> dict[str, bool]:
+    verdicts = {}
+    for name, (op, limit) in GOALS.items():
+        if results.get(name) is None:
+            continue
+        value = results[name]
+        verdicts[name] = value <= limit if op == "<=" else value >= limit
+    return verdicts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument("--skip-training", action="store_true", help="leave out time to quality (the slow figure)")
+    parser.add_argument("--compose-runs", type=int, default=30)
+    parser.add_argument("--api-compositions", type=int, default=30)
+    args = parser.parse_args(argv)
+
+    results: dict[str, Any] = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                               "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"}
+    steps = [("cold start", bench_cold_start), ("data", bench_data), ("compose", lambda: bench_compose(args.compose_runs)),
+             ("api", lambda: bench_api(args.api_compositions))]
+    for label, step in steps:
+        print(f"... {label}", file=sys.stderr, flush=True)
+        results.update(step())
+    if not args.skip_training:
+        print("... reference training iteration", file=sys.stderr, flush=True)
+        per_iteration = bench_reference_iteration()
+        results["referenceIterationSeconds"] = round(per_iteration, 2)
+        results["referenceRecipeSeconds"] = round(per_iteration * REFERENCE_RECIPE_ITERATIONS, 0)
+        print("... time to quality (trains the shipped recipe)", file=sys.stderr, flush=True)
+        results.update(bench_time_to_quality())
+        results["timeToQualitySpeedup"] = round(results["referenceRecipeSeconds"] / results["timeToQualitySeconds"], 1)
+    results["goalsMet"] = _verdicts(results)
+
+    print(f"{'figure':<28}{'value':>14}  goal")
+    for name, value in results.items():
+        if name in ("goalsMet", "date", "machine"):
+            continue
+        goal = GOALS.get(name)
+        mark = "" if goal is None else f"{goal[0]} {goal[1]:g}  {'met' if results['goalsMet'].get(name) else 'NOT MET'}"
+        print(f"{name:<28}{str(value):>14}  {mark}")
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
