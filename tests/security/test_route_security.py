@@ -289,3 +289,17 @@ def test_logs_never_hold_the_token_or_the_midi(cloud, captured_logs):  # noqa: F
     for secret in (SECRET_TOKEN, SECRET_TOKEN.split(".")[1], MARKER_TRACK, base64.b64encode(midi).decode()[:40],
                    base64.b64encode(midi[:40]).decode()[:40]):
         assert secret not in text, f"{secret[:20]}... leaked into the logs"
+
+
+def test_no_answer_hands_out_a_signed_url_or_a_credential(alice):
+    """Files are served through the API after the owner check, never as presigned S3 URLs that
+    would outlive it; so no answer may carry a signature or an access key."""
+    for route in OPERATIONS:
+        method, template = route
+        if method != "GET":
+            continue
+        reply = call(method, concrete(template, alice))
+        assert reply.status < 400, (route, reply.status)
+        text = reply.body.decode("latin-1")
+        for marker in ("X-Amz-Signature", "X-Amz-Credential", "AWSAccessKeyId", "x-amz-security-token"):
+            assert marker not in text, (route, marker)
