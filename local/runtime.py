@@ -134,11 +134,14 @@ class LocalRuntime:
         self.resources = out
         self._binary_media_types = binary_media_types(template)
 
+        log.info("Resources created (%.1fs); importing %d functions", time.monotonic() - started, len(out.functions))
         self._setenv(_shared_environment(out.functions.values()))
         for function in out.functions.values():
             handler = _import_handler(function)
             self.handlers[function.name] = handler
             gateway.register_lambda(function.name, handler)
+        log.info("Functions ready (%.1fs); waiting for %d shipped model endpoint(s)",
+                 time.monotonic() - started, len(out.endpoints))
         self._wait_endpoints_in_service(out)
         registered = run_sdk_custom_resources(resolver, template)
         log.info("Registered %d shipped model(s)", registered)
