@@ -34,6 +34,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# What API Gateway answers by itself (e.g. a body failing the request model), or None to call the Lambda.
+GatewayCheck = Callable[[str, str, str | None, bytes], tuple[int, list[tuple[str, str]], bytes] | None]
 
 DEFAULT_USER = "local-user"
 STAGE = "local"
@@ -225,6 +227,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except AuthError as exc:
             self._reply(401, [], _error_body("UNAUTHORIZED", str(exc)))
             return
+        check = self.server.gateway_check
+        refused = check(self.command, unquote(urlsplit(self.path).path), self.headers.get("Content-Type"), body) if check else None
+        if refused is not None:
+            self._reply(*refused)
+            return
         event = build_event(self.command, self.path, list(self.headers.items()), body, claims,
                             self.client_address[0], self.server.binary_media_types)
         context = LocalLambdaContext(function_name=self.server.function_name, timeout_seconds=29)
@@ -266,6 +273,7 @@ class _Server(ThreadingHTTPServer):
     function_name: str
     default_user: str
     binary_media_types: list[str] | None
+    gateway_check: GatewayCheck | None
 
 
 class ApiServer:
@@ -280,6 +288,7 @@ class ApiServer:
         function_name: str = "api",
         default_user: str = DEFAULT_USER,
         binary_media_types: list[str] | None = None,
+        gateway_check: GatewayCheck | None = None,
     ) -> None:
         self._server = _Server((host, port), _RequestHandler)
         self._server.lambda_handler = lambda_handler
@@ -287,6 +296,7 @@ class ApiServer:
         self._server.function_name = function_name
         self._server.default_user = default_user
         self._server.binary_media_types = binary_media_types
+        self._server.gateway_check = gateway_check
         self._thread: threading.Thread | None = None
 
     @property

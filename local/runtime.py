@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from local.api_server import DEFAULT_USER, ApiServer
+from local.gateway_rules import GatewayRules
 from local.lambda_context import LOCAL_REGION
 from local.resources import (
     REPO_ROOT,
@@ -95,6 +96,7 @@ class LocalRuntime:
         self._saved_env: dict[str, str | None] = {}
         self.api: ApiServer | None = None
         self._binary_media_types: list[str] | None = None
+        self._gateway_rules: GatewayRules | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -133,6 +135,7 @@ class LocalRuntime:
         collect_stream_mappings(resolver, template, out)
         self.resources = out
         self._binary_media_types = binary_media_types(template)
+        self._gateway_rules = GatewayRules.from_template(template)
 
         log.info("Resources created (%.1fs); importing %d functions", time.monotonic() - started, len(out.functions))
         self._setenv(_shared_environment(out.functions.values()))
@@ -162,7 +165,8 @@ class LocalRuntime:
 
         api = self._api_function(out)
         self.api = ApiServer(self.handlers[api.name], port=self.port, function_name=api.name,
-                             default_user=self.default_user, binary_media_types=self._binary_media_types)
+                             default_user=self.default_user, binary_media_types=self._binary_media_types,
+                             gateway_check=self._gateway_rules.check)
         self._stack.enter_context(self.api)
         log.info("Local runtime up in %.1fs", time.monotonic() - started)
 
