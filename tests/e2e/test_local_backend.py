@@ -200,3 +200,19 @@ def test_cli_composes_through_the_local_api(runtime: RunningRuntime, tmp_path: P
     assert models.returncode == 0 and SHIPPED_MODEL in models.stdout
     bad = composer("compose", "no-such-melody", "--model", SHIPPED_MODEL, "--out", str(tmp_path / "x.mid"))
     assert bad.returncode == 1 and "404" in bad.stderr
+
+
+def test_bad_input_is_a_clear_4xx(runtime: RunningRuntime) -> None:
+    with httpx.Client(base_url=runtime.url, timeout=60) as client:
+        cases = [
+            (client.post("/compositions", json={"melodyId": 3, "modelId": SHIPPED_MODEL}, headers=ALICE), 422),
+            (client.post("/melodies", content=b"not a midi file", headers={**ALICE, "Content-Type": "audio/midi"}), 400),
+            (client.post("/training-jobs", json={"modelName": "x", "dataset": {"tags": ["no-such-tag"]}}, headers=ALICE), 422),
+            (client.get("/compositions/cmp-does-not-exist", headers=ALICE), 404),
+            (client.get("/models", headers={"Authorization": "Bearer ../etc"}), 401),
+        ]
+        for response, status in cases:
+            assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
+            error = response.json()["error"]
+            assert error["code"] and error["message"]
+        assert cases[0][0].json()["error"]["code"] == "INVALID_REQUEST_BODY"  # the gateway's answer, as on AWS
