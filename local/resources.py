@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,16 +94,22 @@ def cloud_assembly(root: Path = REPO_ROOT, *, refresh: bool = False) -> Path:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
             raise TemplateError(f"Synthesizing the CDK app failed:\n{done.stderr[-4000:]}")
-    if final.is_dir():
+    if final.is_dir() and refresh:
         shutil.rmtree(final, ignore_errors=True)
     try:
         tmp.rename(final)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)  # a concurrent start published the same key first
-    for old in SYNTH_CACHE.iterdir():
-        if old.is_dir() and old.name != key and not old.name.startswith("."):
-            shutil.rmtree(old, ignore_errors=True)
+    _prune(SYNTH_CACHE, keep=key)
     return final
+
+
+def _prune(cache: Path, keep: str, min_age_seconds: float = 3600) -> None:
+    """Drop assemblies of older sources, but not recent ones a concurrent runtime may still be reading."""
+    now = time.time()
+    for old in cache.iterdir():
+        if old.is_dir() and old.name != keep and now - old.stat().st_mtime > min_age_seconds:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def stack_template(assembly: Path) -> tuple[str, dict[str, Any]]:
