@@ -48,7 +48,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_MELODY = "sample-ode-to-joy"
 SHIPPED_MODEL = "bach-chorales"
 TINY = {"epochs": 1, "width": 4, "batchSize": 8, "maxWindows": 16, "updateRatio": 1}
-LONG = {"epochs": 200, "width": 4, "batchSize": 8, "maxWindows": 16, "updateRatio": 1}
+LONG = {"epochs": 500, "width": 4, "batchSize": 8, "maxWindows": 16, "updateRatio": 1}
 
 
 def reachable(kind: type[StrEnum], start: str, end: str) -> bool:
@@ -116,11 +116,19 @@ class Api:
         self.problems = problems
         self.statuses: Counter[int] = Counter()
         self.lock = threading.Lock()
+        self.timeouts = 0  # client-side timeouts (retried with the same Idempotency-Key where safe)
+        self.retries = 0
 
-    def request(self, method: str, path: str, user: str, **kwargs) -> httpx.Response | None:
+    def request(self, method: str, path: str, user: str, retry: bool = False, **kwargs) -> httpx.Response | None:
         headers = {"Authorization": f"Bearer {user}", **kwargs.pop("headers", {})}
         try:
             response = self.client.request(method, path, headers=headers, **kwargs)
+        except httpx.TimeoutException as exc:
+            with self.lock:
+                self.timeouts += 1
+            if not retry:
+                self.problems.add(f"{method} {path}: no answer in time {exc!r}")
+            return None
         except httpx.HTTPError as exc:
             self.problems.add(f"{method} {path}: transport error {exc!r}")
             return None
@@ -177,9 +185,25 @@ def pick_tag(api: Api, user: str) -> str:
     return min((t for t in response.json()["items"] if t["pieces"] >= 3), key=lambda t: t["pieces"])["tag"]
 
 
+def post_idempotently(api: Api, path: str, user: str, body: dict, attempts: int = 5) -> httpx.Response | None:
+    """POST with an Idempotency-Key, retried with the same key when the answer did not arrive (a
+    client timeout under load) or the first try is still running: what a careful client does, and
+    what the key guarantees cannot create a second record."""
+    key = str(uuid.uuid4())
+    response = None
+    for attempt in range(attempts):
+        response = api.request("POST", path, user, json=body, headers={"Idempotency-Key": key}, retry=True)
+        if response is not None and response.status_code != 409:
+            return response
+        with api.lock:
+            api.retries += 1
+        time.sleep(2 * (attempt + 1))
+    return response
+
+
 def submit_composition(api: Api, user: str, index: int) -> Tracked | None:
     body = {"melodyId": SAMPLE_MELODY, "modelId": SHIPPED_MODEL, "seed": index}
-    response = api.request("POST", "/compositions", user, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    response = post_idempotently(api, "/compositions", user, body)
     if response is None or response.status_code != 202:
         api.problems.add(f"POST /compositions #{index}: {response and response.status_code} {response and response.text[:200]}")
         return None
@@ -191,7 +215,7 @@ def submit_composition(api: Api, user: str, index: int) -> Tracked | None:
 def submit_training(api: Api, user: str, index: int, tag: str, long: bool) -> Tracked | None:
     body = {"modelName": f"soak {index}", "dataset": {"tags": [tag]},
             "hyperparameters": {**(LONG if long else TINY), "seed": index}}
-    response = api.request("POST", "/training-jobs", user, json=body)
+    response = post_idempotently(api, "/training-jobs", user, body)
     if response is None or response.status_code != 202:
         api.problems.add(f"POST /training-jobs #{index}: {response and response.status_code} {response and response.text[:200]}")
         return None
@@ -284,7 +308,7 @@ def run(url: str, args: argparse.Namespace) -> dict:
 
         def on_poll(item: Tracked) -> None:
             if item.long and not item.stop_requested and item.final is None \
-                    and item.statuses[-1] == "TRAINING":
+                    and item.statuses[-1] in ("STARTING", "TRAINING"):
                 item.stop_requested = True
                 response = api.request("POST", f"{item.path}/stop", item.user)
                 if response is None or response.status_code not in (202, 409):
@@ -314,7 +338,8 @@ def run(url: str, args: argparse.Namespace) -> dict:
                          "failureReasons": dict(Counter((t.final.get("failureReason") or "")[:120] for t in tracked_jobs
                                                         if t.final and t.final["status"] == "FAILED")),
                          "secondsP50": percentile(job_seconds, 0.5), "secondsMax": percentile(job_seconds, 1.0)},
-        "http": {"requests": sum(api.statuses.values()), "statuses": {str(k): v for k, v in sorted(api.statuses.items())}},
+        "http": {"requests": sum(api.statuses.values()), "statuses": {str(k): v for k, v in sorted(api.statuses.items())},
+                 "clientTimeouts": api.timeouts, "idempotentRetries": api.retries},
         "users": len(users), "threads": args.threads, "submitSeconds": round(submitted_in, 1),
         "elapsedSeconds": round(elapsed, 1), "timeCapSeconds": args.time_cap,
         "problems": problems.items[:50], "problemCount": len(problems.items), "ok": not problems.items,
@@ -337,6 +362,7 @@ def print_table(result: dict) -> None:
         ("training jobs unfinished", t["unfinished"]),
         ("training job seconds p50 / max", f"{t['secondsP50']} / {t['secondsMax']}"),
         ("HTTP requests / statuses", f"{result['http']['requests']} {json.dumps(result['http']['statuses'])}"),
+        ("client timeouts / idempotent retries", f"{result['http']['clientTimeouts']} / {result['http']['idempotentRetries']}"),
         ("elapsed (s) / cap", f"{result['elapsedSeconds']} / {result['timeCapSeconds']}"),
         ("problems", result["problemCount"]),
     ]
