@@ -356,6 +356,7 @@ class StreamMapping:
     filter_criteria: dict[str, Any] | None = None
     max_retries: int = 2
     report_batch_item_failures: bool = False
+    on_failure_arn: str | None = None
 
 
 @dataclass
@@ -375,6 +376,7 @@ class LocalResources:
     stack: str
     tables: dict[str, str] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)
+    queues: dict[str, str] = field(default_factory=dict)
     state_machines: dict[str, str] = field(default_factory=dict)
     functions: dict[str, LocalFunction] = field(default_factory=dict)
     streams: list[StreamMapping] = field(default_factory=list)
@@ -444,6 +446,16 @@ def create_buckets(resolver: Resolver, template: dict[str, Any], out: LocalResou
         out.buckets[logical] = name
 
 
+def create_queues(resolver: Resolver, template: dict[str, Any], out: LocalResources) -> None:
+    """Every queue of the template (e.g. the training trigger's dead letters), with its retention and timeout."""
+    client = boto3.client("sqs")
+    for logical, resource in _of_type(template, "AWS::SQS::Queue"):
+        props = resolver.resolve(resource.get("Properties") or {})
+        attributes = {k: str(props[k]) for k in ("MessageRetentionPeriod", "VisibilityTimeout", "DelaySeconds") if k in props}
+        client.create_queue(QueueName=resolver.name(logical), Attributes=attributes)
+        out.queues[logical] = resolver.name(logical)
+
+
 def collect_functions(resolver: Resolver, template: dict[str, Any], out: LocalResources) -> None:
     """The template's Python functions: handler path and environment with every reference resolved."""
     for logical, resource in _of_type(template, "AWS::Lambda::Function"):
@@ -478,6 +490,7 @@ def collect_stream_mappings(resolver: Resolver, template: dict[str, Any], out: L
             filter_criteria=props.get("FilterCriteria"),
             max_retries=int(props.get("MaximumRetryAttempts", 2)) if int(props.get("MaximumRetryAttempts", 2)) >= 0 else 2,
             report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+            on_failure_arn=((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"),
         ))
 
 

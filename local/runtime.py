@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import json
 import logging
 import os
 import signal
@@ -47,6 +48,7 @@ from local.resources import (
     collect_functions,
     collect_stream_mappings,
     create_buckets,
+    create_queues,
     create_sagemaker_resources,
     create_state_machines,
     create_tables,
@@ -125,6 +127,7 @@ class LocalRuntime:
         out = LocalResources(stack=stack)
         create_tables(resolver, template, out)
         create_buckets(resolver, template, out)
+        create_queues(resolver, template, out)
         create_state_machines(
             resolver, template, out, load_definition=_load_definition,
             overrides={"PollSeconds": str(self.poll_seconds)},
@@ -160,6 +163,7 @@ class LocalRuntime:
                 filter_patterns=parse_filter_criteria(mapping.filter_criteria),
                 max_retries=mapping.max_retries,
                 report_batch_item_failures=mapping.report_batch_item_failures,
+                on_failure=_sqs_destination(mapping.on_failure_arn) if mapping.on_failure_arn else None,
             ), poll_seconds=0.2)
             self._stack.enter_context(poller)
 
@@ -235,6 +239,21 @@ class LocalRuntime:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"Endpoint {endpoint.endpoint_name} not InService after {timeout:.0f}s")
                 time.sleep(0.2)
+
+
+def _sqs_destination(queue_arn: str) -> Any:
+    """An on-failure destination that sends Lambda's failure record to the queue, as on AWS."""
+    import boto3
+
+    if ":sqs:" not in queue_arn:
+        raise RuntimeError(f"Only SQS on-failure destinations run locally, not {queue_arn}")
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+
+    def send(record: dict[str, Any]) -> None:
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+
+    return send
 
 
 def _check_port_free(port: int) -> None:

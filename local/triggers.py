@@ -13,9 +13,10 @@ import base64
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import boto3
@@ -39,6 +40,8 @@ class StreamSubscription:
     filter_patterns: list[dict[str, Any]] = field(default_factory=list)
     max_retries: int = 2
     report_batch_item_failures: bool = False
+    # The mapping's on-failure destination: gets Lambda's record of a batch dropped after its retries.
+    on_failure: Callable[[dict[str, Any]], None] | None = None
 
 
 # --- filter criteria (the subset of EventBridge patterns Lambda filters use) ------------------
@@ -128,6 +131,31 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+def failure_record(records: list[dict[str, Any]], sub: StreamSubscription, attempts: int, shard_id: str) -> dict[str, Any]:
+    """What Lambda sends to a stream mapping's on-failure destination: where the batch was, not its data."""
+    sequence = [r["dynamodb"].get("SequenceNumber") for r in records]
+    return {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": LocalLambdaContext(function_name=sub.function_name).invoked_function_arn,
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": sequence[0],
+            "endSequenceNumber": sequence[-1],
+            "approximateArrivalOfFirstRecord": records[0]["dynamodb"].get("ApproximateCreationDateTime"),
+            "approximateArrivalOfLastRecord": records[-1]["dynamodb"].get("ApproximateCreationDateTime"),
+            "batchSize": len(records),
+            "streamArn": sub.stream_arn,
+        },
+    }
+
+
 # --- the poller -------------------------------------------------------------------------------
 
 class StreamPoller:
@@ -195,11 +223,11 @@ class StreamPoller:
             records = response.get("Records", [])
             if records:
                 busy = True
-                self._deliver([lambda_record(r, self.subscription.stream_arn) for r in records])
+                self._deliver([lambda_record(r, self.subscription.stream_arn) for r in records], shard_id)
             self._iterators[shard_id] = response.get("NextShardIterator")
         return busy
 
-    def _deliver(self, records: list[dict[str, Any]]) -> None:
+    def _deliver(self, records: list[dict[str, Any]], shard_id: str) -> None:
         sub = self.subscription
         selected = [r for r in records if matches_any(r, sub.filter_patterns)]
         pending = selected
@@ -219,6 +247,8 @@ class StreamPoller:
             attempt += 1
             if attempt > sub.max_retries:
                 log.error("Dropping %d stream records for %s after %d attempts", len(pending), sub.function_name, attempt)
+                if sub.on_failure is not None:
+                    sub.on_failure(failure_record(pending, sub, attempt, shard_id))
                 return
             self.delivered += failed_from
             pending = pending[failed_from:]

@@ -18,6 +18,7 @@ from local.resources import (
     collect_functions,
     collect_stream_mappings,
     create_buckets,
+    create_queues,
     create_state_machines,
     create_tables,
     run_sdk_custom_resources,
@@ -82,8 +83,10 @@ def _template() -> dict:
                     "MaximumRetryAttempts": 3,
                     "FunctionResponseTypes": ["ReportBatchItemFailures"],
                     "FilterCriteria": {"Filters": [{"Pattern": "{\"eventName\":[\"INSERT\"]}"}]},
+                    "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["DeadLetters", "Arn"]}}},
                 },
             },
+            "DeadLetters": {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": 1209600}},
             "Register": {
                 "Type": "Custom::AWS",
                 "Properties": {
@@ -117,6 +120,7 @@ def test_template_becomes_local_resources(moto: None) -> None:
     out = LocalResources(stack=stack)
     create_tables(resolver, template, out)
     create_buckets(resolver, template, out)
+    create_queues(resolver, template, out)
     seen: dict[str, str] = {}
 
     def load(subs: dict[str, str]) -> str:
@@ -155,6 +159,9 @@ def test_template_becomes_local_resources(moto: None) -> None:
     assert mapping.function == api.name and mapping.batch_size == 10 and mapping.starting_position == "LATEST"
     assert mapping.report_batch_item_failures and mapping.max_retries == 3
     assert mapping.filter_criteria == {"Filters": [{"Pattern": "{\"eventName\":[\"INSERT\"]}"}]}
+    sqs = boto3.client("sqs")
+    queue_url = sqs.get_queue_url(QueueName=out.queues["DeadLetters"])["QueueUrl"]
+    assert mapping.on_failure_arn == sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
     assert run_sdk_custom_resources(resolver, template) == 1
     item = ddb.get_item(TableName=table, Key={"owner": {"S": "builtin"}, "id": {"S": "m"}})["Item"]

@@ -139,3 +139,25 @@ def test_filter_patterns() -> None:
     assert not matches_any(record, [{"dynamodb": {"OldImage": [{"exists": True}]}}])
     assert matches_any(record, [{"dynamodb": {"OldImage": [{"exists": False}]}}])
     assert matches_any(record, [{"eventName": [{"prefix": "INS"}]}, {"eventName": ["MODIFY"]}])
+
+
+def test_a_batch_failing_every_retry_goes_to_the_on_failure_destination(table: tuple[str, str]) -> None:
+    name, stream_arn = table
+    calls: list[int] = []
+    failures: list[dict] = []
+
+    def handler(event: dict, context: object) -> None:
+        calls.append(len(event["Records"]))
+        raise RuntimeError("always")
+
+    sub = StreamSubscription(stream_arn=stream_arn, function_name="trigger", handler=handler, max_retries=1,
+                             on_failure=failures.append)
+    _put(name, "j1", "QUEUED")
+    with StreamPoller(sub, poll_seconds=0.05):
+        _wait_for(lambda: bool(failures))
+    assert calls == [1, 1]
+    (failure,) = failures
+    info = failure["DDBStreamBatchInfo"]
+    assert info["streamArn"] == stream_arn and info["batchSize"] == 1 and info["shardId"].startswith("shardId-")
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == 2
