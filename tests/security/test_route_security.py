@@ -180,9 +180,10 @@ def test_bob_cannot_read_alices_items_through_a_page_token(alice):
 
 
 @pytest.mark.parametrize("route", OPERATIONS, ids=" ".join)
-def test_no_identity_is_401_everywhere_but_health_and_openapi(alice, route):
+def test_no_identity_is_401_everywhere_but_health_and_openapi(cloud, route):  # noqa: F811
     method, template = route
-    path = concrete(template, alice)
+    path = concrete(template, {"melody": "sample-ode-to-joy", "model": BUILTIN_MODEL,
+                               "composition": "cmp-0", "job": "tj-0"})
     if route in PUBLIC:
         assert call(method, path, user=None).status == 200
         return
@@ -194,8 +195,12 @@ def test_no_identity_is_401_everywhere_but_health_and_openapi(alice, route):
         reply = call(method, path, user=None, body=body, content_type=content_type)
         assert_error(reply, 401)
         assert reply.error_code == "UNAUTHORIZED"
-    assert call("GET", "/compositions/" + alice["composition"]).json["status"] == "COMPLETED"
-    assert call("GET", "/melodies/" + alice["melody"]).status == 200
+    # Nothing was created or deleted on anyone's behalf.
+    assert call("GET", "/melodies/sample-ode-to-joy").status == 200
+    assert call("GET", f"/models/{BUILTIN_MODEL}").status == 200
+    assert all(call("GET", p).json["items"] == [] for p in ("/compositions", "/training-jobs"))
+    assert not [m for m in call("GET", "/melodies").json["items"] if not m["builtin"]]
+    assert cloud.invocations.queued == []
 
 
 @pytest.mark.parametrize("claims", [
