@@ -67,7 +67,7 @@ def json_body(event: APIGatewayProxyEvent) -> Any:
 
 def check_envelope(event: APIGatewayProxyEvent, route_key: tuple[str, str] | None) -> None:
     """413 for an oversize body, 415 for a content type the route does not take and 400 for JSON
-    that is not UTF-8, before any parsing."""
+    that is not UTF-8 or nests too deeply to parse, before the resolver parses anything."""
     body = event.get("body") or ""
     size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8"))
     if size > MAX_BODY_BYTES:
@@ -82,6 +82,12 @@ def check_envelope(event: APIGatewayProxyEvent, route_key: tuple[str, str] | Non
         )
     if given == JSON:
         try:
-            raw_body(event).decode("utf-8")
+            text = raw_body(event).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidJson("The request body is not UTF-8 text, so it cannot be JSON.") from exc
+        try:
+            json.loads(text)
+        except RecursionError as exc:  # the parser's stack, not a ValueError: it would surface as a 500
+            raise InvalidJson("The request body nests arrays or objects too deeply.") from exc
+        except ValueError:
+            pass  # the resolver answers malformed JSON with its own 400

@@ -308,3 +308,14 @@ def test_no_answer_hands_out_a_signed_url_or_a_credential(alice):
         text = reply.body.decode("latin-1")
         for marker in ("X-Amz-Signature", "X-Amz-Credential", "AWSAccessKeyId", "x-amz-security-token"):
             assert marker not in text, (route, marker)
+
+
+@pytest.mark.parametrize("route", sorted(BODY_ROUTES), ids=" ".join)
+@pytest.mark.parametrize("body", ["[" * 100_000, "[" * 60_000 + "]" * 60_000, '{"a":' * 40_000 + "1" + "}" * 40_000],
+                         ids=["unclosed", "deep-array", "deep-object"])
+def test_deeply_nested_json_is_a_400_not_a_crash(cloud, route, body):  # noqa: F811
+    reply = call(*route, body=body, content_type="application/json")
+    assert_error(reply, 400)
+    assert reply.error_code == "INVALID_JSON"
+    assert not [m for m in call("GET", "/melodies").json["items"] if not m["builtin"]]
+    assert cloud.invocations.queued == []
