@@ -298,25 +298,28 @@ def run(url: str, args: argparse.Namespace) -> dict:
     started = time.monotonic()
     deadline = started + args.time_cap
     tag = pick_tag(api, users[0])
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.threads) as pool:
+    def on_poll(item: Tracked) -> None:
+        """Stop each long job as soon as it has started."""
+        if item.long and not item.stop_requested and item.final is None and item.statuses[-1] in ("STARTING", "TRAINING"):
+            item.stop_requested = True
+            response = api.request("POST", f"{item.path}/stop", item.user)
+            if response is None or response.status_code not in (202, 409):
+                problems.add(f"stop {item.id}: {response and response.status_code} {response and response.text[:200]}")
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.threads) as pool, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=3) as job_pool:  # the watcher + two fetchers
         jobs = [pool.submit(submit_training, api, users[i % len(users)], i, tag, long=(i % args.stop_every == 0))
                 for i in range(args.training_jobs)]
-        compositions = [pool.submit(submit_composition, api, users[i % len(users)], i) for i in range(args.compositions)]
         tracked_jobs = [t for f in jobs if (t := f.result()) is not None]
+        # Training jobs are watched (and the long ones stopped) while the compositions pour in.
+        job_watch = job_pool.submit(poll_until_final, api, job_pool, tracked_jobs, deadline, on_poll)
+        compositions = [pool.submit(submit_composition, api, users[i % len(users)], i) for i in range(args.compositions)]
         tracked_compositions = [t for f in compositions if (t := f.result()) is not None]
         submitted_in = time.monotonic() - started
-
-        def on_poll(item: Tracked) -> None:
-            if item.long and not item.stop_requested and item.final is None \
-                    and item.statuses[-1] in ("STARTING", "TRAINING"):
-                item.stop_requested = True
-                response = api.request("POST", f"{item.path}/stop", item.user)
-                if response is None or response.status_code not in (202, 409):
-                    problems.add(f"stop {item.id}: {response and response.status_code} {response and response.text[:200]}")
-
-        poll_until_final(api, pool, tracked_compositions + tracked_jobs, deadline, on_poll)
+        poll_until_final(api, pool, tracked_compositions, deadline)
         compositions_done_in = max((t.finished_at or deadline) - started for t in tracked_compositions) \
             if tracked_compositions else 0.0
+        job_watch.result()
         verify(api, tracked_compositions + tracked_jobs, users, problems)
     elapsed = time.monotonic() - started
 
