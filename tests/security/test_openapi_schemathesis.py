@@ -26,6 +26,9 @@ from local.api_server import ApiServer
 from tests.unit.test_api_support import cloud  # noqa: F401
 from tests.unit.test_api_training import catalogue  # noqa: F401
 
+# One worker runs the whole module, in order: the last test reads what the generated ones saw.
+pytestmark = pytest.mark.xdist_group("schemathesis")
+
 OPENAPI_PATH = Path(__file__).resolve().parents[2] / "openapi.json"
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "10"))
 
