@@ -14,10 +14,20 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from lambdas.api.observability import logger
 from shared.errors import ComposerError
+
+# What AWS answers when a call is throttled (DynamoDB, SageMaker, Lambda, S3). The SDK has already
+# retried with backoff by the time one reaches us: the caller should come back in a moment.
+THROTTLING_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "Throttling", "ThrottledException",
+    "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "TooManyRequestsException", "SlowDown",
+})
+RETRY_AFTER_SECONDS = 2
+
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     return Response(
@@ -100,6 +110,16 @@ def register(app: Any) -> None:
     def _in_progress(exc: IdempotencyAlreadyInProgressError) -> Response:
         return error_response(409, "IDEMPOTENCY_IN_PROGRESS",
                               "A request with this Idempotency-Key is still being processed; retry shortly.")
+
+    @app.exception_handler(ClientError)
+    def _aws(exc: ClientError) -> Response:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in THROTTLING_CODES:
+            logger.warning("throttled by AWS", extra={"awsErrorCode": code})
+            return error_response(503, "SERVICE_BUSY", "The service is busy right now; try again in a few seconds.",
+                                  headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        logger.exception("unhandled error")
+        return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; try again later.")
 
     @app.not_found
     def _not_found(exc: Exception) -> Response:

@@ -41,10 +41,12 @@ def test_a_throttled_read_is_retried_and_the_caller_never_notices(cloud):  # noq
     assert len(attempts) == 3  # two throttled answers, then the one that got through
 
 
-def test_persistent_throttling_is_a_clear_5xx_and_writes_nothing(cloud):  # noqa: F811
+def test_persistent_throttling_is_a_503_to_retry_and_writes_nothing(cloud):  # noqa: F811
     with failing(dynamodb(), "PutItem", "ThrottlingException") as attempts:
         reply = call("POST", "/compositions", body=COMPOSE)
-    assert reply.status >= 500 and len(attempts) > 1
+    assert len(attempts) > 1  # the SDK retried before giving up
+    assert (reply.status, reply.error_code) == (503, "SERVICE_BUSY")
+    assert reply.headers["retry-after"] == "2"
     assert_error_shape(reply)
     assert "try again" in reply.json["error"]["message"]
     assert call("GET", "/compositions").json["items"] == []
@@ -142,3 +144,10 @@ def test_two_writers_finishing_one_job_the_first_final_status_wins(cloud, catalo
     assert record["status"] == "FAILED" and record["failureReason"] == "AlgorithmError: out of memory"
     stop = call("POST", f"/training-jobs/{job['id']}/stop")
     assert (stop.status, stop.error_code) == (409, "ALREADY_FINISHED")
+
+
+def test_an_aws_error_that_is_not_throttling_stays_a_500(cloud):  # noqa: F811
+    with failing(dynamodb(), "Query", "InternalServerError", status=500):
+        reply = call("GET", "/compositions")
+    assert (reply.status, reply.error_code) == (500, "INTERNAL_ERROR")
+    assert "retry-after" not in reply.headers

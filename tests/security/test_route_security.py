@@ -282,6 +282,8 @@ def test_logs_never_hold_the_token_or_the_midi(cloud, captured_logs):  # noqa: F
     call("POST", "/compositions", body={"melodyId": uploaded.json["id"], "modelId": BUILTIN_MODEL}, headers=headers)
     assert cloud.invocations.deliver_all()[0]["status"] == "FAILED"
     with failing(aws.resource("dynamodb").meta.client, "GetItem", "ProvisionedThroughputExceededException"):
+        assert call("GET", f"/melodies/{uploaded.json['id']}", headers=headers).status == 503
+    with failing(aws.resource("dynamodb").meta.client, "GetItem", "InternalServerError", status=500):
         assert call("GET", f"/melodies/{uploaded.json['id']}", headers=headers).status == 500
 
     captured_logs.seek(0)
@@ -290,7 +292,7 @@ def test_logs_never_hold_the_token_or_the_midi(cloud, captured_logs):  # noqa: F
 
     api_logger.info("log capture works")
     assert "log capture works" in captured_logs.getvalue()
-    assert "unhandled error" in text and "composition failed" in text
+    assert "unhandled error" in text and "throttled by AWS" in text and "composition failed" in text
     for secret in (SECRET_TOKEN, SECRET_TOKEN.split(".")[1], MARKER_TRACK, base64.b64encode(midi).decode()[:40],
                    base64.b64encode(midi[:40]).decode()[:40]):
         assert secret not in text, f"{secret[:20]}... leaked into the logs"
