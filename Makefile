@@ -46,7 +46,7 @@ eval: $(STAMP)
 .PHONY: soak
 soak: $(STAMP)
 	$(PY) -m benchmarks.soak --compositions $${SOAK_COMPOSITIONS:-200} --training-jobs $${SOAK_TRAINING_JOBS:-10}
-	SCHEMATHESIS_EXAMPLES=$${SOAK_SCHEMATHESIS_EXAMPLES:-100} $(PY) -m pytest tests/security/test_openapi_schemathesis.py -q -s -p no:xdist
+	SCHEMATHESIS_EXAMPLES=$${SOAK_SCHEMATHESIS_EXAMPLES:-500} $(PY) -m pytest tests/security/test_openapi_schemathesis.py -q -s -p no:xdist
 
 ## bench: every performance goal as a ratio measured in one run (table, then one JSON line); ARGS=--skip-training for a quick run
 .PHONY: bench
