@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import boto3
 from botocore.awsrequest import AWSResponse
 
 from shared.statuses import TrainingStatus
@@ -94,6 +95,8 @@ def test_an_endpoint_that_stays_throttled_fails_the_composition_with_a_reason(cl
     done = call("GET", f"/compositions/{created['id']}").json
     assert done["status"] == "FAILED" and "ThrottlingException" in done["failureReason"]
     assert call("GET", f"/compositions/{created['id']}/midi").status == 409
+    stored = boto3.client("s3").list_objects_v2(Bucket=cloud.bucket).get("Contents", [])
+    assert [o["Key"] for o in stored if created["id"] in o["Key"]] == []  # nothing orphaned in the bucket
 
 
 def test_stop_racing_the_workflows_claim_is_not_lost_and_never_goes_back(cloud, catalogue):  # noqa: F811
