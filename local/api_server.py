@@ -266,6 +266,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The listen backlog: the default of 5 resets connections when a burst of clients (the soak's
+    # 16 threads) arrives while the accept loop waits for the interpreter.
+    request_queue_size = 128
     lambda_handler: LambdaHandler
     # The Powertools resolver keeps the current event on the app object (Lambda never runs two
     # requests at once in one environment), so concurrent requests must not share the handler.
