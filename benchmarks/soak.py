@@ -118,6 +118,7 @@ class Api:
         self.lock = threading.Lock()
         self.timeouts = 0  # client-side timeouts (retried with the same Idempotency-Key where safe)
         self.retries = 0
+        self.transport_errors = 0  # connections refused or reset
 
     def request(self, method: str, path: str, user: str, retry: bool = False, **kwargs) -> httpx.Response | None:
         headers = {"Authorization": f"Bearer {user}", **kwargs.pop("headers", {})}
@@ -130,7 +131,10 @@ class Api:
                 self.problems.add(f"{method} {path}: no answer in time {exc!r}")
             return None
         except httpx.HTTPError as exc:
-            self.problems.add(f"{method} {path}: transport error {exc!r}")
+            with self.lock:
+                self.transport_errors += 1
+            if not retry:
+                self.problems.add(f"{method} {path}: transport error {exc!r}")
             return None
         with self.lock:
             self.statuses[response.status_code] += 1
@@ -342,7 +346,8 @@ def run(url: str, args: argparse.Namespace) -> dict:
                                                         if t.final and t.final["status"] == "FAILED")),
                          "secondsP50": percentile(job_seconds, 0.5), "secondsMax": percentile(job_seconds, 1.0)},
         "http": {"requests": sum(api.statuses.values()), "statuses": {str(k): v for k, v in sorted(api.statuses.items())},
-                 "clientTimeouts": api.timeouts, "idempotentRetries": api.retries},
+                 "clientTimeouts": api.timeouts, "transportErrors": api.transport_errors,
+                 "idempotentRetries": api.retries},
         "users": len(users), "threads": args.threads, "submitSeconds": round(submitted_in, 1),
         "elapsedSeconds": round(elapsed, 1), "timeCapSeconds": args.time_cap,
         "problems": problems.items[:50], "problemCount": len(problems.items), "ok": not problems.items,
@@ -365,7 +370,8 @@ def print_table(result: dict) -> None:
         ("training jobs unfinished", t["unfinished"]),
         ("training job seconds p50 / max", f"{t['secondsP50']} / {t['secondsMax']}"),
         ("HTTP requests / statuses", f"{result['http']['requests']} {json.dumps(result['http']['statuses'])}"),
-        ("client timeouts / idempotent retries", f"{result['http']['clientTimeouts']} / {result['http']['idempotentRetries']}"),
+        ("client timeouts / transport errors / idempotent retries",
+         f"{result['http']['clientTimeouts']} / {result['http']['transportErrors']} / {result['http']['idempotentRetries']}"),
         ("elapsed (s) / cap", f"{result['elapsedSeconds']} / {result['timeCapSeconds']}"),
         ("problems", result["problemCount"]),
     ]
