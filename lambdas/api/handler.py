@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambdas.api import idempotency
 from lambdas.api.app import app
 from lambdas.api.errors import proxy_error
-from lambdas.api.observability import logger, metrics, tracer
+from lambdas.api.observability import logger, metrics
 from lambdas.api.requests import caller, check_envelope
 from shared.errors import ComposerError
 
@@ -25,7 +25,6 @@ PUBLIC_ROUTES = frozenset({("GET", "/health"), ("GET", "/openapi.json")})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.CONFIG.register_lambda_context(context)
