@@ -42,13 +42,12 @@ def _sample(code: str, env: dict[str, str]) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def asset_size_bytes() -> int | None:
-    """Unzipped size of the staged api function asset, if `make synth`/the infra tests staged one."""
-    staged = sorted((ROOT / "cdk.out").glob("asset.*/lambdas/api/handler.py"), key=lambda p: p.stat().st_mtime)
-    if not staged:
-        return None
-    asset = staged[-1].parents[2]
-    return sum(f.stat().st_size for f in asset.rglob("*") if f.is_file())
+def asset_size_bytes() -> int:
+    """Unzipped size of the api function's asset, staged exactly as `cdk synth` stages it."""
+    from cdk.bundling import lambda_asset_dir
+
+    asset = lambda_asset_dir("api")
+    return sum(f.stat().st_size for f in asset.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
 
 
 def run(samples: int = 9) -> dict[str, float | int | None]:

@@ -144,7 +144,6 @@ class ComposerStack(Stack):
         self.training_trigger.add_environment("STATE_MACHINE_ARN", self.training.state_machine.state_machine_arn)
         self.api_function.add_environment("COMPOSE_WORKER_FUNCTION", self.compose_worker.function.function_name)
         self.api_function.add_environment("CORS_ALLOW_ORIGIN", settings.console_origin)
-        self.api_function.add_environment("MPLCONFIGDIR", "/tmp/matplotlib")  # the piano roll; code dir is read-only
         self._grant()
         self._acknowledge_custom_resource_provider()
 

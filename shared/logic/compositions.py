@@ -90,7 +90,7 @@ def midi(owner: str, composition_id: str) -> bytes:
 
 
 def pianoroll_png(owner: str, composition_id: str) -> bytes:
-    from shared.logic.pianoroll import render_png  # matplotlib: only when a picture is asked for
+    from shared.logic.pianoroll import render_png  # imported only when a picture is asked for
 
     return render_png(midi(owner, composition_id))
 

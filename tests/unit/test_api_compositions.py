@@ -12,11 +12,13 @@ import base64
 import json
 from datetime import timedelta
 
+import png as pypng
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from shared.logic import clock
 from shared.logic.compositions import PENDING_LEASE, RUNNING_LEASE
+from shared.logic.pianoroll import track_colour
 from shared.logic.models import register_builtin_model
 from shared.music.midi_codec import read_midi, write_midi
 from shared.music.samples import SAMPLES
@@ -82,7 +84,10 @@ def test_pending_then_completed_with_playable_midi(cloud):
 
     png = call("GET", f"/compositions/{created['id']}/pianoroll.png")
     assert png.status == 200 and png.headers["content-type"] == "image/png"
-    assert png.body[:8] == b"\x89PNG\r\n\x1a\n" and len(png.body) > 5000
+    assert png.body[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height, rows, _ = pypng.Reader(bytes=png.body).asRGB8()
+    colours = {tuple(row[i:i + 3]) for row in rows for i in range(0, 3 * width, 3)}
+    assert {track_colour(i) for i in range(4)} <= colours  # every track is drawn in its own colour
 
 
 def cloud_object(cloud, key: str) -> bytes:
