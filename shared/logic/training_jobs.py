@@ -4,6 +4,8 @@ list and stop. Progress, completion and failure are written by the workflow.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from shared.errors import Conflict, NotFound
 from shared.logic import clock, datasets
 from shared.logic.ids import new_id
@@ -14,6 +16,11 @@ from shared.statuses import TRAINING_FINAL, TrainingStatus
 from shared.store import sagemaker
 from shared.store import training_jobs as store
 from shared.store.errors import StaleWrite
+
+# The stream trigger starts a workflow within seconds; a job still QUEUED after this long lost its
+# trigger (every retry failed and the record went to the dead-letter queue) and would wait forever.
+QUEUED_TIMEOUT = timedelta(minutes=15)
+NEVER_STARTED = "the training workflow did not start within 15 minutes of the request; submit the job again"
 
 
 def submit(owner: str, request: TrainingJobIn) -> TrainingJob:
@@ -32,12 +39,12 @@ def get(owner: str, job_id: str) -> TrainingJob:
     item = store.get(owner, job_id)
     if item is None:
         raise NotFound(f"Training job {job_id} does not exist.")
-    return from_item(TrainingJob, item)
+    return from_item(TrainingJob, _expire(owner, item))
 
 
 def list_jobs(owner: str, limit: int, token: str | None) -> TrainingJobList:
     items, next_token = paginate([Source(owner, lambda n, key: store.page(owner, n, key))], limit, token)
-    return TrainingJobList(items=[from_item(TrainingJob, i) for i in items], next_token=next_token)
+    return TrainingJobList(items=[from_item(TrainingJob, _expire(owner, i)) for i in items], next_token=next_token)
 
 
 def stop(owner: str, job_id: str) -> TrainingJob:
@@ -64,3 +71,20 @@ def stop(owner: str, job_id: str) -> TrainingJob:
     if job.sagemaker_job_name:
         sagemaker.stop_training_job(job.sagemaker_job_name)
     return from_item(TrainingJob, item)
+
+
+def _expire(owner: str, item: dict) -> dict:
+    """Close a job whose workflow never started: FAILED with a reason, so no status waits forever.
+
+    The write is conditional on QUEUED, so a workflow that claims the job at the same moment wins
+    (and one that starts later finds the record no longer QUEUED and ends without training)."""
+    if item.get("status") != TrainingStatus.QUEUED:
+        return item
+    now = clock.now()
+    if datetime.fromisoformat(item["createdAt"].replace("Z", "+00:00")) + QUEUED_TIMEOUT > now:
+        return item
+    try:
+        return store.move(owner, item["id"], TrainingStatus.FAILED,
+                          {"failureReason": NEVER_STARTED, "updatedAt": clock.iso(now)}, expect=TrainingStatus.QUEUED)
+    except StaleWrite:
+        return store.get(owner, item["id"]) or item

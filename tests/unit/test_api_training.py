@@ -4,15 +4,18 @@ and tags, the QUEUED record the workflow starts from (contract 3), reads, owner 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from shared.logic import datasets
+from shared.logic import clock, datasets
+from shared.logic.training_jobs import NEVER_STARTED, QUEUED_TIMEOUT
 from shared.resources import TRAINING_JOBS, table_name
 from shared.statuses import TrainingStatus
 from shared.store import training_jobs as store
+from shared.store.errors import StaleWrite
 from tests.unit.test_api_support import ALICE, BOB, call, cloud  # noqa: F401
 
 @pytest.fixture
@@ -157,3 +160,20 @@ def test_datasets_lists_the_catalogue(cloud, catalogue):
     assert {"tag": "collection:bach-chorales", "kind": "collection"}.items() <= next(
         t for t in reply.json["items"] if t["tag"] == "collection:bach-chorales").items()
     assert call("GET", "/datasets", user=None).status == 401
+
+
+def test_a_job_whose_workflow_never_started_is_closed_failed_with_a_reason(cloud, catalogue, monkeypatch):
+    stuck, started = submit(), submit()
+    store.move(ALICE, started["id"], TrainingStatus.STARTING, {})
+    assert call("GET", f"/training-jobs/{stuck['id']}").json["status"] == "QUEUED"  # not yet overdue
+
+    later = clock.now() + QUEUED_TIMEOUT + timedelta(seconds=5)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    listed = {j["id"]: j for j in call("GET", "/training-jobs").json["items"]}
+    assert listed[stuck["id"]]["status"] == "FAILED"
+    assert listed[stuck["id"]]["failureReason"] == NEVER_STARTED
+    assert listed[started["id"]]["status"] == "STARTING"  # a started job is the workflow's to close
+    assert store.get(ALICE, stuck["id"])["status"] == "FAILED"  # written, not just shown
+    # a workflow that starts late finds the record no longer QUEUED and cannot claim it
+    with pytest.raises(StaleWrite):
+        store.move(ALICE, stuck["id"], TrainingStatus.STARTING, {}, expect=TrainingStatus.QUEUED)
