@@ -170,6 +170,10 @@ class AwsGateway:
 
         moto_api_backend.set_config({"stepfunctions": {"execute_state_machine": True}})
         class _QuietHandler(MotoRequestHandler):
+            # Headers and body leave in separate writes; with Nagle's algorithm on, a keep-alive client's
+            # delayed ACK holds the body back ~40 ms per call.
+            disable_nagle_algorithm = True
+
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 LOG.debug("%s %s -> %s", self.command, self.path, code)
 
