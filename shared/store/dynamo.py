@@ -107,6 +107,8 @@ def update(
     if status is not None:
         names["#status"] = "status"
         previous = allowed_previous(status)
+        if not previous:  # e.g. QUEUED or PENDING: written once, by create(); a move there is a bug
+            raise ValueError(f"No status may move to {status}; records start in it through create().")
         for j, prev in enumerate(previous):
             expr_values[f":p{j}"] = prev
         conditions.append(f"#status IN ({', '.join(f':p{j}' for j in range(len(previous)))})")
