@@ -35,6 +35,7 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from model.atomic import write_atomically, write_json  # noqa: E402
 from model.metrics import estimate_key, key_name  # noqa: E402
 from shared.music.pianoroll import PITCHES, STEPS_PER_BEAT  # noqa: E402
 
@@ -167,10 +168,7 @@ def load_or_parse(path: str) -> dict:
         piece = parse_piece(path)
     except Exception as exc:  # a corpus file music21 cannot read is skipped, with the reason kept
         piece = {"path": path, "skip": f"unreadable: {type(exc).__name__}: {exc}"[:200]}
-    file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(piece))
-    tmp.replace(file)
+    write_json(file, piece)
     return piece
 
 
@@ -279,10 +277,9 @@ class Dataset:
     def save(self, file: Path) -> None:
         lengths = np.array([r.shape[0] for r in self.rolls], dtype=np.int64)
         packed = np.concatenate(self.rolls, axis=0) if self.rolls else np.zeros((0, PITCHES, VOICES), bool)
-        tmp = file.with_name(file.name + ".tmp.npz")
-        np.savez_compressed(tmp, rolls=np.packbits(packed, axis=1), lengths=lengths, held_out=self.held_out,
-                            paths=np.array(self.paths), tags=np.array(self.tags))
-        tmp.replace(file)
+        write_atomically(file, lambda tmp: np.savez_compressed(
+            tmp, rolls=np.packbits(packed, axis=1), lengths=lengths, held_out=self.held_out,
+            paths=np.array(self.paths), tags=np.array(self.tags)))
 
     @classmethod
     def load(cls, file: Path) -> Dataset:

@@ -43,6 +43,7 @@ from pydantic import ValidationError  # noqa: E402
 
 from model import data as D  # noqa: E402
 from model import metrics as M  # noqa: E402
+from model.atomic import write_atomically, write_json  # noqa: E402
 from model.compose import CONFIG_FILE, WEIGHTS_FILE, Composer, ModelConfig  # noqa: E402
 from model.evaluate import composed_rolls, real_metrics  # noqa: E402
 from model.network import CONDITION_CHANNELS, Critic, Generator, gradient_penalty, key_plane, reconstruction_loss  # noqa: E402
@@ -140,13 +141,6 @@ def configure_torch(seed: int) -> torch.device:
 def _to_tensor(windows: np.ndarray, device: torch.device) -> torch.Tensor:
     """(n, steps, pitches, tracks) bool -> (n, tracks, steps, pitches) in {-1, 1}."""
     return torch.from_numpy(windows).permute(0, 3, 1, 2).float().mul(2).sub(1).to(device)
-
-
-def _write_json(path: Path, value: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(value))
-    tmp.replace(path)
 
 
 def _round(value: float) -> float | None:
@@ -258,12 +252,10 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log=print) -> 
         log(f"epoch={epoch}/{hp.epochs} generator_loss={_fmt(entry['generatorLoss'])} "
             f"critic_loss={_fmt(entry['criticLoss'])} similarity={_fmt(values['similarity'])} "
             f"in_key={_fmt(values['inKey'])}")
-        env.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        tmp = checkpoint_file.with_suffix(".tmp")
-        torch.save({"signature": signature, "epoch": epoch, "history": history, "generator": generator.state_dict(),
-                    "critic": critic.state_dict(), "opt_g": opt_g.state_dict(), "opt_c": opt_c.state_dict()}, tmp)
-        tmp.replace(checkpoint_file)
-        _write_json(env.checkpoint_dir / PROGRESS_FILE, {
+        state = {"signature": signature, "epoch": epoch, "history": history, "generator": generator.state_dict(),
+                 "critic": critic.state_dict(), "opt_g": opt_g.state_dict(), "opt_c": opt_c.state_dict()}
+        write_atomically(checkpoint_file, lambda tmp: torch.save(state, tmp))
+        write_json(env.checkpoint_dir / PROGRESS_FILE, {
             "epoch": epoch, "epochs": hp.epochs, "history": history, "sample": _sample(composer, eval_rolls, hp.seed),
         })
         # the model dir is current after every epoch, so a stopped job still leaves a usable model
@@ -295,12 +287,10 @@ def save_model(generator: Generator, config: ModelConfig, hp: Hyperparameters, t
         "torch": torch.__version__,
         "createdAt": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    env.model_dir.mkdir(parents=True, exist_ok=True)
-    tmp = env.model_dir / (WEIGHTS_FILE + ".tmp")
-    torch.save({k: v.detach().cpu() for k, v in generator.state_dict().items()}, tmp)
-    tmp.replace(env.model_dir / WEIGHTS_FILE)
-    _write_json(env.model_dir / CONFIG_FILE, model_json)
-    _write_json(env.output_data_dir / "metrics.json", {"metrics": final, "history": history})
+    weights = {k: v.detach().cpu() for k, v in generator.state_dict().items()}
+    write_atomically(env.model_dir / WEIGHTS_FILE, lambda tmp: torch.save(weights, tmp))
+    write_json(env.model_dir / CONFIG_FILE, model_json)
+    write_json(env.output_data_dir / "metrics.json", {"metrics": final, "history": history})
     return model_json
 
 
