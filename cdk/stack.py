@@ -181,8 +181,9 @@ class ComposerStack(Stack):
     def _grant(self) -> None:
         """What each function's code calls (shared/store/*, lambdas/*), table by table and prefix by
         prefix; the infrastructure tests pin these sets."""
-        get, query, put, update, delete = (
+        get, query, put, update, delete, batch_get = (
             "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+            "dynamodb:BatchGetItem",
         )
         api = self.api_function
         self._tables(
@@ -190,7 +191,7 @@ class ComposerStack(Stack):
             {
                 MELODIES: (get, query, put, delete),
                 COMPOSITIONS: (get, query, put, update),
-                MODELS: (get, query, update, delete),
+                MODELS: (batch_get, query, update, delete),
                 TRAINING_JOBS: (get, query, put, update),
                 IDEMPOTENCY: (get, put, update, delete),
             },
@@ -210,7 +211,7 @@ class ComposerStack(Stack):
         self._acknowledge_sagemaker_prefix(api, "endpoint", "deletes the endpoints of the user's own trained models")
 
         worker = self.compose_worker
-        self._tables(worker, {COMPOSITIONS: (get, update), MELODIES: (get,), MODELS: (get,)})
+        self._tables(worker, {COMPOSITIONS: (get, update), MELODIES: (get,)})
         self._objects(worker, ["s3:GetObject"], ["melodies/"])
         self._objects(worker, ["s3:PutObject", "s3:DeleteObject"], ["compositions/"])
         worker.role.add_to_principal_policy(

@@ -177,7 +177,19 @@ class AwsGateway:
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 LOG.debug("%s %s -> %s", self.command, self.path, code)
 
-        app = _Router(self, DomainDispatcherApplication(create_backend_app))
+        class _Dispatcher(DomainDispatcherApplication):
+            # Moto matches every request's host against hundreds of URL patterns (a quarter of its
+            # time per call); the answer for a host never changes, so remember it.
+            def __init__(self) -> None:
+                super().__init__(create_backend_app)
+                self._backends: dict[str | None, Any] = {}
+
+            def get_backend_for_host(self, host: str | None) -> Any:
+                if host not in self._backends:
+                    self._backends[host] = super().get_backend_for_host(host)
+                return self._backends[host]
+
+        app = _Router(self, _Dispatcher())
         self._server = make_server(self.host, self._requested_port, app, threaded=True, request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="aws-gateway", daemon=True)
         self._thread.start()

@@ -17,7 +17,7 @@ import math
 from pydantic import TypeAdapter, ValidationError
 
 from shared.errors import ComposerError, InvalidMidi
-from shared.logic import clock, melodies, models
+from shared.logic import clock, melodies
 from shared.logic.compositions import RUNNING_LEASE, fail, lease_until
 from shared.logic.records import from_item
 from shared.music.midi_codec import read_midi
@@ -48,8 +48,11 @@ def run(owner: str, composition_id: str) -> Composition | None:
         logger.info("composition %s is not PENDING (gone, or delivered twice); nothing to do", composition_id)
         return None
     composition = from_item(Composition, item)
+    endpoint_name = item.get(store.ENDPOINT_ATTRIBUTE)
+    if not endpoint_name:
+        return fail(owner, composition_id, "The composition names no model endpoint; start it again.")
     try:
-        return _compose(owner, composition)
+        return _compose(owner, composition, endpoint_name)
     except EndpointTimeout:
         return fail(owner, composition_id, "The model endpoint timed out; try again in a minute.")
     except EndpointError as exc:
@@ -63,11 +66,10 @@ def run(owner: str, composition_id: str) -> Composition | None:
         raise
 
 
-def _compose(owner: str, composition: Composition) -> Composition | None:
+def _compose(owner: str, composition: Composition, endpoint_name: str) -> Composition | None:
     melody_midi = melodies.midi(owner, composition.melody_id)
-    model = models.require_ready(owner, composition.model_id)
     request = json.dumps({"midi": base64.b64encode(melody_midi).decode(), "seed": composition.seed}).encode()
-    answer = sagemaker.invoke_endpoint(model.endpoint_name or "", request)
+    answer = sagemaker.invoke_endpoint(endpoint_name, request)
     data, score, tracks, metrics = parse_answer(answer, read_midi(melody_midi).score)
     blobs.put_composition(owner, composition.id, data)
     try:

@@ -40,14 +40,15 @@ def lease_until(delta: timedelta) -> int:
 def start(owner: str, request: CompositionIn) -> Composition:
     """Check the melody and the model, record PENDING and queue the worker; answers at once."""
     melodies.get(owner, request.melody_id)
-    models.require_ready(owner, request.model_id)
+    model = models.require_ready(owner, request.model_id)
     now = clock.now()
     composition = Composition(
         id=new_id("cmp"), owner=owner, melody_id=request.melody_id, model_id=request.model_id,
         seed=request.seed if request.seed is not None else secrets.randbelow(2**31),
         status=CompositionStatus.PENDING, created_at=now, updated_at=now,
     )
-    store.create(to_item(composition, owner, **{store.LEASE_ATTRIBUTE: lease_until(PENDING_LEASE)}))
+    store.create(to_item(composition, owner, **{store.LEASE_ATTRIBUTE: lease_until(PENDING_LEASE),
+                                                store.ENDPOINT_ATTRIBUTE: model.endpoint_name}))
     try:
         functions.invoke_async(functions.COMPOSE_WORKER_ENV, {"owner": owner, "compositionId": composition.id})
     except DispatchError as exc:

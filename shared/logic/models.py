@@ -40,7 +40,8 @@ def register_builtin_model(
 
 def get(owner: str, model_id: str) -> Model:
     """The caller's model or a shipped one; anyone else's is a 404."""
-    item = store.get(owner, model_id) or store.get(BUILTIN_OWNER, model_id)
+    found = store.get_for_owners([owner, BUILTIN_OWNER], model_id)
+    item = found.get(owner) or found.get(BUILTIN_OWNER)
     if item is None:
         raise NotFound(f"Model {model_id} does not exist.")
     return from_item(Model, item)

@@ -11,6 +11,9 @@ from shared.store import dynamo
 from shared.store.dynamo import Item
 
 LEASE_ATTRIBUTE = "leaseExpiresAt"
+# The model's endpoint, resolved (and checked READY) when the composition is accepted, so the worker
+# needs no models-table access.
+ENDPOINT_ATTRIBUTE = "endpointName"
 
 
 def create(item: Item) -> None:

@@ -21,7 +21,7 @@ Item = dict[str, Any]
 
 
 def table(spec: TableSpec) -> Any:
-    return aws.resource("dynamodb").Table(table_name(spec))
+    return aws.table(table_name(spec))
 
 
 def to_dynamo(value: Any) -> Any:
@@ -55,6 +55,20 @@ def get(spec: TableSpec, owner: str, item_id: str) -> Item | None:
     response = table(spec).get_item(Key={OWNER_KEY: owner, ID_KEY: item_id}, ConsistentRead=True)
     item = response.get("Item")
     return from_dynamo(item) if item else None
+
+
+def get_many(spec: TableSpec, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Item]:
+    """Several items by (owner, id) in one strongly consistent round trip; missing ones are absent."""
+    name = table_name(spec)
+    wanted: dict[str, Any] = {name: {"Keys": [{OWNER_KEY: o, ID_KEY: i} for o, i in dict.fromkeys(keys)],
+                                     "ConsistentRead": True}}
+    found: dict[tuple[str, str], Item] = {}
+    while wanted:  # DynamoDB may hand back part of a batch as UnprocessedKeys under load
+        response = aws.resource("dynamodb").batch_get_item(RequestItems=wanted)
+        for item in response.get("Responses", {}).get(name, []):
+            found[(item[OWNER_KEY], item[ID_KEY])] = from_dynamo(item)
+        wanted = response.get("UnprocessedKeys") or {}
+    return found
 
 
 def query_owner(spec: TableSpec, owner: str, limit: int, start_key: Item | None = None) -> tuple[list[Item], Item | None]:

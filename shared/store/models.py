@@ -17,8 +17,10 @@ def put(item: Item) -> None:
     dynamo.put(MODELS, item)
 
 
-def get(owner: str, model_id: str) -> Item | None:
-    return dynamo.get(MODELS, owner, model_id)
+def get_for_owners(owners: list[str], model_id: str) -> dict[str, Item]:
+    """The model ``model_id`` as stored under each of ``owners`` (one round trip), by owner."""
+    items = dynamo.get_many(MODELS, [(owner, model_id) for owner in owners])
+    return {owner: item for (owner, _), item in items.items()}
 
 
 def page(owner: str, limit: int, start_key: Item | None = None) -> tuple[list[Item], Item | None]:

@@ -32,7 +32,7 @@ OBSERVABILITY = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegm
 # What each function's code calls (shared/store, lambdas/*), and nothing more.
 EXPECTED_ACTIONS: dict[str, set[str]] = {
     "api": {
-        "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+        "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
         "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "lambda:InvokeFunction",
         "sagemaker:StopTrainingJob", "sagemaker:DeleteEndpoint",
     },
@@ -49,7 +49,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
 # The tables each function may touch at all.
 EXPECTED_TABLES: dict[str, set[str]] = {
     "api": {table_logical_id(s) for s in (MELODIES, COMPOSITIONS, MODELS, TRAINING_JOBS, IDEMPOTENCY)},
-    "compose_worker": {table_logical_id(s) for s in (COMPOSITIONS, MELODIES, MODELS)},
+    "compose_worker": {table_logical_id(s) for s in (COMPOSITIONS, MELODIES)},
     "training_trigger": {table_logical_id(TRAINING_JOBS)},
     "training_progress": {table_logical_id(TRAINING_JOBS)},
 }

@@ -23,8 +23,10 @@ from shared.logic.models import register_builtin_model
 from shared.music.midi_codec import read_midi, write_midi
 from shared.music.samples import SAMPLES
 from shared.music.score import Note, Score, Track
-from shared.resources import Keys
+from shared.resources import COMPOSITIONS, ID_KEY, OWNER_KEY, Keys
 from shared.statuses import ModelStatus
+from shared.store import compositions as store
+from shared.store.dynamo import table
 from tests.unit.test_api_support import ALICE, BOB, BUILTIN_MODEL, WORKER_FUNCTION, call, cloud  # noqa: F401
 
 SAMPLE = SAMPLES[0].id
@@ -264,3 +266,23 @@ def test_late_worker_cannot_overwrite_a_timed_out_verdict(cloud, monkeypatch):
 
     listed = boto3.client("s3").list_objects_v2(Bucket=cloud.bucket, Prefix="compositions/")
     assert listed.get("KeyCount", 0) == 0
+
+
+def test_worker_calls_the_endpoint_recorded_when_the_composition_was_accepted(cloud):
+    """The worker reads no model record: the endpoint checked READY at POST travels on the composition."""
+    cloud.endpoint.answer = harmoniser
+    created = start()
+    register_builtin_model(BUILTIN_MODEL, "Redeployed", endpoint_name="composer-redeployed", status=ModelStatus.CREATING)
+    assert cloud.invocations.deliver_all() == [{"status": "COMPLETED", "compositionId": created["id"]}]
+    assert [c["EndpointName"] for c in cloud.endpoint.calls] == [f"composer-{BUILTIN_MODEL}"]
+
+
+def test_composition_without_a_recorded_endpoint_fails_with_a_reason(cloud):
+    cloud.endpoint.answer = harmoniser
+    created = start()
+    table(COMPOSITIONS).update_item(Key={OWNER_KEY: ALICE, ID_KEY: created["id"]}, UpdateExpression="REMOVE #e",
+                                    ExpressionAttributeNames={"#e": store.ENDPOINT_ATTRIBUTE})
+    assert cloud.invocations.deliver_all() == [{"status": "FAILED", "compositionId": created["id"]}]
+    failed = call("GET", f"/compositions/{created['id']}").json
+    assert failed["status"] == "FAILED" and "names no model endpoint" in failed["failureReason"]
+    assert cloud.endpoint.calls == []
