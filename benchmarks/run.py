@@ -133,31 +133,32 @@ def bench_data() -> dict[str, Any]:
 
 
 def bench_api(compositions: int = 30) -> dict[str, Any]:
-    """Local API: POST /compositions -> COMPLETED (polled every 5 ms) with the shipped model, p50 and p90."""
+    """Local API: POST /compositions -> COMPLETED (polled every 5 ms) with the shipped model, p50 and p90.
+
+    The backend runs as ``make dev`` runs it, in its own process (``python -m local.runtime``), and
+    this process is the client, as a user's CLI or browser is: a client sharing the server's
+    interpreter would take the GIL from the worker it is waiting for.
+    """
     import httpx
 
-    from local.runtime import LocalRuntime
+    from benchmarks.soak import local_runtime
     from shared.music.midi_codec import write_midi
     from shared.music.samples import sample_index
 
-    runtime = LocalRuntime(port=0).start()
-    try:
-        with httpx.Client(base_url=runtime.url, timeout=30) as client:
-            melody = write_midi(sample_index()["sample-ode-to-joy"].score())
-            melody_id = client.post("/melodies", content=melody, headers={"Content-Type": "audio/midi"}).json()["id"]
-            durations = []
-            for seed in range(compositions + 3):
-                started = time.perf_counter()
-                composition = client.post("/compositions", json={"melodyId": melody_id, "modelId": "bach-chorales", "seed": seed}).json()
-                while composition["status"] not in ("COMPLETED", "FAILED"):
-                    time.sleep(0.005)
-                    composition = client.get(f"/compositions/{composition['id']}").json()
-                if composition["status"] != "COMPLETED":
-                    raise RuntimeError(f"composition failed: {composition.get('failureReason')}")
-                if seed >= 3:  # the first ones warm the endpoint and the clients
-                    durations.append((time.perf_counter() - started) * 1000)
-    finally:
-        runtime.stop()
+    with local_runtime(poll_seconds=2) as url, httpx.Client(base_url=url, timeout=30) as client:
+        melody = write_midi(sample_index()["sample-ode-to-joy"].score())
+        melody_id = client.post("/melodies", content=melody, headers={"Content-Type": "audio/midi"}).json()["id"]
+        durations = []
+        for seed in range(compositions + 3):
+            started = time.perf_counter()
+            composition = client.post("/compositions", json={"melodyId": melody_id, "modelId": "bach-chorales", "seed": seed}).json()
+            while composition["status"] not in ("COMPLETED", "FAILED"):
+                time.sleep(0.005)
+                composition = client.get(f"/compositions/{composition['id']}").json()
+            if composition["status"] != "COMPLETED":
+                raise RuntimeError(f"composition failed: {composition.get('failureReason')}")
+            if seed >= 3:  # the first ones warm the endpoint and the clients
+                durations.append((time.perf_counter() - started) * 1000)
     durations.sort()
     return {"apiComposeP50Ms": round(statistics.median(durations), 1),
             "apiComposeP90Ms": round(durations[int(0.9 * len(durations))], 1), "apiCompositions": compositions}

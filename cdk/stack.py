@@ -211,7 +211,7 @@ class ComposerStack(Stack):
         self._acknowledge_sagemaker_prefix(api, "endpoint", "deletes the endpoints of the user's own trained models")
 
         worker = self.compose_worker
-        self._tables(worker, {COMPOSITIONS: (get, update), MELODIES: (get,)})
+        self._tables(worker, {COMPOSITIONS: (get, update)})
         self._objects(worker, ["s3:GetObject"], ["melodies/"])
         self._objects(worker, ["s3:PutObject", "s3:DeleteObject"], ["compositions/"])
         worker.role.add_to_principal_policy(

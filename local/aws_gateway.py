@@ -18,10 +18,14 @@ Lambdas and tables.
     ...     boto3.client("sagemaker", endpoint_url=gateway.endpoint_url).list_training_jobs()
 
 Moto's backends and ``MOTO_PORT`` are process-wide, so run one gateway per process at a time.
+
+:meth:`AwsGateway.serve_in_process` lets this process's own boto3 clients (the in-process Lambda
+handlers) reach the same router without a socket; everything else uses the port.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -29,13 +33,15 @@ import re
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import boto3
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import Request, Response
 
 from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
@@ -103,6 +109,49 @@ class _Router:
                                           "x-amzn-RequestId": str(uuid.uuid4())})
 
 
+class _Body(io.BytesIO):
+    """A response body botocore can ``read()`` or ``stream()``, like urllib3's."""
+
+    def stream(self, amt: int = 2**16, **_: Any) -> Iterator[bytes]:
+        while chunk := self.read(amt):
+            yield chunk
+
+
+class InProcessTransport:
+    """A botocore ``before-send`` hook: a request for the gateway's URL is handed to the gateway's
+    WSGI application in the calling thread, with no socket in between.
+
+    The request and the answer are the same HTTP messages the port would carry, and the same router
+    (moto, the local SageMaker, the registered Lambdas) answers them; what is skipped is a TCP
+    connection and a server thread per call (werkzeug's server closes every connection), which
+    made each call from an in-process Lambda handler cost several milliseconds more than moto does.
+    Requests for any other URL are left to botocore.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], base_url: str) -> None:
+        self._app = app
+        self._base_url = base_url
+
+    def __call__(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
+        parts = urlsplit(request.url)
+        if f"{parts.scheme}://{parts.netloc}" != self._base_url:
+            return None
+        body = request.body
+        if hasattr(body, "read"):
+            body = body.read()
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        headers = [(k, v.decode("latin-1") if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()]
+        environ = EnvironBuilder(method=request.method, base_url=self._base_url, path=parts.path or "/",
+                                 query_string=parts.query, headers=headers, data=body or b"").get_environ()
+        app_iter, status, response_headers = run_wsgi_app(self._app, environ, buffered=True)
+        try:
+            data = b"".join(app_iter)
+        finally:
+            getattr(app_iter, "close", lambda: None)()
+        return AWSResponse(request.url, int(status.split(" ", 1)[0]), dict(response_headers), _Body(data))
+
+
 def _sagemaker_error(exc: SageMakerError) -> Response:
     payload = {"__type": exc.code, "message": exc.message, **exc.extra}
     return Response(
@@ -140,6 +189,9 @@ class AwsGateway:
         self._lambdas: dict[str, LambdaHandler] = {}
         self._async_invocations: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._transport: InProcessTransport | None = None
+        self._transport_id = f"local-gateway-{uuid.uuid4()}"
+        self._sessions: list[boto3.Session] = []
         self.sagemaker = LocalSageMaker(self._s3_client, region=region, work_dir=work_dir, **sagemaker_options)
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -191,6 +243,7 @@ class AwsGateway:
 
         app = _Router(self, _Dispatcher())
         self._server = make_server(self.host, self._requested_port, app, threaded=True, request_handler=_QuietHandler)
+        self._transport = InProcessTransport(app, self.endpoint_url)
         self._thread = threading.Thread(target=self._server.serve_forever, name="aws-gateway", daemon=True)
         self._thread.start()
         if self._export:
@@ -200,8 +253,21 @@ class AwsGateway:
         LOG.info("local AWS endpoint on %s", self.endpoint_url)
         return self
 
+    def serve_in_process(self, session: boto3.Session | None = None) -> None:
+        """Answer this process's boto3 calls to the gateway in the calling thread, without a socket.
+
+        Applies to clients that ``session`` (default: boto3's default session) creates from now on;
+        other processes (the CLI, training subprocesses) and moto's own callbacks keep using the port.
+        """
+        session = session or boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
+        session.events.register("before-send", self._transport, unique_id=self._transport_id)
+        self._sessions.append(session)
+
     def stop(self) -> None:
         """Stop training jobs, wait for async Lambda invocations, shut the server, reset moto's state."""
+        for session in self._sessions:
+            session.events.unregister("before-send", unique_id=self._transport_id)
+        self._sessions.clear()
         self.sagemaker.close()
         with self._lock:
             pending = list(self._async_invocations)

@@ -2,7 +2,8 @@
 
 Start order, each step an adapter around the code that runs on AWS:
 1. the local AWS endpoint (``local.aws_gateway``: moto + the local SageMaker on one port), with
-   ``AWS_ENDPOINT_URL``/``MOTO_PORT`` pointing every boto3 client at it;
+   ``AWS_ENDPOINT_URL``/``MOTO_PORT`` pointing every boto3 client at it (this process's own clients
+   are answered in-process, without the socket);
 2. the resources of the synthesized CloudFormation template (``local.resources``): tables, bucket,
    the training state machine from the same ASL file, the shipped models' SageMaker models and
    endpoints, and their READY records (the template's own custom-resource SDK calls);
@@ -200,7 +201,10 @@ class LocalRuntime:
     def _start_gateway(self) -> Any:
         from local.aws_gateway import AwsGateway  # engineer C's module: moto + local SageMaker on one port
 
-        return self._stack.enter_context(AwsGateway(port=self.gateway_port))
+        gateway = self._stack.enter_context(AwsGateway(port=self.gateway_port))
+        # The in-process Lambda handlers' boto3 calls skip the socket; see InProcessTransport.
+        gateway.serve_in_process()
+        return gateway
 
     def _setenv(self, values: dict[str, str]) -> None:
         for name, value in values.items():

@@ -67,7 +67,7 @@ def run(owner: str, composition_id: str) -> Composition | None:
 
 
 def _compose(owner: str, composition: Composition, endpoint_name: str) -> Composition | None:
-    melody_midi = melodies.midi(owner, composition.melody_id)
+    melody_midi = melodies.accepted_midi(owner, composition.melody_id)
     request = json.dumps({"midi": base64.b64encode(melody_midi).decode(), "seed": composition.seed}).encode()
     answer = sagemaker.invoke_endpoint(endpoint_name, request)
     data, score, tracks, metrics = parse_answer(answer, read_midi(melody_midi).score)

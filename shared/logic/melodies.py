@@ -91,10 +91,16 @@ def get(owner: str, melody_id: str) -> Melody:
 
 
 def midi(owner: str, melody_id: str) -> bytes:
+    get(owner, melody_id)
+    return accepted_midi(owner, melody_id)
+
+
+def accepted_midi(owner: str, melody_id: str) -> bytes:
+    """The MIDI of a melody already checked (e.g. when a composition was accepted): one read of the
+    owner's own file (or a sample), without looking the record up again."""
     sample = _sample(melody_id)
     if sample:
         return sample[1]
-    get(owner, melody_id)
     data = blobs.get_melody(owner, melody_id)
     if data is None:
         raise NotFound(f"Melody {melody_id} has no MIDI file.")
