@@ -72,3 +72,11 @@ class Unauthorized(ComposerError):
 
     status = 401
     code = "UNAUTHORIZED"
+
+
+class StoredRecordInvalid(ComposerError):
+    """A record in a table no longer fits its schema: our fault, never the caller's, so a 500 (the
+    record is left as it is for an operator to look at)."""
+
+    status = 500
+    code = "INTERNAL_ERROR"

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
+from shared.errors import StoredRecordInvalid
 from shared.schemas import WireModel
 
 M = TypeVar("M", bound=WireModel)
@@ -21,4 +24,11 @@ def to_item(model: WireModel, owner: str, **extra: Any) -> dict[str, Any]:
 def from_item(model_type: type[M], item: dict[str, Any]) -> M:
     """Keep only the fields the wire model knows (its aliases), so bookkeeping attributes never leak out."""
     known = {field.alias or name for name, field in model_type.model_fields.items()}
-    return model_type.model_validate({k: v for k, v in item.items() if k in known})
+    try:
+        return model_type.model_validate({k: v for k, v in item.items() if k in known})
+    except ValidationError as exc:
+        # Not the caller's input: without this the API's pydantic mapping would answer 422.
+        raise StoredRecordInvalid(
+            f"The stored {model_type.__name__.lower()} {item.get('id', '')} could not be read; this is a fault on "
+            "our side and has been logged."
+        ) from exc

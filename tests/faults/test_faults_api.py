@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import boto3
 from botocore.awsrequest import AWSResponse
 
+from shared.resources import COMPOSITIONS
 from shared.statuses import TrainingStatus
 from shared.store import aws
 from shared.store import training_jobs as job_store
+from shared.store.dynamo import table
 from shared.store.errors import StaleWrite
 from shared.store.sagemaker import INVOKE_TIMEOUT_SECONDS
 from tests.faults.support import Raw, failing
@@ -22,6 +25,7 @@ from tests.unit.test_api_compositions import harmoniser
 from tests.unit.test_api_support import ALICE, BUILTIN_MODEL, call, cloud  # noqa: F401
 from tests.unit.test_api_training import JOB, catalogue  # noqa: F401
 
+OPENAPI = Path(__file__).resolve().parents[2] / "openapi.json"
 COMPOSE = {"melodyId": "sample-ode-to-joy", "modelId": BUILTIN_MODEL, "seed": 3}
 
 
@@ -52,6 +56,16 @@ def test_persistent_throttling_is_a_503_to_retry_and_writes_nothing(cloud):  # n
     assert "try again" in reply.json["error"]["message"]
     assert call("GET", "/compositions").json["items"] == []
     assert cloud.invocations.queued == []  # no worker for a record that does not exist
+
+
+def test_every_route_that_uses_a_store_documents_the_503() -> None:
+    paths = json.loads(OPENAPI.read_text())["paths"]
+    busy = {f"{m.upper()} {p}" for p, ops in paths.items() for m, op in ops.items() if "503" in op.get("responses", {})}
+    secured = {f"{m.upper()} {p}" for p, ops in paths.items() for m, op in ops.items() if op.get("security")}
+    assert "POST /compositions" in busy and "GET /training-jobs/{job_id}" in busy
+    assert busy == secured - {"GET /datasets"}, "GET /datasets reads a shipped file, every other secured route a store"
+    assert paths["/compositions"]["post"]["responses"]["503"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"}
 
 
 @contextmanager
@@ -154,3 +168,16 @@ def test_an_aws_error_that_is_not_throttling_stays_a_500(cloud):  # noqa: F811
         reply = call("GET", "/compositions")
     assert (reply.status, reply.error_code) == (500, "INTERNAL_ERROR")
     assert "retry-after" not in reply.headers
+
+
+def test_a_stored_record_that_no_longer_fits_its_schema_is_a_500_not_the_callers_422(cloud):  # noqa: F811
+    cloud.endpoint.answer = harmoniser
+    created = call("POST", "/compositions", body=COMPOSE).json
+    table(COMPOSITIONS).update_item(Key={"owner": ALICE, "id": created["id"]}, UpdateExpression="SET #s = :s",
+                                    ExpressionAttributeNames={"#s": "seed"}, ExpressionAttributeValues={":s": "not a number"})
+    for path in (f"/compositions/{created['id']}", "/compositions"):
+        reply = call("GET", path)
+        assert (reply.status, reply.error_code) == (500, "INTERNAL_ERROR"), reply.body
+        assert created["id"] in reply.json["error"]["message"]
+    stored = table(COMPOSITIONS).get_item(Key={"owner": ALICE, "id": created["id"]})["Item"]
+    assert stored["seed"] == "not a number", "the record is left for an operator to look at"

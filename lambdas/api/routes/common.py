@@ -27,14 +27,16 @@ _ERRORS = {
     413: "The body is too large.",
     415: "Unsupported Content-Type.",
     422: "The request breaks a rule; the message says which.",
+    503: "AWS throttled the request after the SDK's retries (SERVICE_BUSY); retry after `Retry-After` seconds.",
 }
 
 
-def errors(*statuses: int) -> dict[int, dict[str, Any]]:
-    """OpenAPI answers for the given error statuses, all with the ``ErrorBody`` shape."""
+def errors(*statuses: int, stored: bool = True) -> dict[int, dict[str, Any]]:
+    """OpenAPI answers for the given error statuses, all with the ``ErrorBody`` shape; a route that
+    reads or writes a store (``stored``) can also be throttled, so it documents 503 too."""
     return {
         s: {"description": _ERRORS[s], "content": {"application/json": {"model": ErrorBody}}}
-        for s in statuses
+        for s in (*statuses, 503) if stored or s != 503
     }
 
 

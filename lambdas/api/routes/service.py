@@ -28,7 +28,7 @@ def openapi_json():  # no return annotation: the document is served as is
 
 
 @router.get("/datasets", summary="The data-set tags training jobs can filter on", security=AUTH, tags=["training"],
-            responses=errors(401))
+            responses=errors(401, stored=False))
 def list_datasets() -> DatasetTagList:
     caller(router.current_event)
     return datasets.catalogue()
