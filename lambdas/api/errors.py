@@ -19,13 +19,10 @@ from pydantic import ValidationError
 
 from lambdas.api.observability import logger
 from shared.errors import ComposerError
+from shared.store.errors import THROTTLING_CODES
 
-# What AWS answers when a call is throttled (DynamoDB, SageMaker, Lambda, S3). The SDK has already
-# retried with backoff by the time one reaches us: the caller should come back in a moment.
-THROTTLING_CODES = frozenset({
-    "ProvisionedThroughputExceededException", "ThrottlingException", "Throttling", "ThrottledException",
-    "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "TooManyRequestsException", "SlowDown",
-})
+# A throttled call reaching us has already been retried with backoff by the SDK: the caller should
+# come back in a moment.
 RETRY_AFTER_SECONDS = 2
 
 

@@ -19,6 +19,7 @@ from shared.store import aws
 from shared.store import training_jobs as job_store
 from shared.store.dynamo import table
 from shared.store.errors import StaleWrite
+from shared.store import sagemaker
 from shared.store.sagemaker import INVOKE_TIMEOUT_SECONDS
 from tests.faults.support import Raw, failing
 from tests.unit.test_api_compositions import harmoniser
@@ -101,13 +102,24 @@ def test_a_throttled_endpoint_is_retried_and_the_composition_completes(cloud):  
     assert done["status"] == "COMPLETED" and len(done["tracks"]) == 4
 
 
-def test_an_endpoint_that_stays_throttled_fails_the_composition_with_a_reason(cloud):  # noqa: F811
+def test_an_endpoint_at_its_max_concurrency_is_waited_for_beyond_the_sdks_retries(cloud):  # noqa: F811
+    """A burst larger than the endpoint's MaxConcurrency queues for a slot instead of failing."""
+    with endpoint_throttled_then(6, cloud) as attempts:
+        created = call("POST", "/compositions", body=COMPOSE).json
+        assert cloud.invocations.deliver_all() == [{"status": "COMPLETED", "compositionId": created["id"]}]
+    assert attempts == [1, 2, 3, 4, 5, 6, 7]
+    assert call("GET", f"/compositions/{created['id']}").json["status"] == "COMPLETED"
+
+
+def test_an_endpoint_that_stays_throttled_fails_the_composition_with_a_reason(cloud, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(sagemaker, "THROTTLED_WAIT_SECONDS", 0.5)
     with endpoint_throttled_then(None, cloud) as attempts:
         created = call("POST", "/compositions", body=COMPOSE).json
         assert cloud.invocations.deliver_all() == [{"status": "FAILED", "compositionId": created["id"]}]
     assert len(attempts) >= 2  # retried before giving up, and gave up
     done = call("GET", f"/compositions/{created['id']}").json
     assert done["status"] == "FAILED" and "ThrottlingException" in done["failureReason"]
+    assert "still throttled after 0.5 s of retries" in done["failureReason"]
     assert call("GET", f"/compositions/{created['id']}/midi").status == 409
     stored = boto3.client("s3").list_objects_v2(Bucket=cloud.bucket).get("Contents", [])
     assert [o["Key"] for o in stored if created["id"] in o["Key"]] == []  # nothing orphaned in the bucket
