@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from lambdas.api.observability import logger
+from lambdas.api.routing import allowed_methods
 from shared.errors import ComposerError
 from shared.store.errors import THROTTLING_CODES
 
@@ -121,6 +122,11 @@ def register(app: Any) -> None:
     @app.not_found
     def _not_found(exc: Exception) -> Response:
         event = app.current_event
+        allowed = allowed_methods(event.path)
+        if allowed:
+            return error_response(405, "METHOD_NOT_ALLOWED",
+                                  f"{event.path} does not answer {event.http_method}; use {', '.join(allowed)}.",
+                                  headers={"Allow": ", ".join(allowed)})
         return error_response(404, "ROUTE_NOT_FOUND", f"There is no route {event.http_method} {event.path}.")
 
     @app.exception_handler(Exception)

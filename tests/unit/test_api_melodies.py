@@ -181,6 +181,24 @@ def test_unknown_route_is_404_json(cloud):
     assert (reply.status, reply.error_code) == (404, "ROUTE_NOT_FOUND")
 
 
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("PUT", "/melodies", "GET, POST"),
+    ("PATCH", "/melodies/mel-123", "DELETE, GET"),
+    ("POST", "/compositions/cmp-1/midi", "GET"),
+    ("GET", "/training-jobs/tj-1/stop", "POST"),
+    ("DELETE", "/health/", "GET"),
+])
+def test_a_known_path_with_the_wrong_method_is_405_with_allow(cloud, method, path, allowed):
+    reply = call(method, path)
+    assert (reply.status, reply.error_code) == (405, "METHOD_NOT_ALLOWED")
+    assert reply.headers["allow"] == allowed and allowed in reply.json["error"]["message"]
+
+
+def test_a_near_miss_path_is_still_404(cloud):
+    for path in ("/melodies/a/b/c", "/healthz", "/compositionsx"):
+        assert call("GET", path).status == 404, path
+
+
 def test_type0_file_with_one_channel_is_accepted(cloud):
     midi = mido.MidiFile(type=0, ticks_per_beat=96)
     track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=600_000)])
