@@ -259,7 +259,12 @@ class AwsGateway:
         Applies to clients that ``session`` (default: boto3's default session) creates from now on;
         other processes (the CLI, training subprocesses) and moto's own callbacks keep using the port.
         """
-        session = session or boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
+        if self._transport is None:
+            raise RuntimeError("start the gateway before serving in-process")
+        if session is None:
+            if boto3.DEFAULT_SESSION is None:
+                boto3.setup_default_session()
+            session = boto3.DEFAULT_SESSION
         session.events.register("before-send", self._transport, unique_id=self._transport_id)
         self._sessions.append(session)
 
