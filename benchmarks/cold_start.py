@@ -29,16 +29,23 @@ _TIMER = "import time\n_t = time.perf_counter()\n{code}print(time.perf_counter()
 
 
 def _environment() -> dict[str, str]:
-    env = dict(os.environ, AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x",
-               POWERTOOLS_TRACE_DISABLED="true", PYTHONDONTWRITEBYTECODE="1")
+    env = dict(
+        os.environ,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="x",
+        AWS_SECRET_ACCESS_KEY="x",
+        POWERTOOLS_TRACE_DISABLED="true",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     env.update({spec.env: f"bench-{spec.logical}" for spec in TABLES})
     env[BUCKET_ENV] = "bench-bucket"
     return env
 
 
 def _sample(code: str, env: dict[str, str]) -> float:
-    out = subprocess.run([sys.executable, "-c", _TIMER.format(code=code)], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _TIMER.format(code=code)], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -58,8 +65,12 @@ def run(samples: int = 9) -> dict[str, float | int | None]:
         floor.append(_sample(FLOOR, env))
         handler.append(_sample(HANDLER, env))
     f, h = statistics.median(floor), statistics.median(handler)
-    return {"floorMs": round(f * 1000, 1), "handlerMs": round(h * 1000, 1), "ratio": round(h / f, 3),
-            "assetBytes": asset_size_bytes()}
+    return {
+        "floorMs": round(f * 1000, 1),
+        "handlerMs": round(h * 1000, 1),
+        "ratio": round(h / f, 3),
+        "assetBytes": asset_size_bytes(),
+    }
 
 
 if __name__ == "__main__":

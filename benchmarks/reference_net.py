@@ -30,8 +30,11 @@ class _Up(nn.Module):
     def __init__(self, cin: int, cout: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Upsample(scale_factor=2), nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(cin, cout, 4),
-            nn.BatchNorm2d(cout, momentum=0.2), nn.ReLU(),
+            nn.Upsample(scale_factor=2),
+            nn.ZeroPad2d((1, 2, 1, 2)),
+            nn.Conv2d(cin, cout, 4),
+            nn.BatchNorm2d(cout, momentum=0.2),
+            nn.ReLU(),
         )
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
@@ -42,9 +45,16 @@ class ReferenceGenerator(nn.Module):
     def __init__(self, filters: int = FILTERS) -> None:
         super().__init__()
         f = filters
-        self.d1, self.d2, self.d3, self.d4 = _down(1, f, False), _down(f, 2 * f, True), _down(2 * f, 4 * f, True), _down(4 * f, 8 * f, True)
+        self.d1, self.d2, self.d3, self.d4 = (
+            _down(1, f, False),
+            _down(f, 2 * f, True),
+            _down(2 * f, 4 * f, True),
+            _down(4 * f, 8 * f, True),
+        )
         self.u4, self.u5, self.u6 = _Up(8 * f + LATENT[0], 4 * f), _Up(8 * f, 2 * f), _Up(4 * f, f)
-        self.out = nn.Sequential(nn.Upsample(scale_factor=2), nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(2 * f, TRACKS, 4), nn.Tanh())
+        self.out = nn.Sequential(
+            nn.Upsample(scale_factor=2), nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(2 * f, TRACKS, 4), nn.Tanh()
+        )
 
     def forward(self, condition: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         d1 = self.d1(condition)
@@ -58,7 +68,13 @@ class ReferenceCritic(nn.Module):
     def __init__(self, filters: int = FILTERS) -> None:
         super().__init__()
         f = filters
-        self.body = nn.Sequential(_down(TRACKS, f, False), _down(f, 2 * f, False), _down(2 * f, 4 * f, False), _down(4 * f, 8 * f, False), nn.Flatten())
+        self.body = nn.Sequential(
+            _down(TRACKS, f, False),
+            _down(f, 2 * f, False),
+            _down(2 * f, 4 * f, False),
+            _down(4 * f, 8 * f, False),
+            nn.Flatten(),
+        )
         self.head = nn.Linear(8 * f * (STEPS // 16) * (PITCHES // 16), 1)
 
     def forward(self, roll: torch.Tensor) -> torch.Tensor:

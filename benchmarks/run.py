@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +62,13 @@ def bench_compose(runs: int = 30) -> dict[str, Any]:
     seeds = iter(range(10**6))
     ours = _median_ms(lambda: composer.compose(melody, next(seeds)), runs)
     ref = _median_ms(lambda: reference_compose_8_bars(reference), runs)
-    return {"composeMs": round(ours, 2), "referenceComposeMs": round(ref, 2), "composeSpeedup": round(ref / ours, 1),
-            "composeBars": melody.bars, "composeThreads": ours_threads}
+    return {
+        "composeMs": round(ours, 2),
+        "referenceComposeMs": round(ref, 2),
+        "composeSpeedup": round(ref / ours, 1),
+        "composeBars": melody.bars,
+        "composeThreads": ours_threads,
+    }
 
 
 def bench_reference_iteration(iterations: int = 2) -> float:
@@ -104,15 +109,24 @@ def bench_time_to_quality(target: float = 0.9) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as work:
         base = Path(work)
-        env = Environment(model_dir=base / "model", output_dir=base / "output", output_data_dir=base / "output" / "data",
-                          checkpoint_dir=base / "checkpoints", channel=None)
+        env = Environment(
+            model_dir=base / "model",
+            output_dir=base / "output",
+            output_data_dir=base / "output" / "data",
+            checkpoint_dir=base / "checkpoints",
+            channel=None,
+        )
         for path in (env.model_dir, env.output_dir, env.output_data_dir, env.checkpoint_dir):
             path.mkdir(parents=True, exist_ok=True)
         result = train(hp, tags, env, log=log)
     total = time.perf_counter() - started
-    return {"timeToQualitySeconds": round(reached.get("seconds", float("inf")), 1),
-            "qualityEpoch": reached.get("epoch"), "trainingSeconds": round(total, 1),
-            "finalSimilarity": result.get("metrics", {}).get("similarity"), "epochs": hp.epochs}
+    return {
+        "timeToQualitySeconds": round(reached.get("seconds", float("inf")), 1),
+        "qualityEpoch": reached.get("epoch"),
+        "trainingSeconds": round(total, 1),
+        "finalSimilarity": result.get("metrics", {}).get("similarity"),
+        "epochs": hp.epochs,
+    }
 
 
 _DATA_SCRIPT = """
@@ -128,7 +142,9 @@ def bench_data() -> dict[str, Any]:
     """All Bach chorales to cached tensors, cold (empty cache) then warm, in a fresh interpreter."""
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "COMPOSER_DATA_CACHE": cache}
-        out = subprocess.run([sys.executable, "-c", _DATA_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _DATA_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -151,7 +167,9 @@ def bench_api(compositions: int = 30) -> dict[str, Any]:
         durations = []
         for seed in range(compositions + 3):
             started = time.perf_counter()
-            composition = client.post("/compositions", json={"melodyId": melody_id, "modelId": "bach-chorales", "seed": seed}).json()
+            composition = client.post(
+                "/compositions", json={"melodyId": melody_id, "modelId": "bach-chorales", "seed": seed}
+            ).json()
             while composition["status"] not in ("COMPLETED", "FAILED"):
                 time.sleep(0.005)
                 composition = client.get(f"/compositions/{composition['id']}").json()
@@ -160,16 +178,23 @@ def bench_api(compositions: int = 30) -> dict[str, Any]:
             if seed >= 3:  # the first ones warm the endpoint and the clients
                 durations.append((time.perf_counter() - started) * 1000)
     durations.sort()
-    return {"apiComposeP50Ms": round(statistics.median(durations), 1),
-            "apiComposeP90Ms": round(durations[int(0.9 * len(durations))], 1), "apiCompositions": compositions}
+    return {
+        "apiComposeP50Ms": round(statistics.median(durations), 1),
+        "apiComposeP90Ms": round(durations[int(0.9 * len(durations))], 1),
+        "apiCompositions": compositions,
+    }
 
 
 def bench_cold_start() -> dict[str, Any]:
     from benchmarks import cold_start
 
     figures = cold_start.run()
-    return {"coldStartFloorMs": figures["floorMs"], "coldStartHandlerMs": figures["handlerMs"],
-            "coldStartRatio": figures["ratio"], "apiAssetBytes": figures["assetBytes"]}
+    return {
+        "coldStartFloorMs": figures["floorMs"],
+        "coldStartHandlerMs": figures["handlerMs"],
+        "coldStartRatio": figures["ratio"],
+        "apiAssetBytes": figures["assetBytes"],
+    }
 
 
 def _verdicts(results: dict[str, Any]) -> dict[str, bool]:
@@ -189,10 +214,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-compositions", type=int, default=30)
     args = parser.parse_args(argv)
 
-    results: dict[str, Any] = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                               "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"}
-    steps = [("cold start", bench_cold_start), ("data", bench_data), ("compose", lambda: bench_compose(args.compose_runs)),
-             ("api", lambda: bench_api(args.api_compositions))]
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
+    }
+    steps = [
+        ("cold start", bench_cold_start),
+        ("data", bench_data),
+        ("compose", lambda: bench_compose(args.compose_runs)),
+        ("api", lambda: bench_api(args.api_compositions)),
+    ]
     for label, step in steps:
         print(f"... {label}", file=sys.stderr, flush=True)
         results.update(step())

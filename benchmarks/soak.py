@@ -27,7 +27,6 @@ import platform
 import queue
 import re
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -149,8 +148,14 @@ def local_runtime(poll_seconds: int) -> Iterator[str]:
     env = {**os.environ, "LOCAL_POLL_SECONDS": str(poll_seconds), "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"}
     for name in ("AWS_ENDPOINT_URL", "PORT", "MOTO_PORT"):
         env.pop(name, None)
-    process = subprocess.Popen([sys.executable, "-m", "local.runtime", "--port", "0"], cwd=REPO_ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.runtime", "--port", "0"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: queue.Queue[str] = queue.Queue()
     tail: list[str] = []
 
@@ -209,7 +214,9 @@ def submit_composition(api: Api, user: str, index: int) -> Tracked | None:
     body = {"melodyId": SAMPLE_MELODY, "modelId": SHIPPED_MODEL, "seed": index}
     response = post_idempotently(api, "/compositions", user, body)
     if response is None or response.status_code != 202:
-        api.problems.add(f"POST /compositions #{index}: {response and response.status_code} {response and response.text[:200]}")
+        api.problems.add(
+            f"POST /compositions #{index}: {response and response.status_code} {response and response.text[:200]}"
+        )
         return None
     tracked = Tracked("composition", user, response.json()["id"], time.monotonic())
     tracked.observe(response.json(), time.monotonic())
@@ -217,19 +224,29 @@ def submit_composition(api: Api, user: str, index: int) -> Tracked | None:
 
 
 def submit_training(api: Api, user: str, index: int, tag: str, long: bool) -> Tracked | None:
-    body = {"modelName": f"soak {index}", "dataset": {"tags": [tag]},
-            "hyperparameters": {**(LONG if long else TINY), "seed": index}}
+    body = {
+        "modelName": f"soak {index}",
+        "dataset": {"tags": [tag]},
+        "hyperparameters": {**(LONG if long else TINY), "seed": index},
+    }
     response = post_idempotently(api, "/training-jobs", user, body)
     if response is None or response.status_code != 202:
-        api.problems.add(f"POST /training-jobs #{index}: {response and response.status_code} {response and response.text[:200]}")
+        api.problems.add(
+            f"POST /training-jobs #{index}: {response and response.status_code} {response and response.text[:200]}"
+        )
         return None
     tracked = Tracked("training-job", user, response.json()["id"], time.monotonic(), long=long)
     tracked.observe(response.json(), time.monotonic())
     return tracked
 
 
-def poll_until_final(api: Api, pool: concurrent.futures.Executor, tracked: list[Tracked], deadline: float,
-                     on_poll: Callable[[Tracked], None] | None = None) -> None:
+def poll_until_final(
+    api: Api,
+    pool: concurrent.futures.Executor,
+    tracked: list[Tracked],
+    deadline: float,
+    on_poll: Callable[[Tracked], None] | None = None,
+) -> None:
     def fetch(item: Tracked) -> None:
         response = api.request("GET", item.path, item.user)
         if response is not None and response.status_code == 200:
@@ -302,27 +319,40 @@ def run(url: str, args: argparse.Namespace) -> dict:
     started = time.monotonic()
     deadline = started + args.time_cap
     tag = pick_tag(api, users[0])
+
     def on_poll(item: Tracked) -> None:
         """Stop each long job as soon as it has started."""
-        if item.long and not item.stop_requested and item.final is None and item.statuses[-1] in ("STARTING", "TRAINING"):
+        if (
+            item.long
+            and not item.stop_requested
+            and item.final is None
+            and item.statuses[-1] in ("STARTING", "TRAINING")
+        ):
             item.stop_requested = True
             response = api.request("POST", f"{item.path}/stop", item.user)
             if response is None or response.status_code not in (202, 409):
                 problems.add(f"stop {item.id}: {response and response.status_code} {response and response.text[:200]}")
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.threads) as pool, \
-            concurrent.futures.ThreadPoolExecutor(max_workers=3) as job_pool:  # the watcher + two fetchers
-        jobs = [pool.submit(submit_training, api, users[i % len(users)], i, tag, long=(i % args.stop_every == 0))
-                for i in range(args.training_jobs)]
+    with (
+        concurrent.futures.ThreadPoolExecutor(max_workers=args.threads) as pool,
+        concurrent.futures.ThreadPoolExecutor(max_workers=3) as job_pool,
+    ):  # the watcher + two fetchers
+        jobs = [
+            pool.submit(submit_training, api, users[i % len(users)], i, tag, long=(i % args.stop_every == 0))
+            for i in range(args.training_jobs)
+        ]
         tracked_jobs = [t for f in jobs if (t := f.result()) is not None]
         # Training jobs are watched (and the long ones stopped) while the compositions pour in.
         job_watch = job_pool.submit(poll_until_final, api, job_pool, tracked_jobs, deadline, on_poll)
-        compositions = [pool.submit(submit_composition, api, users[i % len(users)], i) for i in range(args.compositions)]
+        compositions = [
+            pool.submit(submit_composition, api, users[i % len(users)], i) for i in range(args.compositions)
+        ]
         tracked_compositions = [t for f in compositions if (t := f.result()) is not None]
         submitted_in = time.monotonic() - started
         poll_until_final(api, pool, tracked_compositions, deadline)
-        compositions_done_in = max((t.finished_at or deadline) - started for t in tracked_compositions) \
-            if tracked_compositions else 0.0
+        compositions_done_in = (
+            max((t.finished_at or deadline) - started for t in tracked_compositions) if tracked_compositions else 0.0
+        )
         job_watch.result()
         verify(api, tracked_compositions + tracked_jobs, users, problems)
     elapsed = time.monotonic() - started
@@ -330,27 +360,55 @@ def run(url: str, args: argparse.Namespace) -> dict:
     latencies = [t.finished_at - t.submitted_at for t in tracked_compositions if t.finished_at]
     job_seconds = [t.finished_at - t.submitted_at for t in tracked_jobs if t.finished_at]
     return {
-        "compositions": {"submitted": args.compositions, "accepted": len(tracked_compositions),
-                         "final": dict(Counter(t.final["status"] for t in tracked_compositions if t.final)),
-                         "unfinished": sum(1 for t in tracked_compositions if t.final is None),
-                         "failureReasons": dict(Counter(t.final.get("failureReason") for t in tracked_compositions
-                                                        if t.final and t.final["status"] == "FAILED")),
-                         "latencyP50": percentile(latencies, 0.5), "latencyP95": percentile(latencies, 0.95),
-                         "latencyMax": percentile(latencies, 1.0), "allDoneSeconds": round(compositions_done_in, 1),
-                         "perSecond": round(len(latencies) / compositions_done_in, 2) if compositions_done_in else None},
-        "trainingJobs": {"submitted": args.training_jobs, "accepted": len(tracked_jobs),
-                         "stopRequested": sum(1 for t in tracked_jobs if t.stop_requested),
-                         "final": dict(Counter(t.final["status"] for t in tracked_jobs if t.final)),
-                         "unfinished": sum(1 for t in tracked_jobs if t.final is None),
-                         "failureReasons": dict(Counter((t.final.get("failureReason") or "")[:120] for t in tracked_jobs
-                                                        if t.final and t.final["status"] == "FAILED")),
-                         "secondsP50": percentile(job_seconds, 0.5), "secondsMax": percentile(job_seconds, 1.0)},
-        "http": {"requests": sum(api.statuses.values()), "statuses": {str(k): v for k, v in sorted(api.statuses.items())},
-                 "clientTimeouts": api.timeouts, "transportErrors": api.transport_errors,
-                 "idempotentRetries": api.retries},
-        "users": len(users), "threads": args.threads, "submitSeconds": round(submitted_in, 1),
-        "elapsedSeconds": round(elapsed, 1), "timeCapSeconds": args.time_cap,
-        "problems": problems.items[:50], "problemCount": len(problems.items), "ok": not problems.items,
+        "compositions": {
+            "submitted": args.compositions,
+            "accepted": len(tracked_compositions),
+            "final": dict(Counter(t.final["status"] for t in tracked_compositions if t.final)),
+            "unfinished": sum(1 for t in tracked_compositions if t.final is None),
+            "failureReasons": dict(
+                Counter(
+                    t.final.get("failureReason")
+                    for t in tracked_compositions
+                    if t.final and t.final["status"] == "FAILED"
+                )
+            ),
+            "latencyP50": percentile(latencies, 0.5),
+            "latencyP95": percentile(latencies, 0.95),
+            "latencyMax": percentile(latencies, 1.0),
+            "allDoneSeconds": round(compositions_done_in, 1),
+            "perSecond": round(len(latencies) / compositions_done_in, 2) if compositions_done_in else None,
+        },
+        "trainingJobs": {
+            "submitted": args.training_jobs,
+            "accepted": len(tracked_jobs),
+            "stopRequested": sum(1 for t in tracked_jobs if t.stop_requested),
+            "final": dict(Counter(t.final["status"] for t in tracked_jobs if t.final)),
+            "unfinished": sum(1 for t in tracked_jobs if t.final is None),
+            "failureReasons": dict(
+                Counter(
+                    (t.final.get("failureReason") or "")[:120]
+                    for t in tracked_jobs
+                    if t.final and t.final["status"] == "FAILED"
+                )
+            ),
+            "secondsP50": percentile(job_seconds, 0.5),
+            "secondsMax": percentile(job_seconds, 1.0),
+        },
+        "http": {
+            "requests": sum(api.statuses.values()),
+            "statuses": {str(k): v for k, v in sorted(api.statuses.items())},
+            "clientTimeouts": api.timeouts,
+            "transportErrors": api.transport_errors,
+            "idempotentRetries": api.retries,
+        },
+        "users": len(users),
+        "threads": args.threads,
+        "submitSeconds": round(submitted_in, 1),
+        "elapsedSeconds": round(elapsed, 1),
+        "timeCapSeconds": args.time_cap,
+        "problems": problems.items[:50],
+        "problemCount": len(problems.items),
+        "ok": not problems.items,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -370,8 +428,10 @@ def print_table(result: dict) -> None:
         ("training jobs unfinished", t["unfinished"]),
         ("training job seconds p50 / max", f"{t['secondsP50']} / {t['secondsMax']}"),
         ("HTTP requests / statuses", f"{result['http']['requests']} {json.dumps(result['http']['statuses'])}"),
-        ("client timeouts / transport errors / idempotent retries",
-         f"{result['http']['clientTimeouts']} / {result['http']['transportErrors']} / {result['http']['idempotentRetries']}"),
+        (
+            "client timeouts / transport errors / idempotent retries",
+            f"{result['http']['clientTimeouts']} / {result['http']['transportErrors']} / {result['http']['idempotentRetries']}",
+        ),
         ("elapsed (s) / cap", f"{result['elapsedSeconds']} / {result['timeCapSeconds']}"),
         ("problems", result["problemCount"]),
     ]
@@ -388,7 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.split("\n")[0])
     parser.add_argument("--compositions", type=int, default=200)
     parser.add_argument("--training-jobs", type=int, default=10)
-    parser.add_argument("--stop-every", type=int, default=5, help="every n-th job is a long one, stopped once it trains")
+    parser.add_argument(
+        "--stop-every", type=int, default=5, help="every n-th job is a long one, stopped once it trains"
+    )
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--threads", type=int, default=16, help="bounded client concurrency")
     parser.add_argument("--time-cap", type=float, default=1800, help="seconds for the whole run")

@@ -27,7 +27,12 @@ _GATEWAY_MESSAGE = "$context.error.messageString"
 _GATEWAY_ERRORS: tuple[tuple[apigw.ResponseType, str | None, str, str], ...] = (
     (apigw.ResponseType.BAD_REQUEST_BODY, "422", "INVALID_REQUEST_BODY", _VALIDATION),
     (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "400", "INVALID_REQUEST_PARAMETERS", _VALIDATION),
-    (apigw.ResponseType.UNAUTHORIZED, "401", "UNAUTHORIZED", '"Sign in: send the Cognito ID token in the Authorization header."'),
+    (
+        apigw.ResponseType.UNAUTHORIZED,
+        "401",
+        "UNAUTHORIZED",
+        '"Sign in: send the Cognito ID token in the Authorization header."',
+    ),
     (apigw.ResponseType.ACCESS_DENIED, "403", "FORBIDDEN", _GATEWAY_MESSAGE),
     (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, "404", "NOT_FOUND", '"No such route."'),
     (apigw.ResponseType.REQUEST_TOO_LARGE, "413", "REQUEST_TOO_LARGE", '"The request body is too large."'),
@@ -58,7 +63,9 @@ class Api(Construct):
             self_sign_up_enabled=True,
             sign_in_aliases=cognito.SignInAliases(email=True),
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
-            standard_attributes=cognito.StandardAttributes(email=cognito.StandardAttribute(required=True, mutable=True)),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
             password_policy=cognito.PasswordPolicy(
                 min_length=12, require_digits=True, require_lowercase=True, require_uppercase=True, require_symbols=True
             ),
@@ -93,7 +100,9 @@ class Api(Construct):
             enable_token_revocation=True,
         )
 
-        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
         cors = apigw.CorsOptions(
             allow_origins=[console_origin],
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
@@ -119,8 +128,15 @@ class Api(Construct):
                 tracing_enabled=True,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
-                    resource_path=True, response_length=True, status=True, user=True,
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
                 ),
             ),
         )
@@ -183,7 +199,6 @@ class Api(Construct):
             resource.add_method("POST", integration, request_models={"application/json": body_model}, **authorized)
             resource.add_method("GET", integration, **authorized)
             resource.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
-
 
     def _acknowledge_cloudwatch_role(self) -> None:
         role = self.rest_api.node.try_find_child("CloudWatchRole")

@@ -106,9 +106,7 @@ def _walk(root: Path, exclude: Iterable[str] = ()) -> Iterator[Path]:
     excluded = tuple(exclude)
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = Path(dirpath).relative_to(root)
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in _IGNORED_DIRS and (rel_dir / d).as_posix() not in excluded
-        )
+        dirnames[:] = sorted(d for d in dirnames if d not in _IGNORED_DIRS and (rel_dir / d).as_posix() not in excluded)
         for name in sorted(filenames):
             if not name.endswith(_IGNORED_SUFFIXES):
                 yield Path(dirpath) / name
@@ -157,10 +155,23 @@ def dependency_dir(requirements: list[str]) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=final.parent))
     if requirements:
         cmd = [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--no-compile", "--platform", LAMBDA_PLATFORM, "--implementation", "cp",
-            "--python-version", LAMBDA_PYTHON_VERSION, "--only-binary=:all:",
-            "--target", str(tmp), *requirements,
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--platform",
+            LAMBDA_PLATFORM,
+            "--implementation",
+            "cp",
+            "--python-version",
+            LAMBDA_PYTHON_VERSION,
+            "--only-binary=:all:",
+            "--target",
+            str(tmp),
+            *requirements,
         ]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:

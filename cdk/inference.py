@@ -4,7 +4,7 @@ under owner ``builtin`` so the first composition works right after deploy."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aws_cdk import Aws
 from aws_cdk import aws_dynamodb as dynamodb
@@ -13,7 +13,6 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import custom_resources as cr
 from constructs import Construct
-
 
 from cdk.bundling import INFERENCE_ENTRY_POINT, pretrained_model_tarball
 from cdk.storage import METADATA_KEY
@@ -29,7 +28,7 @@ BUILTIN_MODELS: dict[str, tuple[str, str, str]] = {
     ),
 }
 # A fixed registration time: the record must not change (and be rewritten) on every deploy.
-REGISTERED_AT = datetime(2026, 1, 1, tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+REGISTERED_AT = datetime(2026, 1, 1, tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 def _camel(model_id: str) -> str:
@@ -126,7 +125,11 @@ class BuiltinModel(Construct):
                 },
             ),
             policy=cr.AwsCustomResourcePolicy.from_statements(
-                [iam.PolicyStatement(actions=["dynamodb:PutItem", "dynamodb:DeleteItem"], resources=[models_table.table_arn])]
+                [
+                    iam.PolicyStatement(
+                        actions=["dynamodb:PutItem", "dynamodb:DeleteItem"], resources=[models_table.table_arn]
+                    )
+                ]
             ),
             install_latest_aws_sdk=False,
         )

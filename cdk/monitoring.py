@@ -48,9 +48,13 @@ class Monitoring(Construct):
                 resources=["*"],
             )
         )
-        self.topic = sns.Topic(self, "Alarms", display_name="Composer backend alarms", master_key=self.key, enforce_ssl=True)
+        self.topic = sns.Topic(
+            self, "Alarms", display_name="Composer backend alarms", master_key=self.key, enforce_ssl=True
+        )
         if alarm_email:
-            sns.Subscription(self, "AlarmEmail", topic=self.topic, protocol=sns.SubscriptionProtocol.EMAIL, endpoint=alarm_email)
+            sns.Subscription(
+                self, "AlarmEmail", topic=self.topic, protocol=sns.SubscriptionProtocol.EMAIL, endpoint=alarm_email
+            )
         action = cw_actions.SnsAction(self.topic)
         self.alarms: list[cw.Alarm] = []
 
@@ -71,16 +75,32 @@ class Monitoring(Construct):
 
         for name, fn in functions.items():
             title = name.replace("_", " ")
-            alarm(f"{_pascal(name)}Errors", fn.metric_errors(period=PERIOD, statistic="Sum"), f"The {title} function raised errors.")
-            alarm(f"{_pascal(name)}Throttles", fn.metric_throttles(period=PERIOD, statistic="Sum"), f"The {title} function was throttled.")
+            alarm(
+                f"{_pascal(name)}Errors",
+                fn.metric_errors(period=PERIOD, statistic="Sum"),
+                f"The {title} function raised errors.",
+            )
+            alarm(
+                f"{_pascal(name)}Throttles",
+                fn.metric_throttles(period=PERIOD, statistic="Sum"),
+                f"The {title} function was throttled.",
+            )
         alarm("Api5xx", rest_api.metric_server_error(period=PERIOD, statistic="Sum"), "The REST API answered 5xx.")
         alarm(
             "TrainingFailed",
             state_machine.metric_failed(period=PERIOD, statistic="Sum"),
             "A training workflow execution failed (the job record says why).",
         )
-        alarm("TrainingTimedOut", state_machine.metric_timed_out(period=PERIOD, statistic="Sum"), "A training workflow timed out.")
-        alarm("TrainingAborted", state_machine.metric_aborted(period=PERIOD, statistic="Sum"), "A training workflow was aborted.")
+        alarm(
+            "TrainingTimedOut",
+            state_machine.metric_timed_out(period=PERIOD, statistic="Sum"),
+            "A training workflow timed out.",
+        )
+        alarm(
+            "TrainingAborted",
+            state_machine.metric_aborted(period=PERIOD, statistic="Sum"),
+            "A training workflow was aborted.",
+        )
         alarm(
             "TriggerDeadLetters",
             dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
@@ -100,13 +120,21 @@ class Monitoring(Construct):
             ),
             cw.GraphWidget(
                 title="API latency (p50 / p99)",
-                left=[rest_api.metric_latency(period=PERIOD, statistic="p50"), rest_api.metric_latency(period=PERIOD, statistic="p99")],
+                left=[
+                    rest_api.metric_latency(period=PERIOD, statistic="p50"),
+                    rest_api.metric_latency(period=PERIOD, statistic="p99"),
+                ],
                 width=12,
             ),
             cw.GraphWidget(
                 title="Function invocations and errors",
-                left=[fn.metric_invocations(period=PERIOD, statistic="Sum", label=f"{n} invocations") for n, fn in functions.items()],
-                right=[fn.metric_errors(period=PERIOD, statistic="Sum", label=f"{n} errors") for n, fn in functions.items()],
+                left=[
+                    fn.metric_invocations(period=PERIOD, statistic="Sum", label=f"{n} invocations")
+                    for n, fn in functions.items()
+                ],
+                right=[
+                    fn.metric_errors(period=PERIOD, statistic="Sum", label=f"{n} errors") for n, fn in functions.items()
+                ],
                 width=12,
             ),
             cw.GraphWidget(

@@ -71,21 +71,31 @@ class ComposerStack(Stack):
 
         def function(name: str, description: str, **kwargs: Any) -> PythonFunction:
             return PythonFunction(
-                self, function_logical_id(name), name=name, description=description,
-                layer=layer, environment=env, log_retention=retention, **kwargs,
+                self,
+                function_logical_id(name),
+                name=name,
+                description=description,
+                layer=layer,
+                environment=env,
+                log_retention=retention,
+                **kwargs,
             )
 
         self.compose_worker = function(
-            "compose_worker", "Generates one composition: invokes the model endpoint, stores the MIDI.",
-            memory_mb=1024, timeout=Duration.minutes(5),
+            "compose_worker",
+            "Generates one composition: invokes the model endpoint, stores the MIDI.",
+            memory_mb=1024,
+            timeout=Duration.minutes(5),
         )
         self.api_function = function("api", "The REST API's routes (Powertools resolver).", memory_mb=1024)
         self.training_trigger = function(
             "training_trigger", "Starts the training workflow for each new training-job record.", memory_mb=256
         )
         self.training_progress = function(
-            "training_progress", "Reads a running job's progress file and writes it to the record.",
-            memory_mb=256, timeout=Duration.seconds(50),
+            "training_progress",
+            "Reads a running job's progress file and writes it to the record.",
+            memory_mb=256,
+            timeout=Duration.seconds(50),
         )
         self.functions = {
             f.name: f for f in (self.api_function, self.compose_worker, self.training_trigger, self.training_progress)
@@ -182,7 +192,11 @@ class ComposerStack(Stack):
         """What each function's code calls (shared/store/*, lambdas/*), table by table and prefix by
         prefix; the infrastructure tests pin these sets."""
         get, query, put, update, delete, batch_get = (
-            "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
             "dynamodb:BatchGetItem",
         )
         api = self.api_function
@@ -199,7 +213,9 @@ class ComposerStack(Stack):
         self._objects(api, ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], ["melodies/"])
         self._objects(api, ["s3:GetObject"], ["compositions/"])
         api.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.compose_worker.function.function_arn])
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[self.compose_worker.function.function_arn]
+            )
         )
         api.role.add_to_principal_policy(
             iam.PolicyStatement(actions=["sagemaker:StopTrainingJob"], resources=[self._sagemaker_arn("training-job")])
@@ -207,7 +223,9 @@ class ComposerStack(Stack):
         api.role.add_to_principal_policy(
             iam.PolicyStatement(actions=["sagemaker:DeleteEndpoint"], resources=[self._sagemaker_arn("endpoint")])
         )
-        self._acknowledge_sagemaker_prefix(api, "training-job", "stops the user's own training jobs (POST /training-jobs/{id}/stop)")
+        self._acknowledge_sagemaker_prefix(
+            api, "training-job", "stops the user's own training jobs (POST /training-jobs/{id}/stop)"
+        )
         self._acknowledge_sagemaker_prefix(api, "endpoint", "deletes the endpoints of the user's own trained models")
 
         worker = self.compose_worker
@@ -220,7 +238,9 @@ class ComposerStack(Stack):
                 resources=[*self.inference.endpoint_arns, self._sagemaker_arn("endpoint")],
             )
         )
-        self._acknowledge_sagemaker_prefix(worker, "endpoint", "invokes the endpoints of trained models (besides the built-in ones)")
+        self._acknowledge_sagemaker_prefix(
+            worker, "endpoint", "invokes the endpoints of trained models (besides the built-in ones)"
+        )
 
         progress = self.training_progress
         self._tables(progress, {TRAINING_JOBS: (get, update)})
@@ -261,7 +281,10 @@ class ComposerStack(Stack):
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the REST API.")
         CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id, description="Cognito user pool id.")
         CfnOutput(
-            self, "UserPoolClientId", value=self.api.client.user_pool_client_id, description="App client id for the console."
+            self,
+            "UserPoolClientId",
+            value=self.api.client.user_pool_client_id,
+            description="App client id for the console.",
         )
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name)
         CfnOutput(self, "StateMachineArn", value=self.training.state_machine.state_machine_arn)

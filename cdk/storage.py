@@ -12,7 +12,6 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-
 from shared.resources import BUCKET_ENV, TABLES, Keys, TableSpec
 
 METADATA_KEY = "composer:resource"
@@ -47,7 +46,9 @@ class Storage(Construct):
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(90))],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self._describe(self.access_log_bucket.node.default_child, ACCESS_LOG_BUCKET_LOGICAL_ID, {"kind": "accessLogBucket"})
+        self._describe(
+            self.access_log_bucket.node.default_child, ACCESS_LOG_BUCKET_LOGICAL_ID, {"kind": "accessLogBucket"}
+        )
 
         self.bucket = s3.Bucket(
             self,

@@ -35,6 +35,7 @@ STATE_MACHINE_LOGICAL_ID = "TrainingStateMachine"
 # after the training job; the role may touch only names with this prefix.
 SAGEMAKER_NAME_PREFIX = "composer-"
 
+
 def asl_task_resources(path: Path = TRAINING_ASL) -> set[str]:
     """Every Task ``Resource`` in the workflow (nested states included)."""
     found: set[str] = set()
@@ -293,18 +294,33 @@ def workflow_statements(
         "arn:aws:states:::dynamodb:getItem": (["dynamodb:GetItem"], tables),
         "arn:aws:states:::lambda:invoke": (["lambda:InvokeFunction"], [progress_function.function_arn]),
         "arn:aws:states:::aws-sdk:sagemaker:createTrainingJob": (
-            ["sagemaker:CreateTrainingJob", "sagemaker:AddTags"], [sagemaker("training-job")]
+            ["sagemaker:CreateTrainingJob", "sagemaker:AddTags"],
+            [sagemaker("training-job")],
         ),
-        "arn:aws:states:::aws-sdk:sagemaker:describeTrainingJob": (["sagemaker:DescribeTrainingJob"], [sagemaker("training-job")]),
-        "arn:aws:states:::aws-sdk:sagemaker:stopTrainingJob": (["sagemaker:StopTrainingJob"], [sagemaker("training-job")]),
-        "arn:aws:states:::aws-sdk:sagemaker:createModel": (["sagemaker:CreateModel", "sagemaker:AddTags"], [sagemaker("model")]),
+        "arn:aws:states:::aws-sdk:sagemaker:describeTrainingJob": (
+            ["sagemaker:DescribeTrainingJob"],
+            [sagemaker("training-job")],
+        ),
+        "arn:aws:states:::aws-sdk:sagemaker:stopTrainingJob": (
+            ["sagemaker:StopTrainingJob"],
+            [sagemaker("training-job")],
+        ),
+        "arn:aws:states:::aws-sdk:sagemaker:createModel": (
+            ["sagemaker:CreateModel", "sagemaker:AddTags"],
+            [sagemaker("model")],
+        ),
         "arn:aws:states:::aws-sdk:sagemaker:createEndpointConfig": (
-            ["sagemaker:CreateEndpointConfig"], [sagemaker("endpoint-config")]
+            ["sagemaker:CreateEndpointConfig"],
+            [sagemaker("endpoint-config")],
         ),
         "arn:aws:states:::aws-sdk:sagemaker:createEndpoint": (
-            ["sagemaker:CreateEndpoint"], [sagemaker("endpoint"), sagemaker("endpoint-config")]
+            ["sagemaker:CreateEndpoint"],
+            [sagemaker("endpoint"), sagemaker("endpoint-config")],
         ),
-        "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint": (["sagemaker:DescribeEndpoint"], [sagemaker("endpoint")]),
+        "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint": (
+            ["sagemaker:DescribeEndpoint"],
+            [sagemaker("endpoint")],
+        ),
     }
     unknown = sorted(task_resources - known.keys())
     if unknown:

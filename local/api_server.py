@@ -213,7 +213,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length_header = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            self._reply(411, [], _error_body("LENGTH_REQUIRED", "Send a Content-Length; chunked bodies are not accepted."))
+            self._reply(
+                411, [], _error_body("LENGTH_REQUIRED", "Send a Content-Length; chunked bodies are not accepted.")
+            )
             return
         try:
             length = int(length_header or 0)
@@ -231,12 +233,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._reply(401, [], _error_body("UNAUTHORIZED", str(exc)))
             return
         check = self.server.gateway_check
-        refused = check(self.command, unquote(urlsplit(self.path).path), self.headers.get("Content-Type"), body) if check else None
+        refused = (
+            check(self.command, unquote(urlsplit(self.path).path), self.headers.get("Content-Type"), body)
+            if check
+            else None
+        )
         if refused is not None:
             self._reply(*refused)
             return
-        event = build_event(self.command, self.path, list(self.headers.items()), body, claims,
-                            self.client_address[0], self.server.binary_media_types)
+        event = build_event(
+            self.command,
+            self.path,
+            list(self.headers.items()),
+            body,
+            claims,
+            self.client_address[0],
+            self.server.binary_media_types,
+        )
         context = LocalLambdaContext(function_name=self.server.function_name, timeout_seconds=29)
         try:
             with self.server.invoke_lock:  # one execution environment: one request at a time, as on Lambda
@@ -329,4 +342,3 @@ class ApiServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-

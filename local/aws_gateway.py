@@ -93,7 +93,12 @@ class _Router:
             return _sagemaker_error(exc)
         except ValueError as exc:
             return _sagemaker_error(SageMakerError("SerializationException", f"Request body is not JSON: {exc}"))
-        return Response(json.dumps(result), 200, content_type="application/x-amz-json-1.1", headers={"x-amzn-RequestId": str(uuid.uuid4())})
+        return Response(
+            json.dumps(result),
+            200,
+            content_type="application/x-amz-json-1.1",
+            headers={"x-amzn-RequestId": str(uuid.uuid4())},
+        )
 
     def _runtime(self, request: Request, endpoint: str) -> Response:
         try:
@@ -105,8 +110,15 @@ class _Router:
             )
         except SageMakerError as exc:
             return _sagemaker_error(exc)
-        return Response(body, 200, headers={"Content-Type": content_type, "x-Amzn-Invoked-Production-Variant": "AllTraffic",
-                                          "x-amzn-RequestId": str(uuid.uuid4())})
+        return Response(
+            body,
+            200,
+            headers={
+                "Content-Type": content_type,
+                "x-Amzn-Invoked-Production-Variant": "AllTraffic",
+                "x-amzn-RequestId": str(uuid.uuid4()),
+            },
+        )
 
 
 class _Body(io.BytesIO):
@@ -142,8 +154,14 @@ class InProcessTransport:
         if isinstance(body, str):
             body = body.encode("utf-8")
         headers = [(k, v.decode("latin-1") if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()]
-        environ = EnvironBuilder(method=request.method, base_url=self._base_url, path=parts.path or "/",
-                                 query_string=parts.query, headers=headers, data=body or b"").get_environ()
+        environ = EnvironBuilder(
+            method=request.method,
+            base_url=self._base_url,
+            path=parts.path or "/",
+            query_string=parts.query,
+            headers=headers,
+            data=body or b"",
+        ).get_environ()
         app_iter, status, response_headers = run_wsgi_app(self._app, environ, buffered=True)
         try:
             data = b"".join(app_iter)
@@ -155,7 +173,9 @@ class InProcessTransport:
 def _sagemaker_error(exc: SageMakerError) -> Response:
     payload = {"__type": exc.code, "message": exc.message, **exc.extra}
     return Response(
-        json.dumps(payload), exc.status, content_type="application/x-amz-json-1.1",
+        json.dumps(payload),
+        exc.status,
+        content_type="application/x-amz-json-1.1",
         headers={"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": str(uuid.uuid4())},
     )
 
@@ -221,6 +241,7 @@ class AwsGateway:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
         moto_api_backend.set_config({"stepfunctions": {"execute_state_machine": True}})
+
         class _QuietHandler(MotoRequestHandler):
             # Headers and body leave in separate writes; with Nagle's algorithm on, a keep-alive client's
             # delayed ACK holds the body back ~40 ms per call.
@@ -351,7 +372,9 @@ class AwsGateway:
         if invocation_type == "DryRun":
             return Response(b"", 204)
         if invocation_type == "Event":
-            thread = threading.Thread(target=self._run_async, args=(handler, event, context), name=f"lambda-{name}", daemon=True)
+            thread = threading.Thread(
+                target=self._run_async, args=(handler, event, context), name=f"lambda-{name}", daemon=True
+            )
             with self._lock:
                 self._async_invocations = [t for t in self._async_invocations if t.is_alive()] + [thread]
             thread.start()

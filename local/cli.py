@@ -37,12 +37,13 @@ def _client(ctx: typer.Context) -> ComposerClient:
 @app.callback()
 def main(
     ctx: typer.Context,
-    api_url: Annotated[str, typer.Option("--api-url", envvar="COMPOSER_API_URL",
-                                         help="The API's base URL.")] = "",
-    user: Annotated[str, typer.Option("--user", envvar="COMPOSER_USER",
-                                      help="Local runtime only: the user to act as.")] = "",
-    token: Annotated[str, typer.Option("--token", envvar="COMPOSER_TOKEN",
-                                       help="A Cognito ID token, for a deployed API.")] = "",
+    api_url: Annotated[str, typer.Option("--api-url", envvar="COMPOSER_API_URL", help="The API's base URL.")] = "",
+    user: Annotated[
+        str, typer.Option("--user", envvar="COMPOSER_USER", help="Local runtime only: the user to act as.")
+    ] = "",
+    token: Annotated[
+        str, typer.Option("--token", envvar="COMPOSER_TOKEN", help="A Cognito ID token, for a deployed API.")
+    ] = "",
 ) -> None:
     ctx.obj = ComposerClient(api_url or default_api_url(), user=user or None, token=token or None)
     ctx.call_on_close(ctx.obj.close)
@@ -74,6 +75,7 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 # --- melodies ---------------------------------------------------------------------------------
 
+
 @melodies_app.command("upload")
 def melodies_upload(
     ctx: typer.Context,
@@ -97,12 +99,19 @@ def melodies_list(ctx: typer.Context) -> None:
         raise _fail(exc) from exc
     table = _table("id", "name", "bars", "notes", "tempo", "built-in")
     for m in items:
-        table.add_row(m["id"], m.get("name", ""), _fmt(m.get("bars")), _fmt(m.get("noteCount")),
-                      _fmt(m.get("tempo"), 0), "yes" if m.get("builtin") else "")
+        table.add_row(
+            m["id"],
+            m.get("name", ""),
+            _fmt(m.get("bars")),
+            _fmt(m.get("noteCount")),
+            _fmt(m.get("tempo"), 0),
+            "yes" if m.get("builtin") else "",
+        )
     console.print(table)
 
 
 # --- composing --------------------------------------------------------------------------------
+
 
 @app.command()
 def compose(
@@ -121,11 +130,13 @@ def compose(
             melody = client.upload_melody(path.read_bytes(), path.stem)["id"]
             console.print(f"Uploaded {path} as melody {melody}")
         started = client.compose(melody, model, seed)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                      transient=True) as progress:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+        ) as progress:
             task = progress.add_task(f"Composing {started['id']}", total=None)
             result = client.wait_composition(
-                started["id"], timeout=timeout,
+                started["id"],
+                timeout=timeout,
                 on_update=lambda c: progress.update(task, description=f"Composing {c['id']}: {c['status']}"),
             )
         if result["status"] != "COMPLETED":
@@ -158,6 +169,7 @@ def pianoroll(
 
 # --- models and training ----------------------------------------------------------------------
 
+
 @app.command()
 def models(ctx: typer.Context) -> None:
     """Shipped models and your own."""
@@ -167,8 +179,14 @@ def models(ctx: typer.Context) -> None:
         raise _fail(exc) from exc
     table = _table("id", "name", "status", "built-in", "training job", "similarity")
     for m in items:
-        table.add_row(m["id"], m.get("name", ""), m.get("status", ""), "yes" if m.get("builtin") else "",
-                      m.get("trainingJobId") or "", _fmt((m.get("metrics") or {}).get("similarity")))
+        table.add_row(
+            m["id"],
+            m.get("name", ""),
+            m.get("status", ""),
+            "yes" if m.get("builtin") else "",
+            m.get("trainingJobId") or "",
+            _fmt((m.get("metrics") or {}).get("similarity")),
+        )
     console.print(table)
 
 
@@ -201,8 +219,14 @@ def train(
 ) -> None:
     """Train your own model on a filtered slice of the data set."""
     hyperparameters = {"epochs": epochs}
-    for key, value in (("learningRate", learning_rate), ("batchSize", batch_size), ("updateRatio", update_ratio),
-                       ("width", width), ("maxWindows", max_windows), ("seed", seed)):
+    for key, value in (
+        ("learningRate", learning_rate),
+        ("batchSize", batch_size),
+        ("updateRatio", update_ratio),
+        ("width", width),
+        ("maxWindows", max_windows),
+        ("seed", seed),
+    ):
         if value is not None:
             hyperparameters[key] = value
     tag_list = [t.strip() for t in tags.split(",") if t.strip()]
@@ -240,8 +264,14 @@ def jobs(ctx: typer.Context) -> None:
         raise _fail(exc) from exc
     table = _table("id", "model", "status", "epoch", "created", "model id / failure")
     for j in items:
-        table.add_row(j["id"], j.get("modelName", ""), j.get("status", ""), f"{j.get('epoch', 0)}/{j.get('epochs', '?')}",
-                      j.get("createdAt", ""), j.get("modelId") or j.get("failureReason") or "")
+        table.add_row(
+            j["id"],
+            j.get("modelName", ""),
+            j.get("status", ""),
+            f"{j.get('epoch', 0)}/{j.get('epochs', '?')}",
+            j.get("createdAt", ""),
+            j.get("modelId") or j.get("failureReason") or "",
+        )
     console.print(table)
 
 
@@ -260,8 +290,13 @@ def epoch_table(job: dict[str, Any]) -> Table:
     table = _table("epoch", "generator loss", "critic loss", *metric_names, "seconds", title=title)
     for h in history:
         metrics = h.get("metrics") or {}
-        table.add_row(str(h.get("epoch")), _fmt(h.get("generatorLoss")), _fmt(h.get("criticLoss")),
-                      *(_fmt(metrics.get(n)) for n in metric_names), _fmt(h.get("seconds"), 1))
+        table.add_row(
+            str(h.get("epoch")),
+            _fmt(h.get("generatorLoss")),
+            _fmt(h.get("criticLoss")),
+            *(_fmt(metrics.get(n)) for n in metric_names),
+            _fmt(h.get("seconds"), 1),
+        )
     if job.get("failureReason"):
         table.caption = f"[red]{job['failureReason']}[/red]"
     elif job.get("modelId"):

@@ -40,8 +40,9 @@ class ApiError(Exception):
 class ComposerClient:
     """One user's view of the API. ``user`` is the local runtime's stand-in; ``token`` a Cognito ID token."""
 
-    def __init__(self, api_url: str | None = None, *, user: str | None = None, token: str | None = None,
-                 timeout: float = 60.0) -> None:
+    def __init__(
+        self, api_url: str | None = None, *, user: str | None = None, token: str | None = None, timeout: float = 60.0
+    ) -> None:
         headers = {"Accept": "application/json"}
         bearer = token or user
         if bearer:
@@ -148,19 +149,36 @@ class ComposerClient:
 
     # --- polling -------------------------------------------------------------------------------
 
-    def wait_composition(self, composition_id: str, *, poll_seconds: float = 1.0, timeout: float = 600,
-                         on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    def wait_composition(
+        self,
+        composition_id: str,
+        *,
+        poll_seconds: float = 1.0,
+        timeout: float = 600,
+        on_update: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
         """Poll until COMPLETED or FAILED (returned either way; the caller decides what failure means)."""
         return self._wait(lambda: self.composition(composition_id), COMPOSITION_FINAL, poll_seconds, timeout, on_update)
 
-    def wait_training(self, job_id: str, *, poll_seconds: float = 2.0, timeout: float = 24 * 3600,
-                      on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    def wait_training(
+        self,
+        job_id: str,
+        *,
+        poll_seconds: float = 2.0,
+        timeout: float = 24 * 3600,
+        on_update: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
         """Poll until COMPLETED, FAILED or STOPPED."""
         return self._wait(lambda: self.training_job(job_id), TRAINING_FINAL, poll_seconds, timeout, on_update)
 
     @staticmethod
-    def _wait(fetch: Callable[[], dict[str, Any]], final: frozenset, poll_seconds: float, timeout: float,
-              on_update: Callable[[dict[str, Any]], None] | None) -> dict[str, Any]:
+    def _wait(
+        fetch: Callable[[], dict[str, Any]],
+        final: frozenset,
+        poll_seconds: float,
+        timeout: float,
+        on_update: Callable[[dict[str, Any]], None] | None,
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             record = fetch()

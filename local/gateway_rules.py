@@ -35,13 +35,15 @@ class GatewayRules:
         resources: dict[str, dict[str, Any]] = template.get("Resources", {})
         paths = _resource_paths(resources)
         validates_body = {
-            logical for logical, r in resources.items()
+            logical
+            for logical, r in resources.items()
             if r.get("Type") == "AWS::ApiGateway::RequestValidator"
             and str((r.get("Properties") or {}).get("ValidateRequestBody")).lower() == "true"
         }
         schemas = {
             logical: (r.get("Properties") or {}).get("Schema")
-            for logical, r in resources.items() if r.get("Type") == "AWS::ApiGateway::Model"
+            for logical, r in resources.items()
+            if r.get("Type") == "AWS::ApiGateway::Model"
         }
         rules = []
         for r in resources.values():
@@ -60,7 +62,8 @@ class GatewayRules:
                 rules.append(_Rule(_path_pattern(path), str(props.get("HttpMethod", "")).upper(), validators))
         responses = {
             str((r.get("Properties") or {}).get("ResponseType")): r.get("Properties") or {}
-            for r in resources.values() if r.get("Type") == "AWS::ApiGateway::GatewayResponse"
+            for r in resources.values()
+            if r.get("Type") == "AWS::ApiGateway::GatewayResponse"
         }
         return cls(rules, responses)
 
@@ -107,7 +110,8 @@ def _resource_paths(resources: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Logical id of each ``AWS::ApiGateway::Resource`` -> its full path (``/melodies/{proxy+}``)."""
     parents = {
         logical: ((r.get("Properties") or {}).get("ParentId"), (r.get("Properties") or {}).get("PathPart", ""))
-        for logical, r in resources.items() if r.get("Type") == "AWS::ApiGateway::Resource"
+        for logical, r in resources.items()
+        if r.get("Type") == "AWS::ApiGateway::Resource"
     }
     paths: dict[str, str] = {}
 

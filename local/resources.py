@@ -53,6 +53,7 @@ class TemplateError(RuntimeError):
 
 # --- synthesis ------------------------------------------------------------------------------------
 
+
 def _inputs_digest(root: Path) -> str:
     h = hashlib.sha256()
     for rel in _SYNTH_INPUTS:
@@ -89,8 +90,7 @@ def cloud_assembly(root: Path = REPO_ROOT, *, refresh: bool = False) -> Path:
         if "ValidationFailed" in done.stderr and (tmp / "manifest.json").is_file():
             # cdk-nag findings stop a deploy (and fail the infrastructure tests) but not a laptop run:
             # the template itself was written in full.
-            log.warning("cdk-nag reports findings (see %s); running locally anyway",
-                        final / "validation-report.json")
+            log.warning("cdk-nag reports findings (see %s); running locally anyway", final / "validation-report.json")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
             raise TemplateError(f"Synthesizing the CDK app failed:\n{done.stderr[-4000:]}")
@@ -157,11 +157,17 @@ _ARN_FORMATS: dict[str, str] = {
     "AWS::Lambda::LayerVersion": "arn:aws:lambda:{region}:{account}:layer:{name}:1",
 }
 # Resource types whose ``Ref`` is an ARN rather than a name.
-_REF_IS_ARN = frozenset({
-    "AWS::StepFunctions::StateMachine", "AWS::SNS::Topic", "AWS::IAM::ManagedPolicy",
-    "AWS::Lambda::LayerVersion", "AWS::SageMaker::Model", "AWS::SageMaker::Endpoint",
-    "AWS::SageMaker::EndpointConfig",
-})
+_REF_IS_ARN = frozenset(
+    {
+        "AWS::StepFunctions::StateMachine",
+        "AWS::SNS::Topic",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::Lambda::LayerVersion",
+        "AWS::SageMaker::Model",
+        "AWS::SageMaker::Endpoint",
+        "AWS::SageMaker::EndpointConfig",
+    }
+)
 
 
 def _bounded(name: str, limit: int) -> str:
@@ -175,8 +181,9 @@ def _bounded(name: str, limit: int) -> str:
 class Resolver:
     """Resolves a template's intrinsic functions against local physical names and attributes."""
 
-    def __init__(self, stack: str, template: dict[str, Any], *, region: str = LOCAL_REGION,
-                 account: str = LOCAL_ACCOUNT) -> None:
+    def __init__(
+        self, stack: str, template: dict[str, Any], *, region: str = LOCAL_REGION, account: str = LOCAL_ACCOUNT
+    ) -> None:
         self.stack = stack
         self.template = template
         self.resources: dict[str, dict[str, Any]] = template.get("Resources", {})
@@ -185,8 +192,12 @@ class Resolver:
         self.names: dict[str, str] = {}
         self.attributes: dict[tuple[str, str], str] = {}
         self.pseudo = {
-            "AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": stack, "AWS::NoValue": None,
+            "AWS::Region": region,
+            "AWS::AccountId": account,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": stack,
+            "AWS::NoValue": None,
             "AWS::StackId": f"arn:aws:cloudformation:{region}:{account}:stack/{stack}/local",
         }
 
@@ -197,9 +208,23 @@ class Resolver:
             if resource is None:
                 raise TemplateError(f"Reference to unknown resource {logical_id!r}")
             props = resource.get("Properties") or {}
-            explicit = next((props[k] for k in ("TableName", "BucketName", "FunctionName", "StateMachineName",
-                                                "RoleName", "EndpointName", "ModelName", "EndpointConfigName")
-                             if isinstance(props.get(k), str)), None)
+            explicit = next(
+                (
+                    props[k]
+                    for k in (
+                        "TableName",
+                        "BucketName",
+                        "FunctionName",
+                        "StateMachineName",
+                        "RoleName",
+                        "EndpointName",
+                        "ModelName",
+                        "EndpointConfigName",
+                    )
+                    if isinstance(props.get(k), str)
+                ),
+                None,
+            )
             generated = _bounded(f"{self.stack}-{logical_id}", 63)
             if resource.get("Type") == "AWS::S3::Bucket":
                 generated = re.sub(r"[^a-z0-9-]", "-", generated.lower())
@@ -230,8 +255,17 @@ class Resolver:
             return self.attributes[(logical_id, attribute)]
         if attribute == "Arn":
             return self.arn(logical_id)
-        if attribute in ("Name", "TableName", "EndpointName", "EndpointConfigName", "ModelName", "FunctionName",
-                         "QueueName", "TopicName", "RoleId"):
+        if attribute in (
+            "Name",
+            "TableName",
+            "EndpointName",
+            "EndpointConfigName",
+            "ModelName",
+            "FunctionName",
+            "QueueName",
+            "TopicName",
+            "RoleId",
+        ):
             return self.name(logical_id)
         if attribute == "RegionalDomainName" or attribute == "DomainName":
             return f"{self.name(logical_id)}.s3.{self.region}.amazonaws.com"
@@ -244,7 +278,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             handler = self._functions.get(key)
             if handler is not None:
                 return handler(self, arg)
@@ -315,14 +349,26 @@ class Resolver:
         return [f"{self.region}a", f"{self.region}b", f"{self.region}c"]
 
     _functions: dict[str, Callable[[Resolver, Any], Any]] = {
-        "Ref": _ref, "Fn::GetAtt": _get_att, "Fn::Join": _join, "Fn::Sub": _sub, "Fn::Select": _select,
-        "Fn::Split": _split, "Fn::FindInMap": _find_in_map, "Fn::If": _if, "Fn::Equals": _equals,
-        "Fn::Not": _not, "Fn::And": _and, "Fn::Or": _or, "Fn::ToJsonString": _to_json_string,
-        "Fn::GetAZs": _get_azs, "Condition": lambda self, name: self._condition(name),
+        "Ref": _ref,
+        "Fn::GetAtt": _get_att,
+        "Fn::Join": _join,
+        "Fn::Sub": _sub,
+        "Fn::Select": _select,
+        "Fn::Split": _split,
+        "Fn::FindInMap": _find_in_map,
+        "Fn::If": _if,
+        "Fn::Equals": _equals,
+        "Fn::Not": _not,
+        "Fn::And": _and,
+        "Fn::Or": _or,
+        "Fn::ToJsonString": _to_json_string,
+        "Fn::GetAZs": _get_azs,
+        "Condition": lambda self, name: self._condition(name),
     }
 
 
 # --- what the local runtime gets ------------------------------------------------------------------
+
 
 @dataclass
 class LocalFunction:
@@ -451,7 +497,9 @@ def create_queues(resolver: Resolver, template: dict[str, Any], out: LocalResour
     client = boto3.client("sqs")
     for logical, resource in _of_type(template, "AWS::SQS::Queue"):
         props = resolver.resolve(resource.get("Properties") or {})
-        attributes = {k: str(props[k]) for k in ("MessageRetentionPeriod", "VisibilityTimeout", "DelaySeconds") if k in props}
+        attributes = {
+            k: str(props[k]) for k in ("MessageRetentionPeriod", "VisibilityTimeout", "DelaySeconds") if k in props
+        }
         client.create_queue(QueueName=resolver.name(logical), Attributes=attributes)
         out.queues[logical] = resolver.name(logical)
 
@@ -482,16 +530,20 @@ def collect_stream_mappings(resolver: Resolver, template: dict[str, Any], out: L
         if ":dynamodb:" not in source or "/stream/" not in source:
             continue
         function = str(props["FunctionName"]).rsplit(":", 1)[-1]
-        out.streams.append(StreamMapping(
-            function=function,
-            stream_arn=source,
-            batch_size=int(props.get("BatchSize", 100)),
-            starting_position=props.get("StartingPosition", "TRIM_HORIZON"),
-            filter_criteria=props.get("FilterCriteria"),
-            max_retries=int(props.get("MaximumRetryAttempts", 2)) if int(props.get("MaximumRetryAttempts", 2)) >= 0 else 2,
-            report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
-            on_failure_arn=((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"),
-        ))
+        out.streams.append(
+            StreamMapping(
+                function=function,
+                stream_arn=source,
+                batch_size=int(props.get("BatchSize", 100)),
+                starting_position=props.get("StartingPosition", "TRIM_HORIZON"),
+                filter_criteria=props.get("FilterCriteria"),
+                max_retries=int(props.get("MaximumRetryAttempts", 2))
+                if int(props.get("MaximumRetryAttempts", 2)) >= 0
+                else 2,
+                report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                on_failure_arn=((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"),
+            )
+        )
 
 
 def binary_media_types(template: dict[str, Any]) -> list[str] | None:
@@ -522,7 +574,9 @@ def create_state_machines(
         definition = load_definition(subs)
         role = resolver.resolve((resource.get("Properties") or {}).get("RoleArn"))
         arn = client.create_state_machine(
-            name=resolver.name(logical), definition=definition, roleArn=role,
+            name=resolver.name(logical),
+            definition=definition,
+            roleArn=role,
             type=(resource.get("Properties") or {}).get("StateMachineType", "STANDARD"),
         )["stateMachineArn"]
         resolver.attributes[(logical, "Ref")] = arn
@@ -575,10 +629,14 @@ def create_sagemaker_resources(resolver: Resolver, template: dict[str, Any], out
         sm.create_endpoint(EndpointName=name, EndpointConfigName=props["EndpointConfigName"])
         model_name = configs.get(props["EndpointConfigName"], "")
         container = (models.get(model_name) or {}).get("PrimaryContainer") or {}
-        out.endpoints.append(ShippedEndpoint(
-            endpoint_name=name, model_name=model_name, model_data_url=container.get("ModelDataUrl"),
-            description=(resource.get("Metadata") or {}).get(METADATA_KEY, {}),
-        ))
+        out.endpoints.append(
+            ShippedEndpoint(
+                endpoint_name=name,
+                model_name=model_name,
+                model_data_url=container.get("ModelDataUrl"),
+                description=(resource.get("Metadata") or {}).get(METADATA_KEY, {}),
+            )
+        )
 
 
 def run_sdk_custom_resources(resolver: Resolver, template: dict[str, Any]) -> int:

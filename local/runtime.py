@@ -42,9 +42,9 @@ from local.lambda_context import LOCAL_REGION
 from local.resources import (
     REPO_ROOT,
     LocalFunction,
-    binary_media_types,
     LocalResources,
     Resolver,
+    binary_media_types,
     cloud_assembly,
     collect_functions,
     collect_stream_mappings,
@@ -84,9 +84,16 @@ PER_FUNCTION = frozenset({"POWERTOOLS_SERVICE_NAME"})
 class LocalRuntime:
     """Everything of ``make dev`` behind one context manager, so tests start exactly what users do."""
 
-    def __init__(self, port: int = 8000, *, gateway_port: int = 0, poll_seconds: int = 2,
-                 default_user: str = DEFAULT_USER, refresh_template: bool = False,
-                 assembly: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int = 8000,
+        *,
+        gateway_port: int = 0,
+        poll_seconds: int = 2,
+        default_user: str = DEFAULT_USER,
+        refresh_template: bool = False,
+        assembly: Path | None = None,
+    ) -> None:
         self.port = port
         self.gateway_port = gateway_port
         self.poll_seconds = poll_seconds
@@ -130,7 +137,10 @@ class LocalRuntime:
         create_buckets(resolver, template, out)
         create_queues(resolver, template, out)
         create_state_machines(
-            resolver, template, out, load_definition=_load_definition,
+            resolver,
+            template,
+            out,
+            load_definition=_load_definition,
             overrides={"PollSeconds": str(self.poll_seconds)},
         )
         upload_file_assets(resolver, file_assets(assembly))
@@ -147,31 +157,42 @@ class LocalRuntime:
             handler = _import_handler(function)
             self.handlers[function.name] = handler
             gateway.register_lambda(function.name, handler)
-        log.info("Functions ready (%.1fs); waiting for %d shipped model endpoint(s)",
-                 time.monotonic() - started, len(out.endpoints))
+        log.info(
+            "Functions ready (%.1fs); waiting for %d shipped model endpoint(s)",
+            time.monotonic() - started,
+            len(out.endpoints),
+        )
         self._wait_endpoints_in_service(out)
         registered = run_sdk_custom_resources(resolver, template)
         log.info("Registered %d shipped model(s)", registered)
 
         for mapping in out.streams:
             function = self._function_named(mapping.function)
-            poller = StreamPoller(StreamSubscription(
-                stream_arn=mapping.stream_arn,
-                function_name=function.name,
-                handler=self.handlers[function.name],
-                batch_size=mapping.batch_size,
-                starting_position=mapping.starting_position,
-                filter_patterns=parse_filter_criteria(mapping.filter_criteria),
-                max_retries=mapping.max_retries,
-                report_batch_item_failures=mapping.report_batch_item_failures,
-                on_failure=_sqs_destination(mapping.on_failure_arn) if mapping.on_failure_arn else None,
-            ), poll_seconds=0.2)
+            poller = StreamPoller(
+                StreamSubscription(
+                    stream_arn=mapping.stream_arn,
+                    function_name=function.name,
+                    handler=self.handlers[function.name],
+                    batch_size=mapping.batch_size,
+                    starting_position=mapping.starting_position,
+                    filter_patterns=parse_filter_criteria(mapping.filter_criteria),
+                    max_retries=mapping.max_retries,
+                    report_batch_item_failures=mapping.report_batch_item_failures,
+                    on_failure=_sqs_destination(mapping.on_failure_arn) if mapping.on_failure_arn else None,
+                ),
+                poll_seconds=0.2,
+            )
             self._stack.enter_context(poller)
 
         api = self._api_function(out)
-        self.api = ApiServer(self.handlers[api.name], port=self.port, function_name=api.name,
-                             default_user=self.default_user, binary_media_types=self._binary_media_types,
-                             gateway_check=self._gateway_rules.check)
+        self.api = ApiServer(
+            self.handlers[api.name],
+            port=self.port,
+            function_name=api.name,
+            default_user=self.default_user,
+            binary_media_types=self._binary_media_types,
+            gateway_check=self._gateway_rules.check,
+        )
         self._stack.enter_context(self.api)
         log.info("Local runtime up in %.1fs", time.monotonic() - started)
 
@@ -330,6 +351,7 @@ def _import_handler(function: LocalFunction) -> Any:
 
 # --- command line -----------------------------------------------------------------------------
 
+
 def banner(url: str) -> str:
     return f"""
   Composer backend running locally at {url}
@@ -348,6 +370,7 @@ def banner(url: str) -> str:
 def _signals_raise_interrupt() -> Iterator[None]:
     """SIGTERM behaves like Ctrl-C, so ``kill`` and process managers stop the runtime cleanly too; and
     SIGINT is handled even when the shell that started us in the background set it to be ignored."""
+
     def raise_interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
@@ -361,22 +384,46 @@ def _signals_raise_interrupt() -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.runtime", description=__doc__.split("\n")[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000),
-                        help="API port on 127.0.0.1 (default: $PORT or 8000; 0 picks a free one)")
-    parser.add_argument("--gateway-port", type=int, default=int(os.environ.get("AWS_GATEWAY_PORT") or 0),
-                        help="port of the local AWS endpoint (default: a free one)")
-    parser.add_argument("--poll-seconds", type=int, default=int(os.environ.get("LOCAL_POLL_SECONDS") or 2),
-                        help="how often the training workflow polls its job (AWS: 60)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT") or 8000),
+        help="API port on 127.0.0.1 (default: $PORT or 8000; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--gateway-port",
+        type=int,
+        default=int(os.environ.get("AWS_GATEWAY_PORT") or 0),
+        help="port of the local AWS endpoint (default: a free one)",
+    )
+    parser.add_argument(
+        "--poll-seconds",
+        type=int,
+        default=int(os.environ.get("LOCAL_POLL_SECONDS") or 2),
+        help="how often the training workflow polls its job (AWS: 60)",
+    )
     parser.add_argument("--refresh-template", action="store_true", help="synthesize again even if cached")
-    parser.add_argument("--assembly", type=Path, default=None,
-                        help="use this synthesized cloud assembly (e.g. cdk.out) instead of synthesizing")
+    parser.add_argument(
+        "--assembly",
+        type=Path,
+        default=None,
+        help="use this synthesized cloud assembly (e.g. cdk.out) instead of synthesizing",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    runtime = LocalRuntime(args.port, gateway_port=args.gateway_port, poll_seconds=args.poll_seconds,
-                           refresh_template=args.refresh_template, assembly=args.assembly)
+    runtime = LocalRuntime(
+        args.port,
+        gateway_port=args.gateway_port,
+        poll_seconds=args.poll_seconds,
+        refresh_template=args.refresh_template,
+        assembly=args.assembly,
+    )
     with _signals_raise_interrupt():
         try:
             runtime.start()

@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -45,6 +45,7 @@ class StreamSubscription:
 
 
 # --- filter criteria (the subset of EventBridge patterns Lambda filters use) ------------------
+
 
 def matches_any(record: dict[str, Any], patterns: Iterable[dict[str, Any]]) -> bool:
     """Whether ``record`` passes the mapping's filters: no filters pass everything, else any one must match."""
@@ -110,6 +111,7 @@ def parse_filter_criteria(criteria: dict[str, Any] | None) -> list[dict[str, Any
 
 # --- records ----------------------------------------------------------------------------------
 
+
 def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     """A boto3 get_records record -> the JSON record Lambda delivers (epoch timestamps, source ARN)."""
     out = json.loads(json.dumps(record, default=_json_default))
@@ -131,7 +133,9 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
-def failure_record(records: list[dict[str, Any]], sub: StreamSubscription, attempts: int, shard_id: str) -> dict[str, Any]:
+def failure_record(
+    records: list[dict[str, Any]], sub: StreamSubscription, attempts: int, shard_id: str
+) -> dict[str, Any]:
     """What Lambda sends to a stream mapping's on-failure destination: where the batch was, not its data."""
     sequence = [r["dynamodb"].get("SequenceNumber") for r in records]
     return {
@@ -143,7 +147,7 @@ def failure_record(records: list[dict[str, Any]], sub: StreamSubscription, attem
         },
         "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
         "version": "1.0",
-        "timestamp": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "DDBStreamBatchInfo": {
             "shardId": shard_id,
             "startSequenceNumber": sequence[0],
@@ -157,6 +161,7 @@ def failure_record(records: list[dict[str, Any]], sub: StreamSubscription, attem
 
 
 # --- the poller -------------------------------------------------------------------------------
+
 
 class StreamPoller:
     """Polls one table stream and delivers its records to one handler, until stopped."""
@@ -246,7 +251,9 @@ class StreamPoller:
                     return
             attempt += 1
             if attempt > sub.max_retries:
-                log.error("Dropping %d stream records for %s after %d attempts", len(pending), sub.function_name, attempt)
+                log.error(
+                    "Dropping %d stream records for %s after %d attempts", len(pending), sub.function_name, attempt
+                )
                 if sub.on_failure is not None:
                     sub.on_failure(failure_record(pending, sub, attempt, shard_id))
                 return

@@ -5,6 +5,7 @@ temporary name lets one writer rename the other's file away mid-write. Each writ
 temporary name in the target's folder and is then renamed over the target, so readers see either the
 old file or a whole new one, and concurrent writers of identical content cannot break each other.
 """
+
 from __future__ import annotations
 
 import json

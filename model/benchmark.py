@@ -38,8 +38,17 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         composer.compose(melody, seed)
         times.append((time.perf_counter() - started) * 1000)
-    print(json.dumps({"bars": melody.bars, "runs": args.runs, "threads": torch.get_num_threads(),
-                      "medianMs": round(statistics.median(times), 2), "p90Ms": round(sorted(times)[int(0.9 * len(times))], 2)}))
+    print(
+        json.dumps(
+            {
+                "bars": melody.bars,
+                "runs": args.runs,
+                "threads": torch.get_num_threads(),
+                "medianMs": round(statistics.median(times), 2),
+                "p90Ms": round(sorted(times)[int(0.9 * len(times))], 2),
+            }
+        )
+    )
     return 0
 
 

@@ -47,17 +47,26 @@ class ModelConfig:
     @classmethod
     def from_json(cls, data: dict) -> ModelConfig:
         return cls(
-            width=int(data["width"]), low_pitch=int(data["lowPitch"]), pitch_count=int(data["pitchCount"]),
-            window_steps=int(data["windowSteps"]), melody_center=float(data["melodyCenter"]),
+            width=int(data["width"]),
+            low_pitch=int(data["lowPitch"]),
+            pitch_count=int(data["pitchCount"]),
+            window_steps=int(data["windowSteps"]),
+            melody_center=float(data["melodyCenter"]),
             tracks=list(data.get("tracks") or [dict(t) for t in DEFAULT_TRACKS]),
-            reference={k: [math.nan if v is None else float(v) for v in vs] for k, vs in data.get("reference", {}).items()},
+            reference={
+                k: [math.nan if v is None else float(v) for v in vs] for k, vs in data.get("reference", {}).items()
+            },
             condition_channels=int(data.get("conditionChannels", 1)),
         )
 
     def to_json(self) -> dict:
         return {
-            "width": self.width, "lowPitch": self.low_pitch, "pitchCount": self.pitch_count,
-            "windowSteps": self.window_steps, "melodyCenter": round(self.melody_center, 3), "tracks": self.tracks,
+            "width": self.width,
+            "lowPitch": self.low_pitch,
+            "pitchCount": self.pitch_count,
+            "windowSteps": self.window_steps,
+            "melodyCenter": round(self.melody_center, 3),
+            "tracks": self.tracks,
             "reference": {k: [None if math.isnan(v) else round(v, 5) for v in vs] for k, vs in self.reference.items()},
             "conditionChannels": self.condition_channels,
         }
@@ -106,7 +115,9 @@ class Composer:
         c = self.config
         windows, spans, shifts, profiles = [], [], [], []
         for melody in melodies:
-            profiles.append(np.repeat(normalised_profile(melody)[None], max(1, math.ceil(melody.shape[0] / c.window_steps)), axis=0))
+            profiles.append(
+                np.repeat(normalised_profile(melody)[None], max(1, math.ceil(melody.shape[0] / c.window_steps)), axis=0)
+            )
             shift = octave_shift(melody, c)
             steps = melody.shape[0]
             count = max(1, math.ceil(steps / c.window_steps))
@@ -114,28 +125,31 @@ class Composer:
             padded[:steps] = melody
             moved = np.zeros_like(padded)
             lo, hi = max(0, shift), min(PITCHES, PITCHES + shift)
-            moved[:, lo:hi] = padded[:, lo - shift:hi - shift]
-            cropped = moved[:, c.low_pitch:c.low_pitch + c.pitch_count]
+            moved[:, lo:hi] = padded[:, lo - shift : hi - shift]
+            cropped = moved[:, c.low_pitch : c.low_pitch + c.pitch_count]
             windows.append(cropped.reshape(count, c.window_steps, c.pitch_count))
             spans.append(count)
             shifts.append(shift)
         batch = torch.from_numpy(np.concatenate(windows)).float().mul(2).sub(1).unsqueeze(1).to(self.device)
         noise = torch.randn(self.generator.noise_shape(batch), generator=torch.Generator().manual_seed(seed))
         if c.condition_channels > 1:
-            plane = key_plane(torch.from_numpy(np.concatenate(profiles)).to(self.device), c.low_pitch, c.pitch_count,
-                              c.window_steps)
+            plane = key_plane(
+                torch.from_numpy(np.concatenate(profiles)).to(self.device), c.low_pitch, c.pitch_count, c.window_steps
+            )
             batch = torch.cat([batch, plane], dim=1)
         output = decode(self.generator(batch, noise.to(self.device))).cpu().numpy()  # (n, 3, steps, P)
         results, offset = [], 0
         for melody, count, shift in zip(melodies, spans, shifts):
-            part = output[offset:offset + count].transpose(0, 2, 3, 1).reshape(count * c.window_steps, c.pitch_count, 3)
+            part = (
+                output[offset : offset + count].transpose(0, 2, 3, 1).reshape(count * c.window_steps, c.pitch_count, 3)
+            )
             offset += count
             full = np.zeros((part.shape[0], PITCHES, 3), dtype=bool)
             for i in range(c.pitch_count):
                 pitch = c.low_pitch + i - shift
                 if 0 <= pitch < PITCHES:
                     full[:, pitch] = part[:, i]
-            results.append(full[:melody.shape[0]])
+            results.append(full[: melody.shape[0]])
         return results
 
     def compose(self, melody: Score, seed: int) -> Composition:
@@ -146,10 +160,19 @@ class Composer:
         tracks = [Track(notes=list(source.notes), name=self.config.tracks[0]["name"], program=source.program)]
         for i in range(3):
             spec = self.config.tracks[i + 1]
-            tracks.append(Track(notes=roll_to_notes(accompaniment[:, :, i], melody.ticks_per_beat, ACCOMPANIMENT_VELOCITY),
-                                name=spec["name"], program=int(spec["program"])))
-        score = Score(tracks=tracks, ticks_per_beat=melody.ticks_per_beat, tempo_us=melody.tempo_us,
-                      time_signature=melody.time_signature)
+            tracks.append(
+                Track(
+                    notes=roll_to_notes(accompaniment[:, :, i], melody.ticks_per_beat, ACCOMPANIMENT_VELOCITY),
+                    name=spec["name"],
+                    program=int(spec["program"]),
+                )
+            )
+        score = Score(
+            tracks=tracks,
+            ticks_per_beat=melody.ticks_per_beat,
+            tempo_us=melody.tempo_us,
+            time_signature=melody.time_signature,
+        )
         roll = np.concatenate([melody_roll[:, :, None], accompaniment], axis=2)
         per_track = M.track_metrics(roll)
         values = M.summary(per_track)

@@ -78,6 +78,7 @@ def cache_dir() -> Path:
 
 # --- the pool and its tag index ---------------------------------------------------------------
 
+
 def pool_paths() -> list[str]:
     """Corpus-relative paths of every candidate piece, sorted (music21's own listing, no parsing)."""
     from music21 import corpus
@@ -248,7 +249,8 @@ def match(tags: Sequence[str], index: dict | None = None) -> list[str]:
         for k in kinds:
             wanted.setdefault(k, set()).add(value)
     paths = [
-        path for path, piece_tags in sorted(index["pieces"].items())
+        path
+        for path, piece_tags in sorted(index["pieces"].items())
         if all(piece_tags[kind] in values for kind, values in wanted.items())
     ]
     if not paths:
@@ -263,6 +265,7 @@ def is_held_out(path: str) -> bool:
 
 
 # --- the data set -----------------------------------------------------------------------------
+
 
 @dataclass
 class Dataset:
@@ -279,17 +282,27 @@ class Dataset:
     def save(self, file: Path) -> None:
         lengths = np.array([r.shape[0] for r in self.rolls], dtype=np.int64)
         packed = np.concatenate(self.rolls, axis=0) if self.rolls else np.zeros((0, PITCHES, VOICES), bool)
-        write_atomically(file, lambda tmp: np.savez_compressed(
-            tmp, rolls=np.packbits(packed, axis=1), lengths=lengths, held_out=self.held_out,
-            paths=np.array(self.paths), tags=np.array(self.tags)))
+        write_atomically(
+            file,
+            lambda tmp: np.savez_compressed(
+                tmp,
+                rolls=np.packbits(packed, axis=1),
+                lengths=lengths,
+                held_out=self.held_out,
+                paths=np.array(self.paths),
+                tags=np.array(self.tags),
+            ),
+        )
 
     @classmethod
     def load(cls, file: Path) -> Dataset:
         with np.load(file, allow_pickle=False) as data:
             packed = np.unpackbits(data["rolls"], axis=1, count=PITCHES).astype(bool)
             bounds = np.cumsum(np.concatenate([[0], data["lengths"]]))
-            rolls = [packed[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]
-            return cls(list(map(str, data["paths"])), rolls, data["held_out"].astype(bool), list(map(str, data["tags"])))
+            rolls = [packed[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
+            return cls(
+                list(map(str, data["paths"])), rolls, data["held_out"].astype(bool), list(map(str, data["tags"]))
+            )
 
 
 def piece_roll(piece: dict) -> np.ndarray:
@@ -297,7 +310,7 @@ def piece_roll(piece: dict) -> np.ndarray:
     roll = np.zeros((steps, PITCHES, VOICES), dtype=bool)
     for v, voice in enumerate(piece["voices"]):
         for start, pitch, length in voice:
-            roll[start:start + length, pitch, v] = True
+            roll[start : start + length, pitch, v] = True
     return roll
 
 
@@ -335,15 +348,20 @@ def load_channel(directory: str | Path) -> Dataset | None:
 
 # --- windows ----------------------------------------------------------------------------------
 
-def window_index(rolls: Sequence[np.ndarray], transpositions: Sequence[int] = TRANSPOSITIONS,
-                 low: int = LOW_PITCH, count: int = PITCH_COUNT) -> np.ndarray:
+
+def window_index(
+    rolls: Sequence[np.ndarray],
+    transpositions: Sequence[int] = TRANSPOSITIONS,
+    low: int = LOW_PITCH,
+    count: int = PITCH_COUNT,
+) -> np.ndarray:
     """(roll, start step, shift) of every usable window: the melody sounds in it and every note
     fits the pitch band after transposing by ``shift`` semitones."""
     rows = []
     for r, roll in enumerate(rolls):
         last = max(roll.shape[0] - WINDOW_STEPS, 0)
         for start in range(0, last + 1, HOP_STEPS):
-            window = roll[start:start + WINDOW_STEPS]
+            window = roll[start : start + WINDOW_STEPS]
             if window.shape[0] < WINDOW_STEPS or not window[:, :, 0].any():
                 continue
             sounding = np.nonzero(window.any(axis=(0, 2)))[0]
@@ -358,7 +376,7 @@ def gather(rolls: Sequence[np.ndarray], rows: np.ndarray, low: int = LOW_PITCH, 
     """The windows as a ``(n, 32, count, 4)`` bool array, transposed and cropped."""
     out = np.empty((len(rows), WINDOW_STEPS, count, VOICES), dtype=bool)
     for i, (r, start, shift) in enumerate(rows):
-        out[i] = rolls[r][start:start + WINDOW_STEPS, low - shift:low - shift + count]
+        out[i] = rolls[r][start : start + WINDOW_STEPS, low - shift : low - shift + count]
     return out
 
 
@@ -379,7 +397,9 @@ def normalised_profile(melody: np.ndarray) -> np.ndarray:
 
 def gather_profiles(profiles: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """The profile of each window's piece, rotated by the window's transposition."""
-    return np.stack([np.roll(profiles[r], shift) for r, _, shift in rows]) if len(rows) else np.zeros((0, 12), np.float32)
+    return (
+        np.stack([np.roll(profiles[r], shift) for r, _, shift in rows]) if len(rows) else np.zeros((0, 12), np.float32)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -402,8 +422,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             dataset = build(parse_tags(args.tags), args.max_pieces)
             train = dataset.split(False)
-            print(f"{len(dataset.paths)} pieces ({int(dataset.held_out.sum())} held out), "
-                  f"{len(window_index(train))} training windows")
+            print(
+                f"{len(dataset.paths)} pieces ({int(dataset.held_out.sum())} held out), "
+                f"{len(window_index(train))} training windows"
+            )
             if args.out:
                 Path(args.out).mkdir(parents=True, exist_ok=True)
                 dataset.save(Path(args.out) / "dataset.npz")

@@ -53,8 +53,11 @@ def harmoniser(melody: np.ndarray) -> np.ndarray:
     out = np.zeros((melody.shape[0], melody.shape[1], 3), dtype=bool)
     if key is None:
         return out
-    scale = sorted(M.scale_pitch_classes((key[0], "major")) if key[1] == "major"
-                   else {(key[0] + d) % 12 for d in (0, 2, 3, 5, 7, 8, 10)})
+    scale = sorted(
+        M.scale_pitch_classes((key[0], "major"))
+        if key[1] == "major"
+        else {(key[0] + d) % 12 for d in (0, 2, 3, 5, 7, 8, 10)}
+    )
 
     def step_down(pitch: int, degrees: int) -> int:
         p = pitch
@@ -75,7 +78,7 @@ def harmoniser(melody: np.ndarray) -> np.ndarray:
         bass = step_down(top, 7) - 12
         for track, pitch in enumerate((alto, tenor, bass)):
             if 0 <= pitch < melody.shape[1]:
-                out[beat:beat + 4, pitch, track] = True
+                out[beat : beat + 4, pitch, track] = True
     return out
 
 
@@ -86,8 +89,10 @@ def baseline_rolls(rolls: Sequence[np.ndarray], accompany) -> list[np.ndarray]:
 def report(per_track: dict[str, list[float]], real: dict[str, list[float]]) -> dict:
     values = M.summary(per_track)
     values["similarity"] = M.similarity(per_track, real)
-    return {**M.finite(values), "perTrack": {k: [None if np.isnan(v) else round(v, 4) for v in vs]
-                                             for k, vs in per_track.items()}}
+    return {
+        **M.finite(values),
+        "perTrack": {k: [None if np.isnan(v) else round(v, 4) for v in vs] for k, vs in per_track.items()},
+    }
 
 
 def evaluate(model_dir: Path, tags: Sequence[str] | None = None, seed: int = 0) -> dict:
@@ -115,14 +120,19 @@ def evaluate(model_dir: Path, tags: Sequence[str] | None = None, seed: int = 0) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.evaluate", description="Evaluate a model on the held-out split.")
+    parser = argparse.ArgumentParser(
+        prog="python -m model.evaluate", description="Evaluate a model on the held-out split."
+    )
     parser.add_argument("--model-dir", default=str(DEFAULT_MODEL_DIR))
     parser.add_argument("--tags", default=None, help="data-set filter; defaults to the one the model was trained on")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     result = evaluate(Path(args.model_dir), args.tags.split(",") if args.tags else None, args.seed)
-    for name, row in [("real", result["real"]), ("model", result["model"]),
-                      *[(k, v) for k, v in result["baselines"].items()]]:
+    for name, row in [
+        ("real", result["real"]),
+        ("model", result["model"]),
+        *[(k, v) for k, v in result["baselines"].items()],
+    ]:
         shown = " ".join(f"{k}={v}" for k, v in row.items() if k != "perTrack")
         print(f"{name:<18} {shown}", file=sys.stderr)
     print(json.dumps(result))

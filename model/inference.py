@@ -77,7 +77,9 @@ def input_fn(request_body: bytes | str, request_content_type: str | None = JSON)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
             raise InvalidInput(f"seed must be an integer from 0 to {MAX_SEED}.", code="INVALID_SEED")
     else:
-        raise UnsupportedMediaType(f"Content type {content_type!r} is not supported; send application/json or audio/midi.")
+        raise UnsupportedMediaType(
+            f"Content type {content_type!r} is not supported; send application/json or audio/midi."
+        )
     melody = melody_from_midi(midi)
     return {"melody": melody, "seed": secrets.randbelow(MAX_SEED) if seed is None else seed}
 

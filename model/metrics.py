@@ -48,11 +48,16 @@ MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)
 PITCH_CLASS_NAMES = ("c", "c#", "d", "eb", "e", "f", "f#", "g", "ab", "a", "bb", "b")
 
 _TONAL_ANGLES = np.arange(12)
-_TONAL_MATRIX = np.stack([
-    np.sin(_TONAL_ANGLES * 7 * np.pi / 6), np.cos(_TONAL_ANGLES * 7 * np.pi / 6),
-    np.sin(_TONAL_ANGLES * 3 * np.pi / 2), np.cos(_TONAL_ANGLES * 3 * np.pi / 2),
-    0.5 * np.sin(_TONAL_ANGLES * 2 * np.pi / 3), 0.5 * np.cos(_TONAL_ANGLES * 2 * np.pi / 3),
-])  # (6, 12)
+_TONAL_MATRIX = np.stack(
+    [
+        np.sin(_TONAL_ANGLES * 7 * np.pi / 6),
+        np.cos(_TONAL_ANGLES * 7 * np.pi / 6),
+        np.sin(_TONAL_ANGLES * 3 * np.pi / 2),
+        np.cos(_TONAL_ANGLES * 3 * np.pi / 2),
+        0.5 * np.sin(_TONAL_ANGLES * 2 * np.pi / 3),
+        0.5 * np.cos(_TONAL_ANGLES * 2 * np.pi / 3),
+    ]
+)  # (6, 12)
 
 
 _PROFILES = np.stack([np.roll(profile, tonic) for profile in (_MAJOR_PROFILE, _MINOR_PROFILE) for tonic in range(12)])

@@ -73,7 +73,10 @@ class Critic(nn.Module):
         super().__init__()
         w = width
         self.convs = nn.Sequential(
-            _down(tracks, w, False), _down(w, 2 * w, False), _down(2 * w, 4 * w, False), _down(4 * w, 8 * w, False),
+            _down(tracks, w, False),
+            _down(w, 2 * w, False),
+            _down(2 * w, 4 * w, False),
+            _down(4 * w, 8 * w, False),
         )
         self.head = nn.Linear(8 * w * (steps // 16) * (pitches // 16), 1)
 

@@ -31,7 +31,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -174,7 +174,9 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log=print) -> 
         )
     rows = D.window_index(train_rolls)
     if len(rows) < hp.batch_size:
-        raise TrainingInputError(f"Only {len(rows)} training windows for batch size {hp.batch_size}; lower batch_size or widen the filter.")
+        raise TrainingInputError(
+            f"Only {len(rows)} training windows for batch size {hp.batch_size}; lower batch_size or widen the filter."
+        )
     rng = np.random.default_rng(hp.seed)
     if hp.max_windows is not None and len(rows) > hp.max_windows:
         rows = rows[np.sort(rng.choice(len(rows), hp.max_windows, replace=False))]
@@ -182,11 +184,20 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log=print) -> 
     eval_rolls = held_out[:EVAL_PIECES]
     real = real_metrics(eval_rolls)
     melody_pitches = np.nonzero(np.concatenate([r[:, :, 0] for r in train_rolls]))[1]
-    config = ModelConfig(width=hp.width, low_pitch=D.LOW_PITCH, pitch_count=D.PITCH_COUNT,
-                         window_steps=D.WINDOW_STEPS, melody_center=float(melody_pitches.mean()), reference=real,
-                         condition_channels=CONDITION_CHANNELS)
+    config = ModelConfig(
+        width=hp.width,
+        low_pitch=D.LOW_PITCH,
+        pitch_count=D.PITCH_COUNT,
+        window_steps=D.WINDOW_STEPS,
+        melody_center=float(melody_pitches.mean()),
+        reference=real,
+        condition_channels=CONDITION_CHANNELS,
+    )
 
-    generator, critic = Generator(hp.width, CONDITION_CHANNELS).to(device), Critic(hp.width, D.WINDOW_STEPS, D.PITCH_COUNT).to(device)
+    generator, critic = (
+        Generator(hp.width, CONDITION_CHANNELS).to(device),
+        Critic(hp.width, D.WINDOW_STEPS, D.PITCH_COUNT).to(device),
+    )
     opt_g = torch.optim.Adam(generator.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     opt_c = torch.optim.Adam(critic.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     history: list[dict] = []
@@ -215,11 +226,15 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log=print) -> 
         g_losses, c_losses = [], []
         batches = len(order) // hp.batch_size
         for b in range(batches):
-            batch_rows = rows[order[b * hp.batch_size:(b + 1) * hp.batch_size]]
+            batch_rows = rows[order[b * hp.batch_size : (b + 1) * hp.batch_size]]
             real_batch = _to_tensor(D.gather(train_rolls, batch_rows), device)
             melody = real_batch[:, :1]
-            plane = key_plane(torch.from_numpy(D.gather_profiles(profiles, batch_rows)).to(device),
-                              D.LOW_PITCH, D.PITCH_COUNT, D.WINDOW_STEPS)
+            plane = key_plane(
+                torch.from_numpy(D.gather_profiles(profiles, batch_rows)).to(device),
+                D.LOW_PITCH,
+                D.PITCH_COUNT,
+                D.WINDOW_STEPS,
+            )
             condition = torch.cat([melody, plane], dim=1)
             with torch.no_grad():
                 fake_tracks = generator(condition, torch.randn(generator.noise_shape(melody), device=device))
@@ -249,23 +264,48 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log=print) -> 
             "seconds": round(time.perf_counter() - epoch_started, 3),
         }
         history.append(entry)
-        log(f"epoch={epoch}/{hp.epochs} generator_loss={_fmt(entry['generatorLoss'])} "
+        log(
+            f"epoch={epoch}/{hp.epochs} generator_loss={_fmt(entry['generatorLoss'])} "
             f"critic_loss={_fmt(entry['criticLoss'])} similarity={_fmt(values['similarity'])} "
-            f"in_key={_fmt(values['inKey'])}")
-        state = {"signature": signature, "epoch": epoch, "history": history, "generator": generator.state_dict(),
-                 "critic": critic.state_dict(), "opt_g": opt_g.state_dict(), "opt_c": opt_c.state_dict()}
+            f"in_key={_fmt(values['inKey'])}"
+        )
+        state = {
+            "signature": signature,
+            "epoch": epoch,
+            "history": history,
+            "generator": generator.state_dict(),
+            "critic": critic.state_dict(),
+            "opt_g": opt_g.state_dict(),
+            "opt_c": opt_c.state_dict(),
+        }
         write_atomically(checkpoint_file, lambda tmp: torch.save(state, tmp))
-        write_json(env.checkpoint_dir / PROGRESS_FILE, {
-            "epoch": epoch, "epochs": hp.epochs, "history": history, "sample": _sample(composer, eval_rolls, hp.seed),
-        })
+        write_json(
+            env.checkpoint_dir / PROGRESS_FILE,
+            {
+                "epoch": epoch,
+                "epochs": hp.epochs,
+                "history": history,
+                "sample": _sample(composer, eval_rolls, hp.seed),
+            },
+        )
         # the model dir is current after every epoch, so a stopped job still leaves a usable model
         save_model(generator, config, hp, tags, dataset, len(rows), history, env, device, started)
 
     return save_model(generator, config, hp, tags, dataset, len(rows), history, env, device, started)
 
 
-def save_model(generator: Generator, config: ModelConfig, hp: Hyperparameters, tags: list[str], dataset: D.Dataset,
-               windows: int, history: list[dict], env: Environment, device: torch.device, started: float) -> dict:
+def save_model(
+    generator: Generator,
+    config: ModelConfig,
+    hp: Hyperparameters,
+    tags: list[str],
+    dataset: D.Dataset,
+    windows: int,
+    history: list[dict],
+    env: Environment,
+    device: torch.device,
+    started: float,
+) -> dict:
     """Write ``generator.pt`` + ``model.json`` (what it was trained on and how) to the model dir."""
     final = history[-1]["metrics"] if history else {}
     model_json = {
@@ -275,8 +315,12 @@ def save_model(generator: Generator, config: ModelConfig, hp: Hyperparameters, t
         "stepsPerBeat": 4,
         "hyperparameters": hp.to_wire(),
         "reconstructionWeight": RECONSTRUCTION_WEIGHT,
-        "dataset": {"tags": list(tags), "pieces": len(dataset.paths), "heldOutPieces": int(dataset.held_out.sum()),
-                    "trainingWindows": int(windows)},
+        "dataset": {
+            "tags": list(tags),
+            "pieces": len(dataset.paths),
+            "heldOutPieces": int(dataset.held_out.sum()),
+            "trainingWindows": int(windows),
+        },
         "epochsDone": history[-1]["epoch"] if history else 0,
         "metrics": final,
         "history": history,
@@ -285,7 +329,7 @@ def save_model(generator: Generator, config: ModelConfig, hp: Hyperparameters, t
         "device": device.type,
         "torchThreads": torch.get_num_threads(),
         "torch": torch.__version__,
-        "createdAt": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "createdAt": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     weights = {k: v.detach().cpu() for k, v in generator.state_dict().items()}
     write_atomically(env.model_dir / WEIGHTS_FILE, lambda tmp: torch.save(weights, tmp))

@@ -6,7 +6,7 @@ generated from them. Storage records are built from (and back into) these same m
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -16,7 +16,7 @@ from shared.statuses import CompositionStatus, ModelStatus, TrainingStatus
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class WireModel(BaseModel):
@@ -29,6 +29,7 @@ class WireModel(BaseModel):
 
 
 # --- errors -----------------------------------------------------------------------------------
+
 
 class ErrorDetail(WireModel):
     code: str = Field(description="Machine-readable reason, e.g. TOO_MANY_BARS.")
@@ -95,6 +96,7 @@ class MelodyList(WireModel):
 
 # --- models -----------------------------------------------------------------------------------
 
+
 class EpochMetrics(WireModel):
     """One epoch of training: losses and the quality metrics of generated samples."""
 
@@ -126,6 +128,7 @@ class ModelList(WireModel):
 
 
 # --- compositions -----------------------------------------------------------------------------
+
 
 class CompositionIn(WireModel):
     melody_id: Annotated[str, Field(min_length=1, max_length=128)]
@@ -161,6 +164,7 @@ class CompositionList(WireModel):
 
 
 # --- training ---------------------------------------------------------------------------------
+
 
 class Hyperparameters(WireModel):
     """Training settings with DeepComposer-like defaults; bounds keep a job within a sane budget."""
@@ -215,6 +219,7 @@ class TrainingJobList(WireModel):
 
 # --- datasets ---------------------------------------------------------------------------------
 
+
 class DatasetTag(WireModel):
     tag: str
     kind: str = Field(description="composer, collection, mode, key, meter or parts.")
@@ -228,4 +233,3 @@ class DatasetTagList(WireModel):
 class Health(WireModel):
     status: str = "ok"
     version: str
-

@@ -37,7 +37,9 @@ COMPOSITION_FINAL = frozenset({CompositionStatus.COMPLETED, CompositionStatus.FA
 TRAINING_FINAL = frozenset({TrainingStatus.COMPLETED, TrainingStatus.FAILED, TrainingStatus.STOPPED})
 
 _COMPOSITION_NEXT: dict[CompositionStatus, frozenset[CompositionStatus]] = {
-    CompositionStatus.PENDING: frozenset({CompositionStatus.RUNNING, CompositionStatus.COMPLETED, CompositionStatus.FAILED}),
+    CompositionStatus.PENDING: frozenset(
+        {CompositionStatus.RUNNING, CompositionStatus.COMPLETED, CompositionStatus.FAILED}
+    ),
     CompositionStatus.RUNNING: frozenset({CompositionStatus.COMPLETED, CompositionStatus.FAILED}),
     CompositionStatus.COMPLETED: frozenset(),
     CompositionStatus.FAILED: frozenset(),
@@ -48,12 +50,26 @@ _TRAINING_NEXT: dict[TrainingStatus, frozenset[TrainingStatus]] = {
         {TrainingStatus.STARTING, TrainingStatus.FAILED, TrainingStatus.STOPPING, TrainingStatus.STOPPED}
     ),
     TrainingStatus.STARTING: frozenset(
-        {TrainingStatus.TRAINING, TrainingStatus.COMPLETED, TrainingStatus.FAILED, TrainingStatus.STOPPING, TrainingStatus.STOPPED}
+        {
+            TrainingStatus.TRAINING,
+            TrainingStatus.COMPLETED,
+            TrainingStatus.FAILED,
+            TrainingStatus.STOPPING,
+            TrainingStatus.STOPPED,
+        }
     ),
     TrainingStatus.TRAINING: frozenset(
-        {TrainingStatus.TRAINING, TrainingStatus.COMPLETED, TrainingStatus.FAILED, TrainingStatus.STOPPING, TrainingStatus.STOPPED}
+        {
+            TrainingStatus.TRAINING,
+            TrainingStatus.COMPLETED,
+            TrainingStatus.FAILED,
+            TrainingStatus.STOPPING,
+            TrainingStatus.STOPPED,
+        }
     ),
-    TrainingStatus.STOPPING: frozenset({TrainingStatus.STOPPING, TrainingStatus.STOPPED, TrainingStatus.FAILED, TrainingStatus.COMPLETED}),
+    TrainingStatus.STOPPING: frozenset(
+        {TrainingStatus.STOPPING, TrainingStatus.STOPPED, TrainingStatus.FAILED, TrainingStatus.COMPLETED}
+    ),
     TrainingStatus.COMPLETED: frozenset(),
     TrainingStatus.FAILED: frozenset(),
     TrainingStatus.STOPPED: frozenset(),

@@ -35,9 +35,7 @@ def load_definition(substitutions: dict[str, str], path: Path = TRAINING_ASL) ->
     missing = expected - substitutions.keys()
     unused = substitutions.keys() - expected
     if missing or unused:
-        raise ValueError(
-            f"substitutions do not match {path.name}: missing {sorted(missing)}, unused {sorted(unused)}"
-        )
+        raise ValueError(f"substitutions do not match {path.name}: missing {sorted(missing)}, unused {sorted(unused)}")
     for name, value in substitutions.items():
         if not isinstance(value, str):
             raise ValueError(f"substitution {name} must be a string, got {type(value).__name__}")

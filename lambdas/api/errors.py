@@ -29,8 +29,10 @@ RETRY_AFTER_SECONDS = 2
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": {"code": code, "message": message}}), headers=headers,
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": {"code": code, "message": message}}),
+        headers=headers,
     )
 
 
@@ -101,21 +103,31 @@ def register(app: Any) -> None:
 
     @app.exception_handler(IdempotencyValidationError)
     def _key_reused(exc: IdempotencyValidationError) -> Response:
-        return error_response(422, "IDEMPOTENCY_KEY_REUSED",
-                              "This Idempotency-Key was already used with a different request; use a new key.")
+        return error_response(
+            422,
+            "IDEMPOTENCY_KEY_REUSED",
+            "This Idempotency-Key was already used with a different request; use a new key.",
+        )
 
     @app.exception_handler(IdempotencyAlreadyInProgressError)
     def _in_progress(exc: IdempotencyAlreadyInProgressError) -> Response:
-        return error_response(409, "IDEMPOTENCY_IN_PROGRESS",
-                              "A request with this Idempotency-Key is still being processed; retry shortly.")
+        return error_response(
+            409,
+            "IDEMPOTENCY_IN_PROGRESS",
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+        )
 
     @app.exception_handler(ClientError)
     def _aws(exc: ClientError) -> Response:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in THROTTLING_CODES:
             logger.warning("throttled by AWS", extra={"awsErrorCode": code})
-            return error_response(503, "SERVICE_BUSY", "The service is busy right now; try again in a few seconds.",
-                                  headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            return error_response(
+                503,
+                "SERVICE_BUSY",
+                "The service is busy right now; try again in a few seconds.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         logger.exception("unhandled error")
         return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; try again later.")
 
@@ -124,9 +136,12 @@ def register(app: Any) -> None:
         event = app.current_event
         allowed = allowed_methods(event.path)
         if allowed:
-            return error_response(405, "METHOD_NOT_ALLOWED",
-                                  f"{event.path} does not answer {event.http_method}; use {', '.join(allowed)}.",
-                                  headers={"Allow": ", ".join(allowed)})
+            return error_response(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"{event.path} does not answer {event.http_method}; use {', '.join(allowed)}.",
+                headers={"Allow": ", ".join(allowed)},
+            )
         return error_response(404, "ROUTE_NOT_FOUND", f"There is no route {event.http_method} {event.path}.")
 
     @app.exception_handler(Exception)

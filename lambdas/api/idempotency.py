@@ -36,7 +36,9 @@ def once(owner: str, route: str, key: str | None, payload: str, create: Callable
         return create()
     key = key.strip()
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidInput(f"{KEY_HEADER} must be 1-{MAX_KEY_LENGTH} printable characters.", code="INVALID_IDEMPOTENCY_KEY")
+        raise InvalidInput(
+            f"{KEY_HEADER} must be 1-{MAX_KEY_LENGTH} printable characters.", code="INVALID_IDEMPOTENCY_KEY"
+        )
 
     @idempotent_function(data_keyword_argument="request", persistence_store=persistence_layer(), config=CONFIG)
     def create_once(request: dict[str, str]) -> dict[str, Any]:

@@ -22,16 +22,19 @@ TITLE = "Composer backend API"
 DESCRIPTION = (
     "The open-source replacement for the AWS DeepComposer backend. Every route except /health and "
     "/openapi.json needs a Cognito ID token (`Authorization` header); callers see only their own "
-    "resources plus the built-in ones. Errors are `{\"error\": {\"code\", \"message\"}}`; lists page "
+    'resources plus the built-in ones. Errors are `{"error": {"code", "message"}}`; lists page '
     "with `limit` and `nextToken`; POSTs accept an `Idempotency-Key` header."
 )
 
 
 def document() -> dict[str, Any]:
     schema = app.get_openapi_schema(
-        title=TITLE, version=API_VERSION, description=DESCRIPTION,
-        security_schemes={"cognito": APIKey(name="Authorization", in_=APIKeyIn.header,
-                                            description="A Cognito user-pool ID token.")},
+        title=TITLE,
+        version=API_VERSION,
+        description=DESCRIPTION,
+        security_schemes={
+            "cognito": APIKey(name="Authorization", in_=APIKeyIn.header, description="A Cognito user-pool ID token.")
+        },
     ).model_dump(mode="json", by_alias=True, exclude_none=True)
     _describe_melody_upload(schema)
     return schema
@@ -45,16 +48,22 @@ def document_json() -> str:
 def _describe_melody_upload(schema: dict[str, Any]) -> None:
     _, definitions = models_json_schema(
         [(MelodyMidiIn, "validation"), (MelodyNotesIn, "validation")],
-        by_alias=True, ref_template="#/components/schemas/{model}",
+        by_alias=True,
+        ref_template="#/components/schemas/{model}",
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(definitions.get("$defs", {}))
     schema["paths"]["/melodies"]["post"]["requestBody"] = {
         "required": True,
         "content": {
-            "application/json": {"schema": {"oneOf": [
-                {"$ref": "#/components/schemas/MelodyMidiIn"}, {"$ref": "#/components/schemas/MelodyNotesIn"},
-            ]}},
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/MelodyMidiIn"},
+                        {"$ref": "#/components/schemas/MelodyNotesIn"},
+                    ]
+                }
+            },
             "audio/midi": {"schema": {"type": "string", "format": "binary"}},
         },
     }

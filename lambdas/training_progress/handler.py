@@ -22,6 +22,12 @@ tracer = Tracer(service=SERVICE)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     progress = record(event["owner"], event["jobId"], event["trainingJob"], event["checkpointS3Uri"])
-    logger.info("recorded", extra={"jobId": event["jobId"], "recordStatus": progress.recordStatus,
-                                   "trainingJobStatus": progress.trainingJobStatus})
+    logger.info(
+        "recorded",
+        extra={
+            "jobId": event["jobId"],
+            "recordStatus": progress.recordStatus,
+            "trainingJobStatus": progress.trainingJobStatus,
+        },
+    )
     return as_payload(progress)

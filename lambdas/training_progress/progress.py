@@ -59,7 +59,9 @@ def target_status(training_job: dict[str, Any], has_progress: bool) -> tuple[Tra
     status = training_job["TrainingJobStatus"]
     secondary = training_job.get("SecondaryStatus", "")
     if status == "InProgress":
-        return (TrainingStatus.TRAINING if has_progress or secondary in _TRAINING_SECONDARY else TrainingStatus.STARTING), None
+        return (
+            TrainingStatus.TRAINING if has_progress or secondary in _TRAINING_SECONDARY else TrainingStatus.STARTING
+        ), None
     if status == "Completed":
         return TrainingStatus.TRAINING, None
     if status == "Stopping":
@@ -73,7 +75,9 @@ def target_status(training_job: dict[str, Any], has_progress: bool) -> tuple[Tra
             )
         return TrainingStatus.STOPPED, None
     if status == "Failed":
-        return TrainingStatus.FAILED, training_job.get("FailureReason") or "SageMaker reported the training job as failed without a reason."
+        return TrainingStatus.FAILED, training_job.get(
+            "FailureReason"
+        ) or "SageMaker reported the training job as failed without a reason."
     raise ValueError(f"unknown TrainingJobStatus {status!r}")
 
 
@@ -151,7 +155,9 @@ def record(owner: str, job_id: str, training_job: dict[str, Any], checkpoint_uri
         trainingJobStatus=sagemaker_status,
         recordStatus=str(status),
         stopRequested=status == TrainingStatus.STOPPING and sagemaker_status == "InProgress",
-        artifactUri=(training_job.get("ModelArtifacts") or {}).get("S3ModelArtifacts") if sagemaker_status == "Completed" else None,
+        artifactUri=(training_job.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+        if sagemaker_status == "Completed"
+        else None,
         metrics=metrics_attribute(history),
         failureReason=item.get("failureReason") if status in TRAINING_FINAL else None,
     )
@@ -160,8 +166,13 @@ def record(owner: str, job_id: str, training_job: dict[str, Any], checkpoint_uri
 def _write_keeping(owner: str, job_id: str, status: TrainingStatus, fields: dict[str, Any]) -> dict[str, Any]:
     """Progress without a status change, only while the status is still ``status``."""
     return dynamo.update(
-        TRAINING_JOBS, owner, job_id, fields,
-        condition="#st = :current", values={":current": str(status)}, names={"#st": "status"},
+        TRAINING_JOBS,
+        owner,
+        job_id,
+        fields,
+        condition="#st = :current",
+        values={":current": str(status)},
+        names={"#st": "status"},
     )
 
 

@@ -47,7 +47,9 @@ def start_workflow(record: DynamoDBRecord) -> str | None:
     payload = execution_input(image, bucket_name())
     try:
         response = _stepfunctions().start_execution(
-            stateMachineArn=os.environ[STATE_MACHINE_ENV], name=execution_name(job_id), input=json.dumps(payload, sort_keys=True),
+            stateMachineArn=os.environ[STATE_MACHINE_ENV],
+            name=execution_name(job_id),
+            input=json.dumps(payload, sort_keys=True),
         )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":

@@ -123,10 +123,14 @@ def load(s3: Any, container: dict[str, Any], work_dir: Path) -> LoadedModel:
 def invoke(endpoint: Endpoint, body: bytes, content_type: str, accept: str | None) -> tuple[bytes, str]:
     """One request through the handlers; handler errors become SageMaker's ``ModelError`` (424)."""
     if endpoint.loaded is None or endpoint.status != "InService":
-        raise SageMakerError("ValidationException", f"Endpoint {endpoint.name} is not in service (status {endpoint.status}).")
+        raise SageMakerError(
+            "ValidationException", f"Endpoint {endpoint.name} is not in service (status {endpoint.status})."
+        )
     slots = endpoint.slots
     if slots is not None and not slots.acquire(blocking=False):
-        raise SageMakerError("ThrottlingException", f"Endpoint {endpoint.name} is at its MaxConcurrency; retry later.", status=429)
+        raise SageMakerError(
+            "ThrottlingException", f"Endpoint {endpoint.name} is at its MaxConcurrency; retry later.", status=429
+        )
     try:
         h = endpoint.loaded.handlers
         accept = accept or DEFAULT_ACCEPT
@@ -138,7 +142,7 @@ def invoke(endpoint: Endpoint, body: bytes, content_type: str, accept: str | Non
             original = 400 if isinstance(exc, (ValueError, TypeError, KeyError)) else 500
             raise SageMakerError(
                 "ModelError",
-                f"Received {'client' if original == 400 else 'server'} error ({original}) from primary with message \"{exc}\".",
+                f'Received {"client" if original == 400 else "server"} error ({original}) from primary with message "{exc}".',
                 status=424,
                 OriginalStatusCode=original,
                 OriginalMessage=str(exc),

@@ -89,7 +89,9 @@ class LocalSageMaker:
         name = _check_name("trainingJobName", body.get("TrainingJobName"))
         for key in _REQUIRED_TRAINING:
             if key not in body:
-                raise validation(f"1 validation error detected: Value null at '{key[0].lower() + key[1:]}' failed to satisfy constraint: Member must not be null")
+                raise validation(
+                    f"1 validation error detected: Value null at '{key[0].lower() + key[1:]}' failed to satisfy constraint: Member must not be null"
+                )
         for key, value in (body.get("HyperParameters") or {}).items():
             if not isinstance(value, str) or len(value) > 2500:
                 raise validation(f"Hyperparameter {key!r} must be a string of at most 2500 characters.")
@@ -147,7 +149,18 @@ class LocalSageMaker:
         summaries = []
         for job in jobs:
             d = job.describe()
-            summaries.append({k: d[k] for k in ("TrainingJobName", "TrainingJobArn", "CreationTime", "LastModifiedTime", "TrainingJobStatus")})
+            summaries.append(
+                {
+                    k: d[k]
+                    for k in (
+                        "TrainingJobName",
+                        "TrainingJobArn",
+                        "CreationTime",
+                        "LastModifiedTime",
+                        "TrainingJobStatus",
+                    )
+                }
+            )
         status = body.get("StatusEquals")
         return {"TrainingJobSummaries": [s for s in summaries if not status or s["TrainingJobStatus"] == status]}
 
@@ -190,9 +203,11 @@ class LocalSageMaker:
             raise validation("The local SageMaker hosts exactly one production variant per endpoint config.")
         with self._lock:
             if name in self._configs:
-                raise validation(f'Cannot create already existing endpoint configuration "{self._arn("endpoint-config", name)}".')
+                raise validation(
+                    f'Cannot create already existing endpoint configuration "{self._arn("endpoint-config", name)}".'
+                )
             if variants[0].get("ModelName") not in self._models:
-                raise validation(f"Could not find model \"{variants[0].get('ModelName')}\".")
+                raise validation(f'Could not find model "{variants[0].get("ModelName")}".')
             self._configs[name] = {
                 "EndpointConfigName": name,
                 "EndpointConfigArn": self._arn("endpoint-config", name),
@@ -223,7 +238,9 @@ class LocalSageMaker:
             config = self._configs.get(config_name)
             if config is None:
                 raise validation(f'Could not find endpoint configuration "{config_name}".')
-            endpoint = hosting.Endpoint(name=name, arn=self._arn("endpoint", name), config_name=config_name, created=time.time())
+            endpoint = hosting.Endpoint(
+                name=name, arn=self._arn("endpoint", name), config_name=config_name, created=time.time()
+            )
             self._endpoints[name] = endpoint
         threading.Thread(target=self._bring_up, args=(endpoint, config), name=f"endpoint-{name}", daemon=True).start()
         return {"EndpointArn": endpoint.arn}
@@ -235,7 +252,9 @@ class LocalSageMaker:
                 model = self._models.get(variant["ModelName"])
             if model is None:
                 raise LookupError(f"model {variant['ModelName']} was deleted")
-            loaded = hosting.load(self._s3_factory(), model["PrimaryContainer"], self.work_dir / "endpoints" / endpoint.name)
+            loaded = hosting.load(
+                self._s3_factory(), model["PrimaryContainer"], self.work_dir / "endpoints" / endpoint.name
+            )
             concurrency = (variant.get("ServerlessConfig") or {}).get("MaxConcurrency")
             endpoint.slots = threading.BoundedSemaphore(int(concurrency)) if concurrency else None
             endpoint.loaded = loaded
@@ -300,9 +319,20 @@ class LocalSageMaker:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
 
-_ACTIONS = frozenset({
-    "CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob", "ListTrainingJobs",
-    "CreateModel", "DescribeModel", "DeleteModel",
-    "CreateEndpointConfig", "DescribeEndpointConfig", "DeleteEndpointConfig",
-    "CreateEndpoint", "DescribeEndpoint", "DeleteEndpoint",
-})
+_ACTIONS = frozenset(
+    {
+        "CreateTrainingJob",
+        "DescribeTrainingJob",
+        "StopTrainingJob",
+        "ListTrainingJobs",
+        "CreateModel",
+        "DescribeModel",
+        "DeleteModel",
+        "CreateEndpointConfig",
+        "DescribeEndpointConfig",
+        "DeleteEndpointConfig",
+        "CreateEndpoint",
+        "DescribeEndpoint",
+        "DeleteEndpoint",
+    }
+)

@@ -28,7 +28,7 @@ def download_prefix(s3: Any, uri: str, target: Path) -> int:
     count = 0
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base):
         for obj in page.get("Contents", []):
-            relative = obj["Key"][len(base):]
+            relative = obj["Key"][len(base) :]
             if not relative or relative.endswith("/"):
                 continue
             dest = target / relative
@@ -88,7 +88,11 @@ class CheckpointSync:
                 data = path.read_bytes()
             except FileNotFoundError:
                 continue
-            key = f"{self._prefix}/{path.relative_to(self._local_dir)}" if self._prefix else str(path.relative_to(self._local_dir))
+            key = (
+                f"{self._prefix}/{path.relative_to(self._local_dir)}"
+                if self._prefix
+                else str(path.relative_to(self._local_dir))
+            )
             self._s3.put_object(Bucket=self._bucket, Key=key, Body=data)
             self._seen[path] = signature
             uploaded += 1

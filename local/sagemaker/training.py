@@ -188,7 +188,9 @@ class TrainingJob:
         code_dir = self._fetch_code(hyperparameters.get(f"{_FRAMEWORK_PREFIX}submit_directory"), root / "code")
         if not program or code_dir is None:
             self._finish(
-                "Failed", "Failed", "Training job failed",
+                "Failed",
+                "Failed",
+                "Training job failed",
                 "ClientError: the hyperparameters sagemaker_program and sagemaker_submit_directory name the training script and its source dir",
             )
             return
@@ -200,29 +202,33 @@ class TrainingJob:
             sync = storage.CheckpointSync(self._s3, checkpoint_dir, checkpoint["S3Uri"])
             sync.sync()  # what was restored is already there: remember it, so only changes go up
 
-        user_hps = {k: _decode_hyperparameter(v) for k, v in hyperparameters.items() if not k.startswith(_FRAMEWORK_PREFIX)}
+        user_hps = {
+            k: _decode_hyperparameter(v) for k, v in hyperparameters.items() if not k.startswith(_FRAMEWORK_PREFIX)
+        }
         (input_dir / "config" / "hyperparameters.json").write_text(json.dumps(hyperparameters))
         env = dict(os.environ)
-        env.update({
-            "SM_HPS": json.dumps(user_hps),
-            "SM_MODEL_DIR": str(model_dir),
-            "SM_OUTPUT_DIR": str(output_dir),
-            "SM_OUTPUT_DATA_DIR": str(data_dir),
-            "SM_CHECKPOINT_DIR": str(checkpoint_dir),
-            "SM_INPUT_DIR": str(input_dir),
-            "SM_INPUT_CONFIG_DIR": str(input_dir / "config"),
-            "SM_CHANNELS": json.dumps(sorted(channels)),
-            "SM_CURRENT_HOST": "algo-1",
-            "SM_HOSTS": json.dumps(["algo-1"]),
-            "SM_NUM_GPUS": "0",
-            "SM_NUM_CPUS": str(os.cpu_count() or 1),
-            "SM_USER_ENTRY_POINT": program,
-            "SM_TRAINING_ENV": json.dumps({"job_name": self.name, "hyperparameters": user_hps}),
-            "TRAINING_JOB_NAME": self.name,
-            "TRAINING_JOB_ARN": self._arn,
-            "PYTHONPATH": os.pathsep.join([str(code_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "SM_HPS": json.dumps(user_hps),
+                "SM_MODEL_DIR": str(model_dir),
+                "SM_OUTPUT_DIR": str(output_dir),
+                "SM_OUTPUT_DATA_DIR": str(data_dir),
+                "SM_CHECKPOINT_DIR": str(checkpoint_dir),
+                "SM_INPUT_DIR": str(input_dir),
+                "SM_INPUT_CONFIG_DIR": str(input_dir / "config"),
+                "SM_CHANNELS": json.dumps(sorted(channels)),
+                "SM_CURRENT_HOST": "algo-1",
+                "SM_HOSTS": json.dumps(["algo-1"]),
+                "SM_NUM_GPUS": "0",
+                "SM_NUM_CPUS": str(os.cpu_count() or 1),
+                "SM_USER_ENTRY_POINT": program,
+                "SM_TRAINING_ENV": json.dumps({"job_name": self.name, "hyperparameters": user_hps}),
+                "TRAINING_JOB_NAME": self.name,
+                "TRAINING_JOB_ARN": self._arn,
+                "PYTHONPATH": os.pathsep.join([str(code_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         for channel, path in channels.items():
             env[f"SM_CHANNEL_{channel.upper()}"] = str(path)
 
@@ -235,7 +241,11 @@ class TrainingJob:
         with log_path.open("wb") as log:
             self._process = subprocess.Popen(
                 [self._python, *_module_for(program, code_dir)],
-                cwd=code_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=code_dir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             outcome = self._supervise(self._process, sync, deadline=started + max_runtime)
         if sync:
@@ -245,7 +255,9 @@ class TrainingJob:
         if outcome == "stopped":
             self._finish("Stopped", "Stopped", "Training job stopped")
         elif outcome == "timeout":
-            self._finish("Stopped", "MaxRuntimeExceeded", f"Training job exceeded MaxRuntimeInSeconds ({int(max_runtime)} s)")
+            self._finish(
+                "Stopped", "MaxRuntimeExceeded", f"Training job exceeded MaxRuntimeInSeconds ({int(max_runtime)} s)"
+            )
         elif self._process.returncode == 0:
             self._move("Uploading", "Uploading generated training model")
             storage.upload_bytes(self._s3, self._artifact_uri(), storage.tar_gz(model_dir))
@@ -256,7 +268,9 @@ class TrainingJob:
                 self._artifacts = self._artifact_uri()
             self._finish("Completed", "Completed", "Training job completed")
         else:
-            self._finish("Failed", "Failed", "Training job failed", self._failure_reason_from(output_dir, log_path, program))
+            self._finish(
+                "Failed", "Failed", "Training job failed", self._failure_reason_from(output_dir, log_path, program)
+            )
 
     def _supervise(self, process: subprocess.Popen[bytes], sync: storage.CheckpointSync | None, deadline: float) -> str:
         next_sync = time.time() + self._sync_seconds
@@ -340,5 +354,9 @@ class TrainingJob:
         failure = output_dir / "failure"
         if failure.exists() and failure.read_text(encoding="utf-8", errors="replace").strip():
             return "AlgorithmError: " + failure.read_text(encoding="utf-8", errors="replace").strip()
-        tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:] if log_path.exists() else []
+        tail = (
+            log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+            if log_path.exists()
+            else []
+        )
         return f"AlgorithmError: ExecuteUserScriptError: {program} exited with an error: " + " | ".join(tail)

@@ -42,8 +42,13 @@ def run(owner: str, composition_id: str) -> Composition | None:
     """Compose; returns the final record, or None when there was nothing (left) to do."""
     now = clock.now()
     try:
-        item = store.move(owner, composition_id, CompositionStatus.RUNNING, {"updatedAt": clock.iso(now)},
-                          lease_expires_at=lease_until(RUNNING_LEASE))
+        item = store.move(
+            owner,
+            composition_id,
+            CompositionStatus.RUNNING,
+            {"updatedAt": clock.iso(now)},
+            lease_expires_at=lease_until(RUNNING_LEASE),
+        )
     except StaleWrite:
         logger.info("composition %s is not PENDING (gone, or delivered twice); nothing to do", composition_id)
         return None
@@ -73,10 +78,17 @@ def _compose(owner: str, composition: Composition, endpoint_name: str) -> Compos
     data, score, tracks, metrics = parse_answer(answer, read_midi(melody_midi).score)
     blobs.put_composition(owner, composition.id, data)
     try:
-        item = store.move(owner, composition.id, CompositionStatus.COMPLETED, {
-            "bars": score.bars, "tracks": [t.to_wire() for t in tracks], "metrics": metrics,
-            "updatedAt": clock.iso(clock.now()),
-        })
+        item = store.move(
+            owner,
+            composition.id,
+            CompositionStatus.COMPLETED,
+            {
+                "bars": score.bars,
+                "tracks": [t.to_wire() for t in tracks],
+                "metrics": metrics,
+                "updatedAt": clock.iso(clock.now()),
+            },
+        )
     except StaleWrite:
         # A reader timed us out in the meantime: its FAILED verdict stands, our file is an orphan.
         blobs.delete_composition(owner, composition.id)
@@ -114,8 +126,11 @@ def parse_answer(answer: bytes, melody: Score) -> tuple[bytes, Score, list[Compo
     metrics = payload.get("metrics") or {}
     if not isinstance(metrics, dict):
         raise BadModelOutput("'metrics' is not an object")
-    numeric = {str(k): float(v) for k, v in metrics.items() 
-               if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
+    numeric = {
+        str(k): float(v)
+        for k, v in metrics.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    }
     return data, score, tracks, numeric
 
 

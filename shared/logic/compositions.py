@@ -43,12 +43,22 @@ def start(owner: str, request: CompositionIn) -> Composition:
     model = models.require_ready(owner, request.model_id)
     now = clock.now()
     composition = Composition(
-        id=new_id("cmp"), owner=owner, melody_id=request.melody_id, model_id=request.model_id,
+        id=new_id("cmp"),
+        owner=owner,
+        melody_id=request.melody_id,
+        model_id=request.model_id,
         seed=request.seed if request.seed is not None else secrets.randbelow(2**31),
-        status=CompositionStatus.PENDING, created_at=now, updated_at=now,
+        status=CompositionStatus.PENDING,
+        created_at=now,
+        updated_at=now,
     )
-    store.create(to_item(composition, owner, **{store.LEASE_ATTRIBUTE: lease_until(PENDING_LEASE),
-                                                store.ENDPOINT_ATTRIBUTE: model.endpoint_name}))
+    store.create(
+        to_item(
+            composition,
+            owner,
+            **{store.LEASE_ATTRIBUTE: lease_until(PENDING_LEASE), store.ENDPOINT_ATTRIBUTE: model.endpoint_name},
+        )
+    )
     try:
         functions.invoke_async(functions.COMPOSE_WORKER_ENV, {"owner": owner, "compositionId": composition.id})
     except DispatchError as exc:
@@ -60,8 +70,12 @@ def start(owner: str, request: CompositionIn) -> Composition:
 def fail(owner: str, composition_id: str, reason: str) -> Composition:
     """FAILED with a readable reason (from PENDING or RUNNING only: a final verdict stands)."""
     try:
-        item = store.move(owner, composition_id, CompositionStatus.FAILED,
-                          {"failureReason": reason, "updatedAt": clock.iso(clock.now())})
+        item = store.move(
+            owner,
+            composition_id,
+            CompositionStatus.FAILED,
+            {"failureReason": reason, "updatedAt": clock.iso(clock.now())},
+        )
     except StaleWrite:
         return get(owner, composition_id)
     return from_item(Composition, item)
@@ -82,8 +96,10 @@ def list_compositions(owner: str, limit: int, token: str | None) -> CompositionL
 def midi(owner: str, composition_id: str) -> bytes:
     composition = get(owner, composition_id)
     if composition.status != CompositionStatus.COMPLETED:
-        raise Conflict(f"Composition {composition_id} is {composition.status}; the MIDI exists once it is COMPLETED.",
-                       code="NOT_COMPLETED")
+        raise Conflict(
+            f"Composition {composition_id} is {composition.status}; the MIDI exists once it is COMPLETED.",
+            code="NOT_COMPLETED",
+        )
     data = blobs.get_composition(owner, composition_id)
     if data is None:
         raise NotFound(f"Composition {composition_id} has no MIDI file.")

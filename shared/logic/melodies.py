@@ -5,7 +5,7 @@ record, so a record never points at a missing file.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 
 from shared.errors import Conflict, NotFound
@@ -23,16 +23,24 @@ from shared.store import melodies as store
 from shared.store.errors import StaleWrite
 
 # The samples have no upload time; they date from the day DeepComposer was retired.
-SAMPLES_CREATED_AT = datetime(2025, 9, 17, tzinfo=timezone.utc)
+SAMPLES_CREATED_AT = datetime(2025, 9, 17, tzinfo=UTC)
 
 
-def describe(score: Score, *, melody_id: str, name: str, owner: str, created_at: datetime, builtin: bool = False) -> Melody:
+def describe(
+    score: Score, *, melody_id: str, name: str, owner: str, created_at: datetime, builtin: bool = False
+) -> Melody:
     notes = score.tracks[0].notes
     numerator, denominator = score.time_signature
     return Melody(
-        id=melody_id, name=name, owner=owner, builtin=builtin, bars=score.bars, note_count=len(notes),
+        id=melody_id,
+        name=name,
+        owner=owner,
+        builtin=builtin,
+        bars=score.bars,
+        note_count=len(notes),
         pitch_range=PitchRange(low=min(n.pitch for n in notes), high=max(n.pitch for n in notes)),
-        tempo=round(score.tempo_bpm, 3), time_signature=f"{numerator}/{denominator}",
+        tempo=round(score.tempo_bpm, 3),
+        time_signature=f"{numerator}/{denominator}",
         duration_seconds=round(score.ticks_to_beats(score.end_tick) * 60 / score.tempo_bpm, 3),
         created_at=created_at,
     )
@@ -69,8 +77,14 @@ def _samples() -> tuple[tuple[Melody, bytes], ...]:
     out = []
     for sample in sample_index().values():
         score = sample.score()
-        melody = describe(score, melody_id=sample.id, name=sample.name, owner=SAMPLE_OWNER,
-                          created_at=SAMPLES_CREATED_AT, builtin=True)
+        melody = describe(
+            score,
+            melody_id=sample.id,
+            name=sample.name,
+            owner=SAMPLE_OWNER,
+            created_at=SAMPLES_CREATED_AT,
+            builtin=True,
+        )
         out.append((melody, write_midi(score)))
     return tuple(out)
 

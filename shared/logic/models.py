@@ -21,8 +21,15 @@ logger = logging.getLogger(__name__)
 
 
 def register_builtin_model(
-    model_id: str, name: str, endpoint_name: str, *, description: str = "", genre: str | None = None,
-    artifact_uri: str | None = None, metrics: dict[str, float] | None = None, status: ModelStatus = ModelStatus.READY,
+    model_id: str,
+    name: str,
+    endpoint_name: str,
+    *,
+    description: str = "",
+    genre: str | None = None,
+    artifact_uri: str | None = None,
+    metrics: dict[str, float] | None = None,
+    status: ModelStatus = ModelStatus.READY,
 ) -> Model:
     """Record a shipped model under owner ``builtin`` (idempotent: re-registering overwrites).
 
@@ -30,8 +37,16 @@ def register_builtin_model(
     model's endpoint exists, so that compositions can use it at once.
     """
     model = Model(
-        id=model_id, name=name, owner=BUILTIN_OWNER, builtin=True, status=status, description=description,
-        genre=genre, endpoint_name=endpoint_name, artifact_uri=artifact_uri, metrics=metrics or {},
+        id=model_id,
+        name=name,
+        owner=BUILTIN_OWNER,
+        builtin=True,
+        status=status,
+        description=description,
+        genre=genre,
+        endpoint_name=endpoint_name,
+        artifact_uri=artifact_uri,
+        metrics=metrics or {},
         created_at=clock.now(),
     )
     store.put(to_item(model, BUILTIN_OWNER))
@@ -58,8 +73,10 @@ def require_ready(owner: str, model_id: str) -> Model:
 
 
 def list_models(owner: str, limit: int, token: str | None) -> ModelList:
-    sources = [Source(BUILTIN_OWNER, lambda n, key: store.page(BUILTIN_OWNER, n, key)),
-               Source(owner, lambda n, key: store.page(owner, n, key))]
+    sources = [
+        Source(BUILTIN_OWNER, lambda n, key: store.page(BUILTIN_OWNER, n, key)),
+        Source(owner, lambda n, key: store.page(owner, n, key)),
+    ]
     items, next_token = paginate(sources, limit, token)
     return ModelList(items=[from_item(Model, i) for i in items], next_token=next_token)
 
@@ -72,8 +89,9 @@ def delete(owner: str, model_id: str) -> None:
     try:
         store.mark_deleting(owner, model_id, (ModelStatus.READY, ModelStatus.FAILED, ModelStatus.DELETING))
     except StaleWrite as exc:
-        raise Conflict(f"Model {model_id} is still being created; delete it when it is READY or FAILED.",
-                       code="MODEL_BUSY") from exc
+        raise Conflict(
+            f"Model {model_id} is still being created; delete it when it is READY or FAILED.", code="MODEL_BUSY"
+        ) from exc
     if model.endpoint_name:
         if not sagemaker.delete_endpoint(model.endpoint_name):
             logger.warning("endpoint %s was already gone", model.endpoint_name)

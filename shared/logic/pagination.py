@@ -57,7 +57,7 @@ def static_source(owner: str, items: Sequence[Item]) -> Source:
         if start_key:
             ids = [i[ID_KEY] for i in items]
             start = ids.index(start_key[ID_KEY]) + 1 if start_key[ID_KEY] in ids else len(items)
-        page = list(items[start:start + limit])
+        page = list(items[start : start + limit])
         more = start + limit < len(items)
         return page, ({OWNER_KEY: owner, ID_KEY: page[-1][ID_KEY]} if more and page else None)
 
@@ -82,8 +82,10 @@ def _decode(token: str | None, sources: Sequence[Source]) -> tuple[int, Item | N
     if not 0 <= index < len(sources):
         raise InvalidNextToken(message)
     if key is not None and (
-        not isinstance(key, dict) or set(key) != {OWNER_KEY, ID_KEY}
-        or key[OWNER_KEY] != sources[index].owner or not isinstance(key[ID_KEY], str)
+        not isinstance(key, dict)
+        or set(key) != {OWNER_KEY, ID_KEY}
+        or key[OWNER_KEY] != sources[index].owner
+        or not isinstance(key[ID_KEY], str)
     ):
         raise InvalidNextToken(message)
     return index, key

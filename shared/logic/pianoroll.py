@@ -68,7 +68,7 @@ def render_png(midi: bytes) -> bytes:
     for x in range(0, width, beat_px):
         colour = bytes(BAR_LINE if x % bar_px == 0 else BEAT_LINE)
         for row in rows:
-            row[3 * x:3 * x + 3] = colour
+            row[3 * x : 3 * x + 3] = colour
 
     order = list(range(1, len(score.tracks))) + [0]
     for index in order:
@@ -80,7 +80,7 @@ def render_png(midi: bytes) -> bytes:
             x1 = max(x0 + 1, x_of(score, note.end) - 1)  # a one-pixel gap keeps repeated notes apart
             top = y_of(note.pitch, high)
             for y in range(top + 1, top + PIXELS_PER_PITCH - 1):
-                rows[y][3 * x0:3 * x1] = fill * (x1 - x0)
+                rows[y][3 * x0 : 3 * x1] = fill * (x1 - x0)
 
     buffer = io.BytesIO()
     png.Writer(width, height, greyscale=False, compression=9).write(buffer, rows)

@@ -27,9 +27,16 @@ def submit(owner: str, request: TrainingJobIn) -> TrainingJob:
     datasets.validate_tags(request.dataset.tags)
     now = clock.now()
     job = TrainingJob(
-        id=new_id("tj"), owner=owner, model_name=request.model_name, dataset=request.dataset,
-        hyperparameters=request.hyperparameters, status=TrainingStatus.QUEUED, epoch=0,
-        epochs=request.hyperparameters.epochs, created_at=now, updated_at=now,
+        id=new_id("tj"),
+        owner=owner,
+        model_name=request.model_name,
+        dataset=request.dataset,
+        hyperparameters=request.hyperparameters,
+        status=TrainingStatus.QUEUED,
+        epoch=0,
+        epochs=request.hyperparameters.epochs,
+        created_at=now,
+        updated_at=now,
     )
     store.create(to_item(job, owner))
     return job
@@ -58,10 +65,16 @@ def stop(owner: str, job_id: str) -> TrainingJob:
     now = clock.iso(clock.now())
     if job.status == TrainingStatus.QUEUED:
         try:
-            return from_item(TrainingJob, store.move(
-                owner, job_id, TrainingStatus.STOPPED,
-                {"updatedAt": now, "failureReason": "stopped before it started"}, expect=TrainingStatus.QUEUED,
-            ))
+            return from_item(
+                TrainingJob,
+                store.move(
+                    owner,
+                    job_id,
+                    TrainingStatus.STOPPED,
+                    {"updatedAt": now, "failureReason": "stopped before it started"},
+                    expect=TrainingStatus.QUEUED,
+                ),
+            )
         except StaleWrite:
             return stop(owner, job_id)  # the workflow picked it up in the meantime: stop it the started way
     try:
@@ -84,7 +97,12 @@ def _expire(owner: str, item: dict) -> dict:
     if datetime.fromisoformat(item["createdAt"].replace("Z", "+00:00")) + QUEUED_TIMEOUT > now:
         return item
     try:
-        return store.move(owner, item["id"], TrainingStatus.FAILED,
-                          {"failureReason": NEVER_STARTED, "updatedAt": clock.iso(now)}, expect=TrainingStatus.QUEUED)
+        return store.move(
+            owner,
+            item["id"],
+            TrainingStatus.FAILED,
+            {"failureReason": NEVER_STARTED, "updatedAt": clock.iso(now)},
+            expect=TrainingStatus.QUEUED,
+        )
     except StaleWrite:
         return store.get(owner, item["id"]) or item

@@ -57,20 +57,29 @@ def melody_from_midi(data: bytes, limits: MelodyLimits = DEFAULT_LIMITS) -> Scor
 
 
 def melody_from_notes(
-    notes: list[dict], tempo_bpm: float = 120.0, time_signature: tuple[int, int] = (4, 4),
-    limits: MelodyLimits = DEFAULT_LIMITS, ticks_per_beat: int = 480,
+    notes: list[dict],
+    tempo_bpm: float = 120.0,
+    time_signature: tuple[int, int] = (4, 4),
+    limits: MelodyLimits = DEFAULT_LIMITS,
+    ticks_per_beat: int = 480,
 ) -> Score:
     """Build a melody from note data whose ``start`` and ``duration`` are in beats."""
     _check_tempo(tempo_bpm)
     if not notes:
         raise MelodyRuleViolation("The melody has no notes: send at least one note.", code="NO_NOTES")
-    score = Score(tracks=[Track(name="Melody")], ticks_per_beat=ticks_per_beat,
-                  tempo_us=tempo_us_from_bpm(tempo_bpm), time_signature=time_signature)
+    score = Score(
+        tracks=[Track(name="Melody")],
+        ticks_per_beat=ticks_per_beat,
+        tempo_us=tempo_us_from_bpm(tempo_bpm),
+        time_signature=time_signature,
+    )
     built = []
     for i, n in enumerate(notes):
         start, duration = score.beats_to_ticks(n["start"]), score.beats_to_ticks(n["duration"])
         if n["start"] < 0:
-            raise MelodyRuleViolation(f"Note {i} starts at {n['start']} beats; starts must be 0 or later.", code="NOTE_START")
+            raise MelodyRuleViolation(
+                f"Note {i} starts at {n['start']} beats; starts must be 0 or later.", code="NOTE_START"
+            )
         if duration <= 0:
             raise MelodyRuleViolation(
                 f"Note {i} lasts {n['duration']} beats; a note must last at least 1/{ticks_per_beat} beat.",
@@ -133,4 +142,3 @@ def _check_static_tempo_and_meter(parsed: ParsedMidi) -> None:
             "The melody changes time signature; keep one meter for the whole melody.",
             code="TIME_SIGNATURE_CHANGE",
         )
-

@@ -107,7 +107,9 @@ def write_midi(score: Score) -> bytes:
         events: list[tuple[int, int, mido.Message]] = []
         for note in track.notes:
             # note-offs sort before note-ons at the same tick so a repeated pitch re-strikes cleanly
-            events.append((note.start, 1, mido.Message("note_on", channel=channel, note=note.pitch, velocity=note.velocity)))
+            events.append(
+                (note.start, 1, mido.Message("note_on", channel=channel, note=note.pitch, velocity=note.velocity))
+            )
             events.append((note.end, 0, mido.Message("note_off", channel=channel, note=note.pitch, velocity=0)))
         events.sort(key=lambda e: (e[0], e[1]))
         out = mido.MidiTrack()

@@ -53,7 +53,7 @@ def notes_to_roll(notes: list[Note], ticks_per_beat: int, steps: int | None = No
     for start, end, pitch in sorted(spans):
         if start >= length:
             continue
-        roll[start:min(end, length), pitch] = HOLD
+        roll[start : min(end, length), pitch] = HOLD
         roll[start, pitch] = ONSET
     return roll
 
@@ -101,11 +101,13 @@ def roll_to_score(
     """A ``(steps, 128, tracks)`` roll back to a score (the inverse of ``score_to_roll``)."""
     tracks = []
     for index in range(roll.shape[-1]):
-        tracks.append(Track(
-            notes=roll_to_notes(roll[:, :, index], ticks_per_beat, velocity),
-            name=names[index] if names else "",
-            program=programs[index] if programs else 0,
-        ))
+        tracks.append(
+            Track(
+                notes=roll_to_notes(roll[:, :, index], ticks_per_beat, velocity),
+                name=names[index] if names else "",
+                program=programs[index] if programs else 0,
+            )
+        )
     return Score(tracks=tracks, ticks_per_beat=ticks_per_beat, tempo_us=tempo_us, time_signature=time_signature)
 
 
@@ -115,7 +117,7 @@ def binarise(roll: np.ndarray) -> np.ndarray:
 
 def crop(roll: np.ndarray, low: int, count: int) -> np.ndarray:
     """Keep pitches ``low .. low+count-1`` (axis 1). Notes outside the band are dropped."""
-    return roll[:, low:low + count]
+    return roll[:, low : low + count]
 
 
 def uncrop(roll: np.ndarray, low: int) -> np.ndarray:
@@ -124,7 +126,7 @@ def uncrop(roll: np.ndarray, low: int) -> np.ndarray:
     shape = list(roll.shape)
     shape[1] = PITCHES
     full = np.zeros(shape, dtype=roll.dtype)
-    full[:, low:low + roll.shape[1]] = roll
+    full[:, low : low + roll.shape[1]] = roll
     return full
 
 

@@ -17,7 +17,9 @@ from botocore.config import Config
 @cache
 def client(service: str, read_timeout: int | None = None) -> Any:
     """A low-level client; ``read_timeout`` (seconds) bounds calls that can hang, like inference."""
-    config = Config(read_timeout=read_timeout, retries={"max_attempts": 2, "mode": "standard"}) if read_timeout else None
+    config = (
+        Config(read_timeout=read_timeout, retries={"max_attempts": 2, "mode": "standard"}) if read_timeout else None
+    )
     return boto3.client(service, config=config)
 
 

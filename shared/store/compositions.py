@@ -28,8 +28,9 @@ def page(owner: str, limit: int, start_key: Item | None = None) -> tuple[list[It
     return dynamo.query_owner(COMPOSITIONS, owner, limit, start_key)
 
 
-def move(owner: str, composition_id: str, status: CompositionStatus, fields: Item, *,
-         lease_expires_at: int | None = None) -> Item:
+def move(
+    owner: str, composition_id: str, status: CompositionStatus, fields: Item, *, lease_expires_at: int | None = None
+) -> Item:
     """Move to ``status`` and set ``fields``; a lease (epoch seconds) is set or, for a final status, removed."""
     values = dict(fields)
     remove: tuple[str, ...] = ()
@@ -43,7 +44,13 @@ def move(owner: str, composition_id: str, status: CompositionStatus, fields: Ite
 def fail_if_lease_expired(owner: str, composition_id: str, reason: str, now_epoch: int, updated_at: str) -> Item:
     """FAILED with ``reason``, but only if the lease really expired before ``now_epoch``."""
     return dynamo.update(
-        COMPOSITIONS, owner, composition_id, {"failureReason": reason, "updatedAt": updated_at},
-        status=CompositionStatus.FAILED, condition="#lease < :now", values={":now": now_epoch},
-        names={"#lease": LEASE_ATTRIBUTE}, remove=(LEASE_ATTRIBUTE,),
+        COMPOSITIONS,
+        owner,
+        composition_id,
+        {"failureReason": reason, "updatedAt": updated_at},
+        status=CompositionStatus.FAILED,
+        condition="#lease < :now",
+        values={":now": now_epoch},
+        names={"#lease": LEASE_ATTRIBUTE},
+        remove=(LEASE_ATTRIBUTE,),
     )

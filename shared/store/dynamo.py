@@ -60,8 +60,9 @@ def get(spec: TableSpec, owner: str, item_id: str) -> Item | None:
 def get_many(spec: TableSpec, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Item]:
     """Several items by (owner, id) in one strongly consistent round trip; missing ones are absent."""
     name = table_name(spec)
-    wanted: dict[str, Any] = {name: {"Keys": [{OWNER_KEY: o, ID_KEY: i} for o, i in dict.fromkeys(keys)],
-                                     "ConsistentRead": True}}
+    wanted: dict[str, Any] = {
+        name: {"Keys": [{OWNER_KEY: o, ID_KEY: i} for o, i in dict.fromkeys(keys)], "ConsistentRead": True}
+    }
     found: dict[tuple[str, str], Item] = {}
     while wanted:  # DynamoDB may hand back part of a batch as UnprocessedKeys under load
         response = aws.resource("dynamodb").batch_get_item(RequestItems=wanted)
@@ -71,7 +72,9 @@ def get_many(spec: TableSpec, keys: list[tuple[str, str]]) -> dict[tuple[str, st
     return found
 
 
-def query_owner(spec: TableSpec, owner: str, limit: int, start_key: Item | None = None) -> tuple[list[Item], Item | None]:
+def query_owner(
+    spec: TableSpec, owner: str, limit: int, start_key: Item | None = None
+) -> tuple[list[Item], Item | None]:
     """One page of an owner's items, newest ids last (ids are time-ordered), and the key to go on from."""
     kwargs: dict[str, Any] = {"KeyConditionExpression": Key(OWNER_KEY).eq(owner), "Limit": limit}
     if start_key:
@@ -83,8 +86,11 @@ def query_owner(spec: TableSpec, owner: str, limit: int, start_key: Item | None 
 def create(spec: TableSpec, item: Item) -> None:
     """Create-only put: an existing item with the same key is never overwritten."""
     try:
-        table(spec).put_item(Item=to_dynamo(item), ConditionExpression="attribute_not_exists(#id)",
-                             ExpressionAttributeNames={"#id": ID_KEY})
+        table(spec).put_item(
+            Item=to_dynamo(item),
+            ConditionExpression="attribute_not_exists(#id)",
+            ExpressionAttributeNames={"#id": ID_KEY},
+        )
     except ClientError as exc:
         if _condition_failed(exc):
             raise AlreadyExists(f"{spec.logical} {item[ID_KEY]} exists") from exc
@@ -97,8 +103,15 @@ def put(spec: TableSpec, item: Item) -> None:
 
 
 def update(
-    spec: TableSpec, owner: str, item_id: str, fields: Item, *, status: StrEnum | None = None,
-    condition: str | None = None, values: Item | None = None, names: dict[str, str] | None = None,
+    spec: TableSpec,
+    owner: str,
+    item_id: str,
+    fields: Item,
+    *,
+    status: StrEnum | None = None,
+    condition: str | None = None,
+    values: Item | None = None,
+    names: dict[str, str] | None = None,
     remove: tuple[str, ...] = (),
 ) -> Item:
     """Set ``fields`` (and ``status``) only if the item exists, its current status may move to ``status``
@@ -149,8 +162,15 @@ def update(
     return from_dynamo(response["Attributes"])
 
 
-def delete(spec: TableSpec, owner: str, item_id: str, *, condition: str | None = None,
-           values: Item | None = None, names: dict[str, str] | None = None) -> None:
+def delete(
+    spec: TableSpec,
+    owner: str,
+    item_id: str,
+    *,
+    condition: str | None = None,
+    values: Item | None = None,
+    names: dict[str, str] | None = None,
+) -> None:
     """Delete an existing item (optionally only if ``condition`` holds); ``StaleWrite`` otherwise."""
     kwargs: dict[str, Any] = {
         "Key": {OWNER_KEY: owner, ID_KEY: item_id},

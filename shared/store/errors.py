@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 # What AWS answers when a call is throttled (DynamoDB, SageMaker, Lambda, S3).
-THROTTLING_CODES = frozenset({
-    "ProvisionedThroughputExceededException", "ThrottlingException", "Throttling", "ThrottledException",
-    "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "TooManyRequestsException", "SlowDown",
-})
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "SlowDown",
+    }
+)
 
 
 class StoreError(Exception):

@@ -13,6 +13,8 @@ from shared.store import aws
 @cache
 def persistence_layer() -> DynamoDBPersistenceLayer:
     return DynamoDBPersistenceLayer(
-        table_name=table_name(IDEMPOTENCY), key_attr=IDEMPOTENCY.partition_key,
-        expiry_attr=IDEMPOTENCY.ttl_attribute or "expiration", boto3_client=aws.client("dynamodb"),
+        table_name=table_name(IDEMPOTENCY),
+        key_attr=IDEMPOTENCY.partition_key,
+        expiry_attr=IDEMPOTENCY.ttl_attribute or "expiration",
+        boto3_client=aws.client("dynamodb"),
     )

@@ -31,8 +31,13 @@ def mark_deleting(owner: str, model_id: str, from_statuses: tuple[ModelStatus, .
     """DELETING, only from one of ``from_statuses``, so a model still being created is not pulled away."""
     values = {f":s{i}": str(s) for i, s in enumerate(from_statuses)}
     return dynamo.update(
-        MODELS, owner, model_id, {"status": str(ModelStatus.DELETING)},
-        condition=f"#st IN ({', '.join(values)})", values=values, names={"#st": "status"},
+        MODELS,
+        owner,
+        model_id,
+        {"status": str(ModelStatus.DELETING)},
+        condition=f"#st IN ({', '.join(values)})",
+        values=values,
+        names={"#st": "status"},
     )
 
 

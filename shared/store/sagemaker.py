@@ -24,8 +24,9 @@ THROTTLED_WAIT_SECONDS = 90.0
 _BACKOFF_FIRST_SECONDS, _BACKOFF_MAX_SECONDS = 0.05, 4.0
 
 
-def invoke_endpoint(endpoint_name: str, body: bytes, content_type: str = "application/json",
-                    accept: str = "application/json") -> bytes:
+def invoke_endpoint(
+    endpoint_name: str, body: bytes, content_type: str = "application/json", accept: str = "application/json"
+) -> bytes:
     deadline = time.monotonic() + THROTTLED_WAIT_SECONDS
     backoff = _BACKOFF_FIRST_SECONDS
     while True:
@@ -45,7 +46,9 @@ def invoke_endpoint(endpoint_name: str, body: bytes, content_type: str = "applic
 def _invoke_once(endpoint_name: str, body: bytes, content_type: str, accept: str) -> bytes:
     runtime = aws.client("sagemaker-runtime", read_timeout=INVOKE_TIMEOUT_SECONDS)
     try:
-        response = runtime.invoke_endpoint(EndpointName=endpoint_name, Body=body, ContentType=content_type, Accept=accept)
+        response = runtime.invoke_endpoint(
+            EndpointName=endpoint_name, Body=body, ContentType=content_type, Accept=accept
+        )
     except (ReadTimeoutError, ConnectTimeoutError) as exc:
         raise EndpointTimeout(f"endpoint {endpoint_name} did not answer in time") from exc
     except EndpointConnectionError as exc:

@@ -22,9 +22,18 @@ def page(owner: str, limit: int, start_key: Item | None = None) -> tuple[list[It
     return dynamo.query_owner(TRAINING_JOBS, owner, limit, start_key)
 
 
-def move(owner: str, job_id: str, status: TrainingStatus, fields: Item, *, expect: TrainingStatus | None = None) -> Item:
+def move(
+    owner: str, job_id: str, status: TrainingStatus, fields: Item, *, expect: TrainingStatus | None = None
+) -> Item:
     """Move to ``status``; with ``expect`` only from exactly that status (e.g. QUEUED -> STOPPED)."""
     if expect is None:
         return dynamo.update(TRAINING_JOBS, owner, job_id, fields, status=status)
-    return dynamo.update(TRAINING_JOBS, owner, job_id, fields, status=status,
-                         condition="#status = :expected", values={":expected": str(expect)})
+    return dynamo.update(
+        TRAINING_JOBS,
+        owner,
+        job_id,
+        fields,
+        status=status,
+        condition="#status = :expected",
+        values={":expected": str(expect)},
+    )

@@ -44,7 +44,11 @@ def runtime() -> Iterator[RunningRuntime]:
         env.pop(name, None)
     process = subprocess.Popen(
         [sys.executable, "-m", "local.runtime", "--port", "0"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     output: list[str] = []
     lines: queue.Queue[str] = queue.Queue()

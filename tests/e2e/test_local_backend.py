@@ -34,8 +34,12 @@ def frere_jacques() -> bytes:
     midi = pretty_midi.PrettyMIDI(initial_tempo=100)
     piano = pretty_midi.Instrument(program=0, name="Frere Jacques")
     beat = 60 / 100
-    phrase = ([(60, 1), (62, 1), (64, 1), (60, 1)] * 2 + [(64, 1), (65, 1), (67, 2)] * 2
-              + [(67, .5), (69, .5), (67, .5), (65, .5), (64, 1), (60, 1)] * 2 + [(60, 1), (55, 1), (60, 2)] * 2)
+    phrase = (
+        [(60, 1), (62, 1), (64, 1), (60, 1)] * 2
+        + [(64, 1), (65, 1), (67, 2)] * 2
+        + [(67, 0.5), (69, 0.5), (67, 0.5), (65, 0.5), (64, 1), (60, 1)] * 2
+        + [(60, 1), (55, 1), (60, 2)] * 2
+    )
     t = 0.0
     for pitch, beats in phrase:
         piano.notes.append(pretty_midi.Note(velocity=90, pitch=pitch, start=t * beat, end=(t + beats) * beat - 0.01))
@@ -51,7 +55,9 @@ def notes_of(midi_bytes: bytes, instrument: int = 0) -> list[tuple[int, float, f
     return sorted((n.pitch, round(n.start, 2), round(n.end, 2)) for n in pm.instruments[instrument].notes)
 
 
-def poll(fetch: Callable[[], dict], done: Callable[[dict], bool], timeout: float, seen: list[dict] | None = None) -> dict:
+def poll(
+    fetch: Callable[[], dict], done: Callable[[dict], bool], timeout: float, seen: list[dict] | None = None
+) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         record = fetch()
@@ -74,8 +80,11 @@ def compose_and_check(client: httpx.Client, melody_id: str, model_id: str, melod
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "PENDING"
     composition_id = r.json()["id"]
-    final = poll(lambda: get_json(client, f"/compositions/{composition_id}"),
-                 lambda c: c["status"] in ("COMPLETED", "FAILED"), timeout=600)
+    final = poll(
+        lambda: get_json(client, f"/compositions/{composition_id}"),
+        lambda c: c["status"] in ("COMPLETED", "FAILED"),
+        timeout=600,
+    )
     assert final["status"] == "COMPLETED", final
     assert [t["index"] for t in final["tracks"]] == [0, 1, 2, 3]
 
@@ -124,8 +133,12 @@ def test_compose_train_stop_and_isolation(runtime: RunningRuntime) -> None:
         job_id = r.json()["id"]
         assert r.json()["status"] == "QUEUED"
         seen: list[dict] = []
-        job = poll(lambda: get_json(client, f"/training-jobs/{job_id}"),
-                   lambda j: j["status"] in ("COMPLETED", "FAILED", "STOPPED"), timeout=1500, seen=seen)
+        job = poll(
+            lambda: get_json(client, f"/training-jobs/{job_id}"),
+            lambda j: j["status"] in ("COMPLETED", "FAILED", "STOPPED"),
+            timeout=1500,
+            seen=seen,
+        )
         assert job["status"] == "COMPLETED", f"{job}\n{runtime.log_tail()}"
         statuses = [s["status"] for s in seen]
         assert "TRAINING" in statuses, statuses
@@ -148,25 +161,40 @@ def test_compose_train_stop_and_isolation(runtime: RunningRuntime) -> None:
         compose_and_check(client, melody_id, new_model_id, melody)
 
         # --- a second job, stopped while it runs ---
-        long_request = {**job_request, "modelName": "to-stop",
-                        "hyperparameters": {"epochs": 500, "width": 4, "batchSize": 8, "maxWindows": 16}}
+        long_request = {
+            **job_request,
+            "modelName": "to-stop",
+            "hyperparameters": {"epochs": 500, "width": 4, "batchSize": 8, "maxWindows": 16},
+        }
         r = client.post("/training-jobs", json=long_request, headers=ALICE)
         assert r.status_code == 202, r.text
         stop_id = r.json()["id"]
-        poll(lambda: get_json(client, f"/training-jobs/{stop_id}"),
-             lambda j: j["status"] in ("STARTING", "TRAINING"), timeout=600)
+        poll(
+            lambda: get_json(client, f"/training-jobs/{stop_id}"),
+            lambda j: j["status"] in ("STARTING", "TRAINING"),
+            timeout=600,
+        )
         r = client.post(f"/training-jobs/{stop_id}/stop", headers=ALICE)
         assert r.status_code in (200, 202), r.text
-        stopped = poll(lambda: get_json(client, f"/training-jobs/{stop_id}"),
-                       lambda j: j["status"] in ("COMPLETED", "FAILED", "STOPPED"), timeout=600)
+        stopped = poll(
+            lambda: get_json(client, f"/training-jobs/{stop_id}"),
+            lambda j: j["status"] in ("COMPLETED", "FAILED", "STOPPED"),
+            timeout=600,
+        )
         assert stopped["status"] == "STOPPED", stopped
         assert stopped["epoch"] < 500
         own_jobs = {j["id"]: j["status"] for j in get_json(client, "/training-jobs")["items"]}
         assert own_jobs == {job_id: "COMPLETED", stop_id: "STOPPED"}
 
         # --- another user sees none of it ---
-        for path in (f"/melodies/{melody_id}", f"/melodies/{melody_id}/midi", f"/compositions/{composition_id}",
-                     f"/compositions/{composition_id}/midi", f"/training-jobs/{job_id}", f"/models/{new_model_id}"):
+        for path in (
+            f"/melodies/{melody_id}",
+            f"/melodies/{melody_id}/midi",
+            f"/compositions/{composition_id}",
+            f"/compositions/{composition_id}/midi",
+            f"/training-jobs/{job_id}",
+            f"/models/{new_model_id}",
+        ):
             r = client.get(path, headers=BOB)
             assert r.status_code == 404, f"{path} leaked to another user: {r.status_code}"
             assert r.json()["error"]["code"]
@@ -186,8 +214,14 @@ def test_cli_composes_through_the_local_api(runtime: RunningRuntime, tmp_path: P
     env_args = ["--api-url", runtime.url, "--user", "carol-e2e"]
 
     def composer(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "local.cli", *env_args, *args], cwd=REPO_ROOT,
-                              capture_output=True, text=True, timeout=900, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "local.cli", *env_args, *args],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
 
     done = composer("compose", str(melody), "--model", SHIPPED_MODEL, "--out", str(song), "--seed", "3")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -206,8 +240,16 @@ def test_bad_input_is_a_clear_4xx(runtime: RunningRuntime) -> None:
     with httpx.Client(base_url=runtime.url, timeout=60) as client:
         cases = [
             (client.post("/compositions", json={"melodyId": 3, "modelId": SHIPPED_MODEL}, headers=ALICE), 422),
-            (client.post("/melodies", content=b"not a midi file", headers={**ALICE, "Content-Type": "audio/midi"}), 400),
-            (client.post("/training-jobs", json={"modelName": "x", "dataset": {"tags": ["no-such-tag"]}}, headers=ALICE), 422),
+            (
+                client.post("/melodies", content=b"not a midi file", headers={**ALICE, "Content-Type": "audio/midi"}),
+                400,
+            ),
+            (
+                client.post(
+                    "/training-jobs", json={"modelName": "x", "dataset": {"tags": ["no-such-tag"]}}, headers=ALICE
+                ),
+                422,
+            ),
             (client.get("/compositions/cmp-does-not-exist", headers=ALICE), 404),
             (client.get("/models", headers={"Authorization": "Bearer ../etc"}), 401),
         ]

@@ -29,8 +29,15 @@ _NOWHERE = "https://fault-injected.invalid/"
 
 
 @contextmanager
-def failing(client: Any, operation: str, code: str, *, times: int | None = None, status: int = 400,
-            message: str = "injected by the test") -> Iterator[list[str]]:
+def failing(
+    client: Any,
+    operation: str,
+    code: str,
+    *,
+    times: int | None = None,
+    status: int = 400,
+    message: str = "injected by the test",
+) -> Iterator[list[str]]:
     """The next ``times`` sends of ``operation`` (every one if None) answer ``code`` without
     reaching the service; yields the list of attempts, one entry per request botocore sent."""
     attempts: list[str] = []
@@ -45,8 +52,9 @@ def failing(client: Any, operation: str, code: str, *, times: int | None = None,
         urls.setdefault(id(request), request.url)
         request.url = _NOWHERE
         body = json.dumps({"__type": code, "message": message}).encode()
-        return AWSResponse(_NOWHERE, status, {"Content-Type": "application/x-amz-json-1.0",
-                                              "x-amzn-ErrorType": code}, Raw(body))
+        return AWSResponse(
+            _NOWHERE, status, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code}, Raw(body)
+        )
 
     event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
     client.meta.events.register_first(event, answer)

@@ -15,11 +15,10 @@ from botocore.awsrequest import AWSResponse
 
 from shared.resources import COMPOSITIONS
 from shared.statuses import TrainingStatus
-from shared.store import aws
+from shared.store import aws, sagemaker
 from shared.store import training_jobs as job_store
 from shared.store.dynamo import table
 from shared.store.errors import StaleWrite
-from shared.store import sagemaker
 from shared.store.sagemaker import INVOKE_TIMEOUT_SECONDS
 from tests.faults.support import Raw, failing
 from tests.unit.test_api_compositions import harmoniser
@@ -66,7 +65,8 @@ def test_every_route_that_uses_a_store_documents_the_503() -> None:
     assert "POST /compositions" in busy and "GET /training-jobs/{job_id}" in busy
     assert busy == secured - {"GET /datasets"}, "GET /datasets reads a shipped file, every other secured route a store"
     assert paths["/compositions"]["post"]["responses"]["503"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/ErrorBody"}
+        "$ref": "#/components/schemas/ErrorBody"
+    }
 
 
 @contextmanager
@@ -83,8 +83,9 @@ def endpoint_throttled_then(answers_after: int | None, cloud) -> Iterator[list[i
             body = json.dumps({"message": "Rate exceeded"}).encode()
             return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ThrottlingException"}, Raw(body))
         out = harmoniser(request.body, request.headers["Content-Type"].decode(), request.headers["Accept"].decode())
-        return AWSResponse(request.url, 200, {"Content-Type": "application/json", "Content-Length": str(len(out))},
-                           Raw(out))
+        return AWSResponse(
+            request.url, 200, {"Content-Type": "application/json", "Content-Length": str(len(out))}, Raw(out)
+        )
 
     runtime.meta.events.register_first("before-send.sagemaker-runtime.InvokeEndpoint", answer)
     try:
@@ -185,8 +186,12 @@ def test_an_aws_error_that_is_not_throttling_stays_a_500(cloud):  # noqa: F811
 def test_a_stored_record_that_no_longer_fits_its_schema_is_a_500_not_the_callers_422(cloud):  # noqa: F811
     cloud.endpoint.answer = harmoniser
     created = call("POST", "/compositions", body=COMPOSE).json
-    table(COMPOSITIONS).update_item(Key={"owner": ALICE, "id": created["id"]}, UpdateExpression="SET #s = :s",
-                                    ExpressionAttributeNames={"#s": "seed"}, ExpressionAttributeValues={":s": "not a number"})
+    table(COMPOSITIONS).update_item(
+        Key={"owner": ALICE, "id": created["id"]},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "seed"},
+        ExpressionAttributeValues={":s": "not a number"},
+    )
     for path in (f"/compositions/{created['id']}", "/compositions"):
         reply = call("GET", path)
         assert (reply.status, reply.error_code) == (500, "INTERNAL_ERROR"), reply.body

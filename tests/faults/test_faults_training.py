@@ -40,7 +40,8 @@ pytestmark = pytest.mark.xdist_group("training-faults")
 def short_leash(workflow: Workflow) -> Iterator[Workflow]:  # noqa: F811
     """The same workflow with a 3-second ``MaxRuntimeInSeconds``, started by the real trigger."""
     arn = workflow.sfn().create_state_machine(
-        name="composer-training-short", definition=load_definition(substitutions(MaxRuntimeSeconds="3")),
+        name="composer-training-short",
+        definition=load_definition(substitutions(MaxRuntimeSeconds="3")),
         roleArn="arn:aws:iam::123456789012:role/composer-workflow",
     )["stateMachineArn"]
     saved = os.environ["STATE_MACHINE_ARN"]
@@ -56,8 +57,10 @@ def leftovers(workflow: Workflow, job_id: str) -> dict[str, list[str]]:
     name = sagemaker_job_name(job_id)
     sagemaker = workflow.gateway.client("sagemaker")
     found: dict[str, list[str]] = {"models": [], "endpoints": []}
-    for kind, describe in (("models", lambda: sagemaker.describe_model(ModelName=name)),
-                           ("endpoints", lambda: sagemaker.describe_endpoint(EndpointName=name))):
+    for kind, describe in (
+        ("models", lambda: sagemaker.describe_model(ModelName=name)),
+        ("endpoints", lambda: sagemaker.describe_endpoint(EndpointName=name)),
+    ):
         try:
             describe()
             found[kind].append(name)
@@ -77,7 +80,9 @@ def test_a_job_past_its_time_limit_is_closed_failed_with_the_reason(short_leash:
     assert record["status"] == "FAILED"
     assert "MaxRuntimeInSeconds" in record["failureReason"] or "time" in record["failureReason"].lower()
     assert "3" in record["failureReason"]
-    described = short_leash.gateway.client("sagemaker").describe_training_job(TrainingJobName=record["sagemakerJobName"])
+    described = short_leash.gateway.client("sagemaker").describe_training_job(
+        TrainingJobName=record["sagemakerJobName"]
+    )
     assert (described["TrainingJobStatus"], described["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded")
     written = statuses_written(short_leash, job_id)
     assert written[0] == "QUEUED" and written[-1] == "FAILED" and "STOPPED" not in written

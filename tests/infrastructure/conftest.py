@@ -58,4 +58,3 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     template = Template.from_stack(stack)
     path = Path(assembly.get_stack_by_name(stack.stack_name).template_full_path)
     yield Synthesized(template, json.loads(path.read_text()), path, Path(assembly.directory))
-

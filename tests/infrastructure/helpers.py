@@ -33,7 +33,12 @@ def allowed_actions(statements: list[dict[str, Any]]) -> set[str]:
 
 
 def resources_for(statements: list[dict[str, Any]], action: str) -> list[Any]:
-    return [r for s in statements if s["Effect"] == "Allow" and action in as_list(s["Action"]) for r in as_list(s["Resource"])]
+    return [
+        r
+        for s in statements
+        if s["Effect"] == "Allow" and action in as_list(s["Action"])
+        for r in as_list(s["Resource"])
+    ]
 
 
 def refs_in(value: Any) -> set[str]:

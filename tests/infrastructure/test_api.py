@@ -59,7 +59,12 @@ def test_every_data_route_requires_a_cognito_token(synthesized: Synthesized) -> 
             public.add((verb, path))
     assert public == {("GET", "/health"), ("GET", "/openapi.json")}
     routes = {(verb, path) for verb, path, _ in _methods(synthesized)}
-    assert {("ANY", "/{proxy+}"), ("POST", "/melodies"), ("ANY", "/melodies/{proxy+}"), ("POST", "/training-jobs")} <= routes
+    assert {
+        ("ANY", "/{proxy+}"),
+        ("POST", "/melodies"),
+        ("ANY", "/melodies/{proxy+}"),
+        ("POST", "/training-jobs"),
+    } <= routes
 
 
 def test_bodies_are_validated_against_models_generated_from_the_wire_schemas(synthesized: Synthesized) -> None:
@@ -71,7 +76,11 @@ def test_bodies_are_validated_against_models_generated_from_the_wire_schemas(syn
     [validator] = synthesized.of_type("AWS::ApiGateway::RequestValidator").values()
     assert validator["Properties"]["ValidateRequestBody"] is True
     posts = {path: props for verb, path, props in _methods(synthesized) if verb == "POST"}
-    for path, model in (("/melodies", "MelodyIn"), ("/compositions", "CompositionIn"), ("/training-jobs", "TrainingJobIn")):
+    for path, model in (
+        ("/melodies", "MelodyIn"),
+        ("/compositions", "CompositionIn"),
+        ("/training-jobs", "TrainingJobIn"),
+    ):
         [(content_type, ref)] = posts[path]["RequestModels"].items()
         assert content_type == "application/json"
         assert synthesized.resources[ref["Ref"]]["Properties"]["Name"] == model
@@ -103,7 +112,8 @@ def test_stage_throttles_logs_access_and_traces(synthesized: Synthesized) -> Non
     assert synthesized.resources[log_group]["Type"] == "AWS::Logs::LogGroup"
     assert "$context.requestId" in props["AccessLogSetting"]["Format"]
     synthesized.template.has_resource_properties(
-        "AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["REGIONAL"]}, "BinaryMediaTypes": Match.array_with(["audio/midi"])}
+        "AWS::ApiGateway::RestApi",
+        {"EndpointConfiguration": {"Types": ["REGIONAL"]}, "BinaryMediaTypes": Match.array_with(["audio/midi"])},
     )
 
 
@@ -116,13 +126,19 @@ def test_cors_allows_only_the_configured_console_origin(synthesized: Synthesized
 
 
 def test_gateway_errors_use_the_api_error_shape(synthesized: Synthesized) -> None:
-    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()}
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
+    }
     assert responses["BAD_REQUEST_BODY"]["StatusCode"] == "422"
     assert responses["THROTTLED"]["StatusCode"] == "429"
     for response in responses.values():
         template = response["ResponseTemplates"]["application/json"]
         assert template.startswith('{"error": {"code": "')
-        assert response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{CONTEXT['consoleOrigin']}'"
+        assert (
+            response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
+            == f"'{CONTEXT['consoleOrigin']}'"
+        )
     literal = responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"]
     assert json.loads(literal)["error"]["code"] == "UNAUTHORIZED"
 
@@ -131,7 +147,11 @@ def test_console_client_is_public_without_secret_and_pool_is_hardened(synthesize
     [client] = synthesized.of_type("AWS::Cognito::UserPoolClient").values()
     props = client["Properties"]
     assert props["GenerateSecret"] is False
-    assert set(props["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert set(props["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
     assert props["PreventUserExistenceErrors"] == "ENABLED"
     [pool] = synthesized.of_type("AWS::Cognito::UserPool").values()
     policy = pool["Properties"]["Policies"]["PasswordPolicy"]

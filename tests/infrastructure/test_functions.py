@@ -32,17 +32,36 @@ OBSERVABILITY = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegm
 # What each function's code calls (shared/store, lambdas/*), and nothing more.
 EXPECTED_ACTIONS: dict[str, set[str]] = {
     "api": {
-        "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-        "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "lambda:InvokeFunction",
-        "sagemaker:StopTrainingJob", "sagemaker:DeleteEndpoint",
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "lambda:InvokeFunction",
+        "sagemaker:StopTrainingJob",
+        "sagemaker:DeleteEndpoint",
     },
     "compose_worker": {
-        "dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
         "sagemaker:InvokeEndpoint",
     },
     "training_trigger": {
-        "states:StartExecution", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-        "dynamodb:ListStreams", "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+        "states:StartExecution",
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+        "sqs:SendMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
     },
     "training_progress": {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject"},
 }
@@ -99,7 +118,9 @@ def test_environment_names_every_table_and_the_bucket(synthesized: Synthesized, 
 
 
 def test_contract_six_wiring(synthesized: Synthesized) -> None:
-    env = {n: synthesized.resources[function_logical_id(n)]["Properties"]["Environment"]["Variables"] for n in FUNCTIONS}
+    env = {
+        n: synthesized.resources[function_logical_id(n)]["Properties"]["Environment"]["Variables"] for n in FUNCTIONS
+    }
     assert env["training_trigger"]["STATE_MACHINE_ARN"] == {"Ref": "TrainingStateMachine"}
     assert env["api"]["COMPOSE_WORKER_FUNCTION"] == {"Ref": function_logical_id("compose_worker")}
     assert env["api"]["CORS_ALLOW_ORIGIN"] == CONTEXT["consoleOrigin"]

@@ -61,8 +61,13 @@ def test_builtin_model_is_registered_ready_with_its_endpoint(synthesized: Synthe
     text = flat(create)
     [endpoint] = synthesized.of_type("AWS::SageMaker::Endpoint")
     assert f"<{endpoint}.EndpointName>" in text and "<ModelsTable>" in text
-    call = json.loads(text.replace(f"<{endpoint}.EndpointName>", "ep").replace("<ModelsTable>", "tbl")
-                      .replace('"TRUE:BOOLEAN"', "true").replace("<", "").replace(">", ""))
+    call = json.loads(
+        text.replace(f"<{endpoint}.EndpointName>", "ep")
+        .replace("<ModelsTable>", "tbl")
+        .replace('"TRUE:BOOLEAN"', "true")
+        .replace("<", "")
+        .replace(">", "")
+    )
     assert call["service"] == "DynamoDB" and call["action"] == "putItem"
     item = call["parameters"]["Item"]
     assert item["owner"] == {"S": BUILTIN_OWNER} and item["id"] == {"S": "bach-chorales"}
@@ -102,7 +107,11 @@ def test_shipped_artifact_serves_a_composition_like_the_framework_container(
     melody = write_midi(sample.score())
     done = subprocess.run(
         [sys.executable, "-I", "-c", SERVE_LIKE_THE_CONTAINER, str(tmp_path), base64.b64encode(melody).decode()],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     answer = json.loads(done.stdout.strip().splitlines()[-1])

@@ -15,12 +15,18 @@ def _alarms(synth: Synthesized) -> list[dict]:
 
 
 def _dimension_refs(alarm: dict) -> set[str]:
-    return {d["Value"]["Ref"] for d in alarm.get("Dimensions", []) if isinstance(d["Value"], dict) and "Ref" in d["Value"]}
+    return {
+        d["Value"]["Ref"] for d in alarm.get("Dimensions", []) if isinstance(d["Value"], dict) and "Ref" in d["Value"]
+    }
 
 
 @pytest.mark.parametrize("name", ["api", "compose_worker", "training_trigger", "training_progress"])
 def test_each_function_alarms_on_errors(synthesized: Synthesized, name: str) -> None:
-    errors = [a for a in _alarms(synthesized) if a["MetricName"] == "Errors" and function_logical_id(name) in _dimension_refs(a)]
+    errors = [
+        a
+        for a in _alarms(synthesized)
+        if a["MetricName"] == "Errors" and function_logical_id(name) in _dimension_refs(a)
+    ]
     assert len(errors) == 1
     assert errors[0]["Threshold"] == 1 and errors[0]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
 

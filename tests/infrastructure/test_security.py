@@ -22,15 +22,33 @@ pytestmark = pytest.mark.xdist_group("cdk-synth")
 
 # Resource "*" is acceptable only for actions AWS offers no resource-level permission for.
 NO_RESOURCE_LEVEL = {
-    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
-    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
-    "ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "dynamodb:ListStreams",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+    "ecr:GetAuthorizationToken",
+    "cloudwatch:PutMetricData",
+    "dynamodb:ListStreams",
 }
 # The rule families we acknowledge anywhere; a new family needs a conscious change here.
 ACKNOWLEDGED_FAMILIES = {
-    "AwsSolutions-IAM5", "AwsSolutions-IAM4", "AwsSolutions-L1", "AwsSolutions-COG2", "AwsSolutions-COG8",
-    "AwsSolutions-APIG3", "AwsSolutions-APIG4", "AwsSolutions-COG4", "AwsSolutions-SQS3",
+    "AwsSolutions-IAM5",
+    "AwsSolutions-IAM4",
+    "AwsSolutions-L1",
+    "AwsSolutions-COG2",
+    "AwsSolutions-COG8",
+    "AwsSolutions-APIG3",
+    "AwsSolutions-APIG4",
+    "AwsSolutions-COG4",
+    "AwsSolutions-SQS3",
 }
 
 
@@ -51,6 +69,7 @@ def test_nag_ran_on_the_session_synthesis_and_passed(synthesized: Synthesized) -
 def test_nag_fails_synthesis_on_an_unacknowledged_finding(tmp_path: Path) -> None:
     """The same plugin set-up as app.py: a queue without TLS enforcement must stop the synth,
     and acknowledging it (with a reason) must let it pass."""
+
     def synth(acknowledged: bool) -> None:
         app = App(outdir=str(tmp_path / str(acknowledged)))
         stack = Stack(app, "Probe")
@@ -77,7 +96,9 @@ def test_every_acknowledgement_is_specific_and_reasoned(synthesized: Synthesized
         assert family in ACKNOWLEDGED_FAMILIES, (logical, rule)
         assert len(reason.split()) >= MIN_REASON_WORDS, (logical, rule)
         if family == "AwsSolutions-IAM5":
-            assert rule.startswith("AwsSolutions-IAM5[Resource::"), f"{logical}: wildcard actions are never acknowledged"
+            assert rule.startswith("AwsSolutions-IAM5[Resource::"), (
+                f"{logical}: wildcard actions are never acknowledged"
+            )
     stack_wide = [a for a in _acknowledgements(synthesized) if a[0] == "ComposerBackend"]
     assert not stack_wide
 
@@ -109,15 +130,39 @@ def test_cfn_lint_reports_no_errors(synthesized: Synthesized) -> None:
 # Pay-per-use resources, plus the few with a small idle price that README's cost section states
 # (KMS key, alarms, log and object storage). A new type here means re-checking that section.
 PRICED_AS_DOCUMENTED = {
-    "AWS::ApiGateway::Account", "AWS::ApiGateway::Authorizer", "AWS::ApiGateway::Deployment",
-    "AWS::ApiGateway::GatewayResponse", "AWS::ApiGateway::Method", "AWS::ApiGateway::Model",
-    "AWS::ApiGateway::RequestValidator", "AWS::ApiGateway::Resource", "AWS::ApiGateway::RestApi",
-    "AWS::ApiGateway::Stage", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::Cognito::UserPool",
-    "AWS::Cognito::UserPoolClient", "AWS::DynamoDB::Table", "AWS::IAM::Policy", "AWS::IAM::Role", "AWS::KMS::Key",
-    "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Function", "AWS::Lambda::Permission", "AWS::Logs::LogGroup",
-    "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy", "AWS::SQS::Queue",
-    "AWS::SQS::QueuePolicy", "AWS::SageMaker::Endpoint", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Model",
-    "AWS::StepFunctions::StateMachine", "Custom::AWS",
+    "AWS::ApiGateway::Account",
+    "AWS::ApiGateway::Authorizer",
+    "AWS::ApiGateway::Deployment",
+    "AWS::ApiGateway::GatewayResponse",
+    "AWS::ApiGateway::Method",
+    "AWS::ApiGateway::Model",
+    "AWS::ApiGateway::RequestValidator",
+    "AWS::ApiGateway::Resource",
+    "AWS::ApiGateway::RestApi",
+    "AWS::ApiGateway::Stage",
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::DynamoDB::Table",
+    "AWS::IAM::Policy",
+    "AWS::IAM::Role",
+    "AWS::KMS::Key",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::Permission",
+    "AWS::Logs::LogGroup",
+    "AWS::S3::Bucket",
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::Topic",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SageMaker::Endpoint",
+    "AWS::SageMaker::EndpointConfig",
+    "AWS::SageMaker::Model",
+    "AWS::StepFunctions::StateMachine",
+    "Custom::AWS",
 }
 
 

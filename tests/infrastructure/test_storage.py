@@ -48,7 +48,10 @@ def test_data_bucket_is_private_encrypted_tls_only_logged_and_expires_scratch(sy
     props = bucket["Properties"]
     assert bucket["Metadata"][METADATA_KEY] == {"kind": "bucket", "env": BUCKET_ENV}
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
     }
     sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert sse["SSEAlgorithm"] in {"AES256", "aws:kms"}
@@ -61,7 +64,8 @@ def test_data_bucket_is_private_encrypted_tls_only_logged_and_expires_scratch(sy
     policies = [p["Properties"] for p in synthesized.of_type("AWS::S3::BucketPolicy").values()]
     data_policy = next(p for p in policies if p["Bucket"] == {"Ref": "DataBucket"})
     deny_plain_http = [
-        s for s in data_policy["PolicyDocument"]["Statement"]
+        s
+        for s in data_policy["PolicyDocument"]["Statement"]
         if s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
     ]
     assert deny_plain_http and deny_plain_http[0]["Action"] == "s3:*"
@@ -72,7 +76,8 @@ def test_access_log_bucket_is_private_and_tls_only_too(synthesized: Synthesized)
     assert props["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
     assert "BucketEncryption" in props
     policy = next(
-        p["Properties"] for p in synthesized.of_type("AWS::S3::BucketPolicy").values()
+        p["Properties"]
+        for p in synthesized.of_type("AWS::S3::BucketPolicy").values()
         if p["Properties"]["Bucket"] == {"Ref": "AccessLogBucket"}
     )
     statements = policy["PolicyDocument"]["Statement"]

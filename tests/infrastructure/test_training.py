@@ -63,9 +63,18 @@ def test_workflow_role_covers_each_task_and_nothing_more(synthesized: Synthesize
         assert iam_action in actions, resource
     data_actions = {a for a in actions if not a.startswith(("logs:", "xray:"))}
     expected = {
-        "dynamodb:UpdateItem", "dynamodb:PutItem", "lambda:InvokeFunction", "iam:PassRole", "sagemaker:AddTags",
-        "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
-        "sagemaker:CreateModel", "sagemaker:CreateEndpointConfig", "sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint",
+        "dynamodb:UpdateItem",
+        "dynamodb:PutItem",
+        "lambda:InvokeFunction",
+        "iam:PassRole",
+        "sagemaker:AddTags",
+        "sagemaker:CreateTrainingJob",
+        "sagemaker:DescribeTrainingJob",
+        "sagemaker:StopTrainingJob",
+        "sagemaker:CreateModel",
+        "sagemaker:CreateEndpointConfig",
+        "sagemaker:CreateEndpoint",
+        "sagemaker:DescribeEndpoint",
     }
     assert data_actions == expected
     for action in expected - {"dynamodb:UpdateItem", "dynamodb:PutItem", "lambda:InvokeFunction", "iam:PassRole"}:
@@ -91,7 +100,9 @@ def test_workflow_logs_everything_and_traces(synthesized: Synthesized) -> None:
 
 def test_sagemaker_role_is_scoped(synthesized: Synthesized) -> None:
     role = synthesized.resources[_sagemaker_role(synthesized)]
-    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "sagemaker.amazonaws.com"
+    }
     assert "ManagedPolicyArns" not in role["Properties"]
     statements = statements_of_role(synthesized, _sagemaker_role(synthesized))
     bucket_objects = {flat(r) for r in resources_for(statements, "s3:PutObject")}
@@ -104,7 +115,9 @@ def test_sagemaker_role_is_scoped(synthesized: Synthesized) -> None:
         assert flat(repo).endswith(("repository/pytorch-training", "repository/pytorch-inference"))
 
 
-def test_new_training_records_trigger_the_workflow_with_retries_and_a_dead_letter_queue(synthesized: Synthesized) -> None:
+def test_new_training_records_trigger_the_workflow_with_retries_and_a_dead_letter_queue(
+    synthesized: Synthesized,
+) -> None:
     [mapping] = synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
     props = mapping["Properties"]
     assert props["FunctionName"] == {"Ref": "TrainingTriggerFunction"}
@@ -120,7 +133,8 @@ def test_new_training_records_trigger_the_workflow_with_retries_and_a_dead_lette
 
 def test_source_dir_tarball_has_the_model_code_shared_code_and_requirements(synthesized: Synthesized) -> None:
     [asset] = [
-        p for p in synthesized.assembly_dir.glob("asset.*.tar.gz")
+        p
+        for p in synthesized.assembly_dir.glob("asset.*.tar.gz")
         if "model/train.py" in tarfile.open(p).getnames() and "code/inference.py" not in tarfile.open(p).getnames()
     ]
     with tarfile.open(asset) as tar:

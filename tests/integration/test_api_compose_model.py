@@ -42,7 +42,9 @@ def compose(cloud, melody_id: str, seed: int) -> dict:
 
 
 def beats(score, track: int) -> list[tuple[float, int, float]]:
-    return [(score.ticks_to_beats(n.start), n.pitch, score.ticks_to_beats(n.duration)) for n in score.tracks[track].notes]
+    return [
+        (score.ticks_to_beats(n.start), n.pitch, score.ticks_to_beats(n.duration)) for n in score.tracks[track].notes
+    ]
 
 
 def test_uploaded_melody_becomes_a_playable_four_track_composition(real_endpoint):

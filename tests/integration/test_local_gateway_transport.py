@@ -16,8 +16,12 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 
 
 def _client(session: boto3.Session, gateway: AwsGateway, service: str):
-    return session.client(service, endpoint_url=gateway.endpoint_url,
-                          config=Config(retries={"max_attempts": 1}, connect_timeout=1), **CREDENTIALS)
+    return session.client(
+        service,
+        endpoint_url=gateway.endpoint_url,
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+        **CREDENTIALS,
+    )
 
 
 def test_in_process_calls_need_no_socket_and_answer_like_the_port() -> None:
@@ -33,8 +37,12 @@ def test_in_process_calls_need_no_socket_and_answer_like_the_port() -> None:
         assert over_port.get_object(Bucket="transport", Key=key)["Body"].read() == body, "same store as the port"
 
         ddb = _client(wired, gateway, "dynamodb")
-        ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        ddb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
 
         gateway._server.shutdown()  # no listener from here on: only the in-process path can answer
         gateway._server.server_close()
@@ -60,7 +68,8 @@ def test_stop_detaches_the_transport() -> None:
     with AwsGateway(export_environment=False) as gateway:
         gateway.serve_in_process(session)
         url = gateway.endpoint_url
-    client = session.client("s3", endpoint_url=url, config=Config(retries={"max_attempts": 1}, connect_timeout=1),
-                            **CREDENTIALS)
+    client = session.client(
+        "s3", endpoint_url=url, config=Config(retries={"max_attempts": 1}, connect_timeout=1), **CREDENTIALS
+    )
     with pytest.raises(EndpointConnectionError):
         client.list_buckets()

@@ -32,9 +32,14 @@ def _template() -> dict:
             "JobsTable": {
                 "Type": "AWS::DynamoDB::Table",
                 "Properties": {
-                    "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}, {"AttributeName": "id", "KeyType": "RANGE"}],
-                    "AttributeDefinitions": [{"AttributeName": "owner", "AttributeType": "S"},
-                                             {"AttributeName": "id", "AttributeType": "S"}],
+                    "KeySchema": [
+                        {"AttributeName": "owner", "KeyType": "HASH"},
+                        {"AttributeName": "id", "KeyType": "RANGE"},
+                    ],
+                    "AttributeDefinitions": [
+                        {"AttributeName": "owner", "AttributeType": "S"},
+                        {"AttributeName": "id", "AttributeType": "S"},
+                    ],
                     "BillingMode": "PAY_PER_REQUEST",
                     "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
                     "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
@@ -50,8 +55,17 @@ def _template() -> dict:
                     "DefinitionString": "{}",
                     "DefinitionSubstitutions": {
                         "JobsTable": {"Ref": "JobsTable"},
-                        "Image": {"Fn::Join": ["", [{"Fn::FindInMap": ["Images", {"Ref": "AWS::Region"}, "account"]},
-                                                     ".dkr.ecr.", {"Ref": "AWS::Region"}, ".amazonaws.com/x:1"]]},
+                        "Image": {
+                            "Fn::Join": [
+                                "",
+                                [
+                                    {"Fn::FindInMap": ["Images", {"Ref": "AWS::Region"}, "account"]},
+                                    ".dkr.ecr.",
+                                    {"Ref": "AWS::Region"},
+                                    ".amazonaws.com/x:1",
+                                ],
+                            ]
+                        },
                         "PollSeconds": "60",
                     },
                 },
@@ -62,17 +76,21 @@ def _template() -> dict:
                     "Handler": "lambdas.api.handler.lambda_handler",
                     "Runtime": "python3.12",
                     "Timeout": 29,
-                    "Environment": {"Variables": {
-                        "TRAINING_JOBS_TABLE": {"Ref": "JobsTable"},
-                        "BUCKET_NAME": {"Ref": "DataBucket"},
-                        "STATE_MACHINE_ARN": {"Ref": "TrainingStateMachine"},
-                        "TABLE_ARN": {"Fn::Sub": "${JobsTable.Arn}/index/*"},
-                    }},
+                    "Environment": {
+                        "Variables": {
+                            "TRAINING_JOBS_TABLE": {"Ref": "JobsTable"},
+                            "BUCKET_NAME": {"Ref": "DataBucket"},
+                            "STATE_MACHINE_ARN": {"Ref": "TrainingStateMachine"},
+                            "TABLE_ARN": {"Fn::Sub": "${JobsTable.Arn}/index/*"},
+                        }
+                    },
                 },
                 "Metadata": {"composer:resource": {"kind": "function", "name": "api"}},
             },
-            "ProviderFunction": {"Type": "AWS::Lambda::Function",
-                                 "Properties": {"Handler": "index.handler", "Runtime": "nodejs20.x"}},
+            "ProviderFunction": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Handler": "index.handler", "Runtime": "nodejs20.x"},
+            },
             "TriggerMapping": {
                 "Type": "AWS::Lambda::EventSourceMapping",
                 "Properties": {
@@ -82,7 +100,7 @@ def _template() -> dict:
                     "StartingPosition": "LATEST",
                     "MaximumRetryAttempts": 3,
                     "FunctionResponseTypes": ["ReportBatchItemFailures"],
-                    "FilterCriteria": {"Filters": [{"Pattern": "{\"eventName\":[\"INSERT\"]}"}]},
+                    "FilterCriteria": {"Filters": [{"Pattern": '{"eventName":["INSERT"]}'}]},
                     "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["DeadLetters", "Arn"]}}},
                 },
             },
@@ -90,11 +108,16 @@ def _template() -> dict:
             "Register": {
                 "Type": "Custom::AWS",
                 "Properties": {
-                    "Create": {"Fn::Join": ["", [
-                        '{"service":"DynamoDB","action":"putItem","parameters":{"TableName":"',
-                        {"Ref": "JobsTable"},
-                        '","Item":{"owner":{"S":"builtin"},"id":{"S":"m"},"builtin":{"BOOL":"TRUE:BOOLEAN"}}}}',
-                    ]]},
+                    "Create": {
+                        "Fn::Join": [
+                            "",
+                            [
+                                '{"service":"DynamoDB","action":"putItem","parameters":{"TableName":"',
+                                {"Ref": "JobsTable"},
+                                '","Item":{"owner":{"S":"builtin"},"id":{"S":"m"},"builtin":{"BOOL":"TRUE:BOOLEAN"}}}}',
+                            ],
+                        ]
+                    },
                 },
             },
         },
@@ -106,8 +129,12 @@ def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
-    for name, value in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "local",
-                        "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     yield
     server.stop()
@@ -143,7 +170,10 @@ def test_template_becomes_local_resources(moto: None) -> None:
 
     assert seen == {"JobsTable": table, "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/x:1", "PollSeconds": "1"}
     sm_arn = out.state_machines["TrainingStateMachine"]
-    assert boto3.client("stepfunctions").describe_state_machine(stateMachineArn=sm_arn)["name"] == f"{stack}-TrainingStateMachine"
+    assert (
+        boto3.client("stepfunctions").describe_state_machine(stateMachineArn=sm_arn)["name"]
+        == f"{stack}-TrainingStateMachine"
+    )
 
     assert list(out.functions) == ["ApiFunction"]  # the Node.js provider is CDK's, not ours
     api = out.functions["ApiFunction"]
@@ -158,10 +188,13 @@ def test_template_becomes_local_resources(moto: None) -> None:
     assert mapping.stream_arn == desc["LatestStreamArn"]
     assert mapping.function == api.name and mapping.batch_size == 10 and mapping.starting_position == "LATEST"
     assert mapping.report_batch_item_failures and mapping.max_retries == 3
-    assert mapping.filter_criteria == {"Filters": [{"Pattern": "{\"eventName\":[\"INSERT\"]}"}]}
+    assert mapping.filter_criteria == {"Filters": [{"Pattern": '{"eventName":["INSERT"]}'}]}
     sqs = boto3.client("sqs")
     queue_url = sqs.get_queue_url(QueueName=out.queues["DeadLetters"])["QueueUrl"]
-    assert mapping.on_failure_arn == sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    assert (
+        mapping.on_failure_arn
+        == sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    )
 
     assert run_sdk_custom_resources(resolver, template) == 1
     item = ddb.get_item(TableName=table, Key={"owner": {"S": "builtin"}, "id": {"S": "m"}})["Item"]

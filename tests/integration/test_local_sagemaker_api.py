@@ -22,13 +22,12 @@ from botocore.exceptions import ClientError
 
 from local.aws_gateway import AwsGateway
 
-
 # One gateway (one moto, one MOTO_PORT) per process: keep this module's tests on one xdist worker.
 pytestmark = pytest.mark.xdist_group("local-sagemaker")
 
 BUCKET = "local-sagemaker-test"
 
-TOY_TRAIN = '''
+TOY_TRAIN = """
 import json, os, pathlib, sys, time
 hps = json.loads(os.environ["SM_HPS"])
 ckpt = pathlib.Path(os.environ["SM_CHECKPOINT_DIR"])
@@ -49,9 +48,9 @@ for epoch in range(1, epochs + 1):
 while mode == "sleep":
     time.sleep(0.2)
 (model / "model.json").write_text(json.dumps({"hps": hps, "restored": restored, "channel": os.environ.get("SM_CHANNEL_TRAINING")}))
-'''
+"""
 
-TOY_INFERENCE = '''
+TOY_INFERENCE = """
 import json, pathlib
 def model_fn(model_dir):
     return json.loads((pathlib.Path(model_dir) / "model.json").read_text())
@@ -63,7 +62,7 @@ def predict_fn(data, model):
     return {"echo": data, "epochs": model["hps"]["epochs"]}
 def output_fn(prediction, accept):
     return json.dumps(prediction), "application/json"
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +94,11 @@ def _job_request(source_dir: Path, **hps: str) -> dict[str, Any]:
             "TrainingInputMode": "File",
             "MetricDefinitions": [{"Name": "generator_loss", "Regex": "generator_loss=(-?[0-9.]+)"}],
         },
-        "HyperParameters": {"sagemaker_program": "toy/train.py", "sagemaker_submit_directory": f"file://{source_dir}", **hps},
+        "HyperParameters": {
+            "sagemaker_program": "toy/train.py",
+            "sagemaker_submit_directory": f"file://{source_dir}",
+            **hps,
+        },
         "RoleArn": "arn:aws:iam::123456789012:role/sagemaker",
         "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/output"},
         "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
@@ -104,7 +107,9 @@ def _job_request(source_dir: Path, **hps: str) -> dict[str, Any]:
     }
 
 
-def _wait(sm: Any, name: str, until: tuple[str, ...] = ("Completed", "Failed", "Stopped"), timeout: float = 60) -> dict[str, Any]:
+def _wait(
+    sm: Any, name: str, until: tuple[str, ...] = ("Completed", "Failed", "Stopped"), timeout: float = 60
+) -> dict[str, Any]:
     deadline = time.time() + timeout
     while time.time() < deadline:
         d = sm.describe_training_job(TrainingJobName=name)
@@ -139,7 +144,9 @@ def test_completed_job_uploads_model_tar_checkpoints_and_metrics(gateway: AwsGat
     assert saved["hps"] == {"epochs": 3, "tags": ["bach", "chorales"]}
     assert saved["restored"] is False
     assert _s3_keys(gateway, f"checkpoints/{name}/") == [f"checkpoints/{name}/progress.json"]
-    progress = json.loads(gateway.client("s3").get_object(Bucket=BUCKET, Key=f"checkpoints/{name}/progress.json")["Body"].read())
+    progress = json.loads(
+        gateway.client("s3").get_object(Bucket=BUCKET, Key=f"checkpoints/{name}/progress.json")["Body"].read()
+    )
     assert progress["epoch"] == 3
     assert job["FinalMetricDataList"][0]["MetricName"] == "generator_loss"
     assert job["FinalMetricDataList"][0]["Value"] == pytest.approx(-3.5)
@@ -148,10 +155,16 @@ def test_completed_job_uploads_model_tar_checkpoints_and_metrics(gateway: AwsGat
 def test_checkpoints_are_restored_into_a_new_job(gateway: AwsGateway, source_dir: Path) -> None:
     sm = gateway.client("sagemaker")
     request = _job_request(source_dir, epochs="1")
-    gateway.client("s3").put_object(Bucket=BUCKET, Key=request["CheckpointConfig"]["S3Uri"].split(f"{BUCKET}/", 1)[1] + "/progress.json", Body=b"{}")
+    gateway.client("s3").put_object(
+        Bucket=BUCKET, Key=request["CheckpointConfig"]["S3Uri"].split(f"{BUCKET}/", 1)[1] + "/progress.json", Body=b"{}"
+    )
     sm.create_training_job(**request)
     job = _wait(sm, request["TrainingJobName"])
-    data = gateway.client("s3").get_object(Bucket=BUCKET, Key=job["ModelArtifacts"]["S3ModelArtifacts"].split(f"{BUCKET}/", 1)[1])["Body"].read()
+    data = (
+        gateway.client("s3")
+        .get_object(Bucket=BUCKET, Key=job["ModelArtifacts"]["S3ModelArtifacts"].split(f"{BUCKET}/", 1)[1])["Body"]
+        .read()
+    )
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
         assert json.loads(archive.extractfile("model.json").read())["restored"] is True  # type: ignore[union-attr]
 
@@ -247,17 +260,34 @@ def test_endpoint_serves_the_trained_artifact_with_the_handlers(gateway: AwsGate
     sm.create_training_job(**request)
     artifact = _wait(sm, name)["ModelArtifacts"]["S3ModelArtifacts"]
     sm.create_model(
-        ModelName=name, ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker",
-        PrimaryContainer={"Image": "local/pytorch-inference", "ModelDataUrl": artifact,
-                          "Environment": {"SAGEMAKER_PROGRAM": "toy/inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": f"file://{source_dir}"}},
+        ModelName=name,
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker",
+        PrimaryContainer={
+            "Image": "local/pytorch-inference",
+            "ModelDataUrl": artifact,
+            "Environment": {
+                "SAGEMAKER_PROGRAM": "toy/inference.py",
+                "SAGEMAKER_SUBMIT_DIRECTORY": f"file://{source_dir}",
+            },
+        },
     )
-    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[
-        {"VariantName": "AllTraffic", "ModelName": name, "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 2}}])
+    sm.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": name,
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 2},
+            }
+        ],
+    )
     sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
     sm.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     runtime = gateway.client("sagemaker-runtime")
 
-    answer = runtime.invoke_endpoint(EndpointName=name, Body=json.dumps({"x": 1}), ContentType="application/json", Accept="application/json")
+    answer = runtime.invoke_endpoint(
+        EndpointName=name, Body=json.dumps({"x": 1}), ContentType="application/json", Accept="application/json"
+    )
 
     assert answer["ContentType"] == "application/json"
     assert json.loads(answer["Body"].read()) == {"echo": {"x": 1}, "epochs": 4}
@@ -269,10 +299,18 @@ def test_endpoint_serves_the_trained_artifact_with_the_handlers(gateway: AwsGate
 
 def test_endpoint_with_a_missing_artifact_fails(gateway: AwsGateway, source_dir: Path) -> None:
     sm = gateway.client("sagemaker")
-    sm.create_model(ModelName="broken", ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker",
-                    PrimaryContainer={"Image": "x", "ModelDataUrl": f"s3://{BUCKET}/nothing/model.tar.gz",
-                                      "Environment": {"SAGEMAKER_PROGRAM": "toy/inference.py"}})
-    sm.create_endpoint_config(EndpointConfigName="broken", ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "broken"}])
+    sm.create_model(
+        ModelName="broken",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker",
+        PrimaryContainer={
+            "Image": "x",
+            "ModelDataUrl": f"s3://{BUCKET}/nothing/model.tar.gz",
+            "Environment": {"SAGEMAKER_PROGRAM": "toy/inference.py"},
+        },
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName="broken", ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "broken"}]
+    )
     sm.create_endpoint(EndpointName="broken", EndpointConfigName="broken")
     deadline = time.time() + 30
     while (d := sm.describe_endpoint(EndpointName="broken"))["EndpointStatus"] == "Creating":

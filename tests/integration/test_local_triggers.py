@@ -150,8 +150,9 @@ def test_a_batch_failing_every_retry_goes_to_the_on_failure_destination(table: t
         calls.append(len(event["Records"]))
         raise RuntimeError("always")
 
-    sub = StreamSubscription(stream_arn=stream_arn, function_name="trigger", handler=handler, max_retries=1,
-                             on_failure=failures.append)
+    sub = StreamSubscription(
+        stream_arn=stream_arn, function_name="trigger", handler=handler, max_retries=1, on_failure=failures.append
+    )
     _put(name, "j1", "QUEUED")
     with StreamPoller(sub, poll_seconds=0.05):
         _wait_for(lambda: bool(failures))

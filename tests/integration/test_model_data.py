@@ -16,8 +16,14 @@ def cache(tmp_path, monkeypatch):
 
 def test_a_chorale_becomes_four_quantised_voices_with_the_soprano_as_melody(cache):
     piece = D.load_or_parse("bach/bwv66.6.mxl")
-    assert piece["tags"] == {"composer": "bach", "collection": "bach-chorales", "meter": "4/4", "parts": "4",
-                             "mode": "minor", "key": "f#-minor"}
+    assert piece["tags"] == {
+        "composer": "bach",
+        "collection": "bach-chorales",
+        "meter": "4/4",
+        "parts": "4",
+        "mode": "minor",
+        "key": "f#-minor",
+    }
     voices = piece["voices"]
     assert len(voices) == 4
     means = [np.mean([p for _, p, _ in v]) for v in voices]
@@ -63,7 +69,7 @@ def test_windows_fit_the_band_and_transpose_exactly(cache):
     windows = D.gather([roll], rows)
     assert windows.shape == (len(rows), D.WINDOW_STEPS, D.PITCH_COUNT, 4)
     for (r, start, shift), window in zip(rows, windows):
-        original = roll[start:start + D.WINDOW_STEPS]
+        original = roll[start : start + D.WINDOW_STEPS]
         assert window.sum() == original.sum()  # nothing cropped away
         assert window[:, :, 0].any()
         pitches = np.nonzero(original.any(axis=(0, 2)))[0]

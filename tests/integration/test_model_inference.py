@@ -100,7 +100,7 @@ def test_the_generator_sees_every_window_the_same_way(model):
     per window position aside): the windowing does not leak between windows."""
     phrase = np.zeros((32, 128), bool)
     for i, pitch in enumerate((60, 62, 64, 65, 67, 65, 64, 62)):
-        phrase[i * 4:(i + 1) * 4, pitch] = True
+        phrase[i * 4 : (i + 1) * 4, pitch] = True
     twice = np.concatenate([phrase, phrase])
     out = model.compose_rolls([twice, phrase], seed=5)
     assert out[0].shape == (64, 128, 3) and out[1].shape == (32, 128, 3)

@@ -23,12 +23,31 @@ from shared.schemas import EpochMetrics
 REPO = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"^epoch=(\d+)/(\d+) generator_loss=(\S+) critic_loss=(\S+) similarity=([0-9.]+) in_key=([0-9.]+)$")
 # the regexes a MetricDefinitions list would use
-METRIC_REGEXES = {"generator_loss": r"generator_loss=(-?[0-9.]+)", "similarity": r"similarity=([0-9.]+)",
-                  "in_key": r"in_key=([0-9.]+)"}
-TINY = {"epochs": "2", "max_windows": "64", "batch_size": "16", "width": "4", "update_ratio": "2", "seed": "3",
-        "learning_rate": "0.002", "sagemaker_program": "train.py"}
-PIECES = ["bach/bwv66.6.mxl", "bach/bwv1.6.mxl", "bach/bwv10.7.mxl", "bach/bwv101.7.mxl", "bach/bwv102.7.mxl",
-          "bach/bwv103.6.mxl", "bach/bwv104.6.mxl", "bach/bwv108.6.mxl"]
+METRIC_REGEXES = {
+    "generator_loss": r"generator_loss=(-?[0-9.]+)",
+    "similarity": r"similarity=([0-9.]+)",
+    "in_key": r"in_key=([0-9.]+)",
+}
+TINY = {
+    "epochs": "2",
+    "max_windows": "64",
+    "batch_size": "16",
+    "width": "4",
+    "update_ratio": "2",
+    "seed": "3",
+    "learning_rate": "0.002",
+    "sagemaker_program": "train.py",
+}
+PIECES = [
+    "bach/bwv66.6.mxl",
+    "bach/bwv1.6.mxl",
+    "bach/bwv10.7.mxl",
+    "bach/bwv101.7.mxl",
+    "bach/bwv102.7.mxl",
+    "bach/bwv103.6.mxl",
+    "bach/bwv104.6.mxl",
+    "bach/bwv108.6.mxl",
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +61,15 @@ def channel(tmp_path_factory) -> Path:
     if not held_out.any():
         held_out[0] = True
     directory = tmp_path_factory.mktemp("channel")
-    D.Dataset(PIECES, [D.piece_roll(p) for p in pieces], held_out, ["collection:bach-chorales"]).save(directory / "dataset.npz")
+    D.Dataset(PIECES, [D.piece_roll(p) for p in pieces], held_out, ["collection:bach-chorales"]).save(
+        directory / "dataset.npz"
+    )
     return directory
 
 
-def run_training(tmp: Path, hps: dict, channel: Path | None, checkpoints: Path | None = None,
-                 as_script: bool = False) -> subprocess.CompletedProcess:
+def run_training(
+    tmp: Path, hps: dict, channel: Path | None, checkpoints: Path | None = None, as_script: bool = False
+) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "SM_HPS": json.dumps(hps),
@@ -115,12 +137,15 @@ def test_same_seed_same_model_and_a_stopped_job_resumes_to_the_same_model(tmp_pa
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-@pytest.mark.parametrize("hps, reason", [
-    ({"epochs": "0"}, "epochs"),
-    ({"learning_rate": "fast"}, "learning_rate"),
-    ({"colour": "blue"}, "colour"),
-    ({"dataset_tags": '["composer:nobody"]'}, "Unknown data-set tag"),
-])
+@pytest.mark.parametrize(
+    "hps, reason",
+    [
+        ({"epochs": "0"}, "epochs"),
+        ({"learning_rate": "fast"}, "learning_rate"),
+        ({"colour": "blue"}, "colour"),
+        ({"dataset_tags": '["composer:nobody"]'}, "Unknown data-set tag"),
+    ],
+)
 def test_bad_input_fails_with_a_reason_and_a_non_zero_exit(tmp_path, hps, reason):
     result = run_training(tmp_path, hps, None)
     assert result.returncode != 0

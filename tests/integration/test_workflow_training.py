@@ -38,7 +38,6 @@ from shared.store import aws
 from shared.store import training_jobs as job_store
 from statemachine.definition import TRAINING_ASL, load_definition, placeholders
 
-
 # One gateway (one moto, one MOTO_PORT) per process: keep this module's tests on one xdist worker.
 pytestmark = pytest.mark.xdist_group("training-workflow")
 
@@ -83,7 +82,9 @@ class Workflow:
 
 def _create_table(gateway: AwsGateway, spec: TableSpec) -> None:
     keys = [(spec.partition_key, "HASH")] + ([(spec.sort_key, "RANGE")] if spec.sort_key else [])
-    extra = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}} if spec.stream else {}
+    extra = (
+        {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}} if spec.stream else {}
+    )
     gateway.client("dynamodb").create_table(
         TableName=spec.logical,
         KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in keys],
@@ -107,12 +108,15 @@ def workflow() -> Iterator[Workflow]:
         os.environ["BUCKET_NAME"] = BUCKET
         gateway.register_lambda(PROGRESS_FUNCTION, progress_handler.lambda_handler)
         arn = gateway.client("stepfunctions").create_state_machine(
-            name="composer-training", definition=load_definition(substitutions()),
+            name="composer-training",
+            definition=load_definition(substitutions()),
             roleArn="arn:aws:iam::123456789012:role/composer-workflow",
         )["stateMachineArn"]
         os.environ["STATE_MACHINE_ARN"] = arn
         aws.reset()
-        stream_arn = gateway.client("dynamodb").describe_table(TableName=TRAINING_JOBS.logical)["Table"]["LatestStreamArn"]
+        stream_arn = gateway.client("dynamodb").describe_table(TableName=TRAINING_JOBS.logical)["Table"][
+            "LatestStreamArn"
+        ]
         try:
             yield Workflow(gateway, arn, stream_arn)
         finally:
@@ -132,9 +136,15 @@ def submit(tags: list[str], hyperparameters: Hyperparameters = TINY) -> str:
     job_id = f"tj-{int(time.time() * 1000):012x}-{next(_ids):04d}"
     stamp = clock.now()
     job = TrainingJob(
-        id=job_id, owner=OWNER, model_name=f"My model {job_id[-4:]}", dataset=DatasetFilter(tags=tags),
-        hyperparameters=hyperparameters, status=TrainingStatus.QUEUED, epochs=hyperparameters.epochs,
-        created_at=stamp, updated_at=stamp,
+        id=job_id,
+        owner=OWNER,
+        model_name=f"My model {job_id[-4:]}",
+        dataset=DatasetFilter(tags=tags),
+        hyperparameters=hyperparameters,
+        status=TrainingStatus.QUEUED,
+        epochs=hyperparameters.epochs,
+        created_at=stamp,
+        updated_at=stamp,
     )
     job_store.create(to_item(job, OWNER))
     return job_id
@@ -158,7 +168,9 @@ def stream_records(workflow: Workflow, job_id: str) -> list[dict[str, Any]]:
 
 def deliver(workflow: Workflow, job_id: str) -> dict[str, Any]:
     event = {"Records": stream_records(workflow, job_id)}
-    return trigger_handler.lambda_handler(json.loads(json.dumps(event, default=str)), LocalLambdaContext("training-trigger"))
+    return trigger_handler.lambda_handler(
+        json.loads(json.dumps(event, default=str)), LocalLambdaContext("training-trigger")
+    )
 
 
 def statuses_written(workflow: Workflow, job_id: str) -> list[str]:
@@ -184,7 +196,8 @@ def wait_for(predicate: Any, timeout: float, what: str) -> Any:
 def final_record(job_id: str, timeout: float = 240) -> dict[str, Any]:
     return wait_for(
         lambda: (r := job_store.get(OWNER, job_id)) and r["status"] in ("COMPLETED", "FAILED", "STOPPED") and r,
-        timeout, f"training job {job_id} to finish",
+        timeout,
+        f"training job {job_id} to finish",
     )
 
 
@@ -192,7 +205,8 @@ def execution(workflow: Workflow, job_id: str) -> dict[str, Any]:
     arn = workflow.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
     return wait_for(
         lambda: (d := workflow.sfn().describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
-        60, f"execution {job_id} to end",
+        60,
+        f"execution {job_id} to end",
     )
 
 
@@ -203,10 +217,13 @@ def executions_for(workflow: Workflow, job_id: str) -> list[dict[str, Any]]:
 
 # --- the definition ---------------------------------------------------------------------------
 
+
 def test_definition_names_its_substitutions_and_rejects_wrong_ones() -> None:
     assert placeholders() == set(substitutions())
     readme = (TRAINING_ASL.parent / "README.md").read_text()
-    assert all(f"${{{name}}}" in readme for name in placeholders()), "statemachine/README.md must list every substitution"
+    assert all(f"${{{name}}}" in readme for name in placeholders()), (
+        "statemachine/README.md must list every substitution"
+    )
     with pytest.raises(ValueError, match="missing"):
         load_definition({k: v for k, v in substitutions().items() if k != "PollSeconds"})
     with pytest.raises(ValueError, match="unused"):
@@ -218,8 +235,10 @@ def test_every_status_write_in_the_asl_moves_only_forward() -> None:
     """Each training-record update is conditional on exactly ``shared.statuses.allowed_previous``."""
     states = json.loads(load_definition(substitutions()))["States"]
     writes = {
-        name: s["Parameters"] for name, s in states.items()
-        if s.get("Resource", "").endswith("dynamodb:updateItem") and s["Parameters"]["TableName"] == TRAINING_JOBS.logical
+        name: s["Parameters"]
+        for name, s in states.items()
+        if s.get("Resource", "").endswith("dynamodb:updateItem")
+        and s["Parameters"]["TableName"] == TRAINING_JOBS.logical
     }
     assert set(writes) == {"MarkStarting", "MarkCompleted", "RecordFailure"}
     for name, params in writes.items():
@@ -231,6 +250,7 @@ def test_every_status_write_in_the_asl_moves_only_forward() -> None:
 
 
 # --- the runs ---------------------------------------------------------------------------------
+
 
 def test_job_trains_registers_a_ready_model_and_completes(workflow: Workflow) -> None:
     job_id = submit(SMALL_TAGS)
@@ -254,13 +274,18 @@ def test_job_trains_registers_a_ready_model_and_completes(workflow: Workflow) ->
     )["Item"]
     assert model["status"]["S"] == "READY"
     assert model["trainingJobId"]["S"] == job_id
-    assert model["artifactUri"]["S"] == f"s3://{BUCKET}/training/{job_id}/output/{record['sagemakerJobName']}/output/model.tar.gz"
+    assert (
+        model["artifactUri"]["S"]
+        == f"s3://{BUCKET}/training/{job_id}/output/{record['sagemakerJobName']}/output/model.tar.gz"
+    )
     assert set(model["metrics"]["M"]) == set(record["history"][0]["metrics"])
 
     # The registered endpoint composes with the trained generator (contract 2).
     melody = _melody_midi()
     answer = workflow.gateway.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=model["endpointName"]["S"], ContentType="application/json", Accept="application/json",
+        EndpointName=model["endpointName"]["S"],
+        ContentType="application/json",
+        Accept="application/json",
         Body=json.dumps({"midi": base64.b64encode(melody).decode(), "seed": 7}),
     )
     composed = json.loads(answer["Body"].read())
@@ -334,7 +359,9 @@ def test_trigger_starts_one_execution_per_queued_insert_only(workflow: Workflow)
         deliver(workflow, job_id)
 
     assert len(executions_for(workflow, job_id)) == 1
-    started = json.loads(workflow.sfn().describe_execution(executionArn=executions_for(workflow, job_id)[0]["executionArn"])["input"])
+    started = json.loads(
+        workflow.sfn().describe_execution(executionArn=executions_for(workflow, job_id)[0]["executionArn"])["input"]
+    )
     assert started["jobId"] == job_id and started["owner"] == OWNER
     assert json.loads(started["hyperParameters"]["dataset_tags"]) == SMALL_TAGS
 
@@ -347,7 +374,8 @@ def _melody_midi() -> bytes:
 def test_running_out_of_time_ends_failed_with_the_limit_in_the_reason(workflow: Workflow) -> None:
     sfn = workflow.sfn()
     short = sfn.create_state_machine(
-        name="composer-training-short", definition=load_definition(substitutions(MaxRuntimeSeconds="2")),
+        name="composer-training-short",
+        definition=load_definition(substitutions(MaxRuntimeSeconds="2")),
         roleArn="arn:aws:iam::123456789012:role/composer-workflow",
     )["stateMachineArn"]
     job_id = submit(SMALL_TAGS, TINY.model_copy(update={"epochs": 200}))
@@ -381,7 +409,9 @@ def test_a_bad_stream_record_fails_alone(workflow: Workflow) -> None:
     del bad_records[0]["dynamodb"]["NewImage"]["dataset"]
     event = {"Records": stream_records(workflow, good)[:1] + bad_records}
 
-    answer = trigger_handler.lambda_handler(json.loads(json.dumps(event, default=str)), LocalLambdaContext("training-trigger"))
+    answer = trigger_handler.lambda_handler(
+        json.loads(json.dumps(event, default=str)), LocalLambdaContext("training-trigger")
+    )
 
     assert answer == {"batchItemFailures": [{"itemIdentifier": bad_records[0]["dynamodb"]["SequenceNumber"]}]}
     assert len(executions_for(workflow, good)) == 1

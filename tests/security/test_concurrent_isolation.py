@@ -20,8 +20,10 @@ PER_USER = 12
 
 
 def test_concurrent_requests_of_many_users_never_cross(cloud):  # noqa: F811
-    with ApiServer(lambda_handler, port=0, binary_media_types=BINARY_MEDIA_TYPES) as server, \
-            httpx.Client(base_url=server.url, timeout=60) as client:
+    with (
+        ApiServer(lambda_handler, port=0, binary_media_types=BINARY_MEDIA_TYPES) as server,
+        httpx.Client(base_url=server.url, timeout=60) as client,
+    ):
 
         def upload(user: str, n: int) -> tuple[str, int, str]:
             body = {"name": f"{user} tune {n}", "notes": [{"pitch": 60 + n % 12, "start": 0, "duration": 1}]}
@@ -36,8 +38,11 @@ def test_concurrent_requests_of_many_users_never_cross(cloud):  # noqa: F811
 
         assert all(status == 200 for _, status, _ in results), [r for r in results if r[1] != 200][:5]
         for user in USERS:
-            listed = client.get("/melodies", params={"limit": "100"}, headers={"Authorization": f"Bearer {user}"}).json()
+            listed = client.get(
+                "/melodies", params={"limit": "100"}, headers={"Authorization": f"Bearer {user}"}
+            ).json()
             own = sorted(m["name"] for m in listed["items"] if not m["builtin"])
             assert own == sorted(f"{user} tune {n}" for n in range(PER_USER))
             assert sorted(m["id"] for m in listed["items"] if not m["builtin"]) == sorted(
-                i for u, _, i in results if u == user)
+                i for u, _, i in results if u == user
+            )

@@ -30,8 +30,9 @@ from tests.unit.test_api_training import catalogue  # noqa: F401
 
 OPENAPI = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
 # The document leaves out the route that serves it; it is part of the API all the same.
-OPERATIONS = sorted({(method.upper(), path) for path, item in OPENAPI["paths"].items() for method in item}
-                    | {("GET", "/openapi.json")})
+OPERATIONS = sorted(
+    {(method.upper(), path) for path, item in OPENAPI["paths"].items() for method in item} | {("GET", "/openapi.json")}
+)
 PUBLIC = {("GET", "/health"), ("GET", "/openapi.json")}
 
 # Each id route, and which of Alice's resources its path parameter names.
@@ -65,21 +66,31 @@ BODY_ROUTES: dict[tuple[str, str], str] = {
 VALID_BODIES: dict[tuple[str, str], dict] = {
     ("POST", "/melodies"): {"name": "x", "notes": [{"pitch": 60, "start": 0, "duration": 1}]},
     ("POST", "/compositions"): {"melodyId": "sample-ode-to-joy", "modelId": BUILTIN_MODEL},
-    ("POST", "/training-jobs"): {"modelName": "x", "dataset": {"tags": ["collection:bach-chorales"]},
-                                 "hyperparameters": {"epochs": 1}},
+    ("POST", "/training-jobs"): {
+        "modelName": "x",
+        "dataset": {"tags": ["collection:bach-chorales"]},
+        "hyperparameters": {"epochs": 1},
+    },
 }
 # Routes that are neither of the above and carry no user data: what a signed-in caller gets.
 OTHER_ROUTES = {("GET", "/datasets")}
 
 SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXBheWxvYWQtZm9yLWxvZy10ZXN0.U0VDUkVULVNJR05BVFVSRQ"
 MARKER_TRACK = "PRIVATE-MELODY-7f3a"
-JOB = {"modelName": "Alice chorales", "dataset": {"tags": ["collection:bach-chorales"]},
-       "hyperparameters": {"epochs": 2}}
+JOB = {
+    "modelName": "Alice chorales",
+    "dataset": {"tags": ["collection:bach-chorales"]},
+    "hyperparameters": {"epochs": 2},
+}
 
 
 def concrete(path: str, ids: dict[str, str]) -> str:
-    for placeholder, kind in (("{melody_id}", "melody"), ("{model_id}", "model"),
-                              ("{composition_id}", "composition"), ("{job_id}", "job")):
+    for placeholder, kind in (
+        ("{melody_id}", "melody"),
+        ("{model_id}", "model"),
+        ("{composition_id}", "composition"),
+        ("{job_id}", "job"),
+    ):
         path = path.replace(placeholder, ids.get(kind, "none"))
     return path
 
@@ -93,8 +104,9 @@ def assert_error(reply, status: int | tuple[int, ...]) -> None:
 
 def marked_melody() -> bytes:
     """A valid melody whose track name is a marker we can look for in the logs."""
-    lead = Track(notes=[Note(i * 480, p, 480, 90) for i, p in enumerate([60, 62, 64, 65, 67, 65, 64, 62])],
-                 name=MARKER_TRACK)
+    lead = Track(
+        notes=[Note(i * 480, p, 480, 90) for i, p in enumerate([60, 62, 64, 65, 67, 65, 64, 62])], name=MARKER_TRACK
+    )
     return write_midi(Score(tracks=[lead]))
 
 
@@ -109,13 +121,25 @@ def alice(cloud, catalogue) -> dict[str, str]:  # noqa: F811
     assert cloud.invocations.deliver_all()[0]["status"] == "COMPLETED"
     job = call("POST", "/training-jobs", body=JOB)
     assert job.status == 202, job.body
-    boto3.resource("dynamodb").Table(table_name(MODELS)).put_item(Item={
-        "owner": ALICE, "id": "mdl-alice", "name": "Alice's chorales", "status": "READY", "builtin": False,
-        "endpointName": "composer-mdl-alice", "artifactUri": "s3://b/training/tj/output/model.tar.gz",
-        "trainingJobId": job.json["id"], "createdAt": "2026-11-22T10:00:00Z",
-    })
-    return {"melody": melody.json["id"], "composition": composition.json["id"], "job": job.json["id"],
-            "model": "mdl-alice"}
+    boto3.resource("dynamodb").Table(table_name(MODELS)).put_item(
+        Item={
+            "owner": ALICE,
+            "id": "mdl-alice",
+            "name": "Alice's chorales",
+            "status": "READY",
+            "builtin": False,
+            "endpointName": "composer-mdl-alice",
+            "artifactUri": "s3://b/training/tj/output/model.tar.gz",
+            "trainingJobId": job.json["id"],
+            "createdAt": "2026-11-22T10:00:00Z",
+        }
+    )
+    return {
+        "melody": melody.json["id"],
+        "composition": composition.json["id"],
+        "job": job.json["id"],
+        "model": "mdl-alice",
+    }
 
 
 def test_the_tables_cover_every_route_of_the_openapi_document():
@@ -159,8 +183,10 @@ def test_lists_show_only_the_callers_own_items(alice, route):
 
 
 def test_bob_cannot_compose_with_alices_melody_or_model(alice):
-    for body in ({"melodyId": alice["melody"], "modelId": BUILTIN_MODEL},
-                 {"melodyId": "sample-ode-to-joy", "modelId": alice["model"]}):
+    for body in (
+        {"melodyId": alice["melody"], "modelId": BUILTIN_MODEL},
+        {"melodyId": "sample-ode-to-joy", "modelId": alice["model"]},
+    ):
         reply = call("POST", "/compositions", user=BOB, body=body)
         assert_error(reply, 404)
     assert call("GET", "/compositions", user=BOB).json["items"] == []
@@ -182,8 +208,9 @@ def test_bob_cannot_read_alices_items_through_a_page_token(alice):
 @pytest.mark.parametrize("route", OPERATIONS, ids=" ".join)
 def test_no_identity_is_401_everywhere_but_health_and_openapi(cloud, route):  # noqa: F811
     method, template = route
-    path = concrete(template, {"melody": "sample-ode-to-joy", "model": BUILTIN_MODEL,
-                               "composition": "cmp-0", "job": "tj-0"})
+    path = concrete(
+        template, {"melody": "sample-ode-to-joy", "model": BUILTIN_MODEL, "composition": "cmp-0", "job": "tj-0"}
+    )
     if route in PUBLIC:
         assert call(method, path, user=None).status == 200
         return
@@ -203,17 +230,30 @@ def test_no_identity_is_401_everywhere_but_health_and_openapi(cloud, route):  # 
     assert cloud.invocations.queued == []
 
 
-@pytest.mark.parametrize("claims", [
-    {}, {"sub": ""}, {"sub": None}, {"sub": 42}, {"sub": "builtin"}, {"cognito:username": ALICE},
-], ids=["empty", "blank-sub", "null-sub", "number-sub", "builtin-owner", "username-only"])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {},
+        {"sub": ""},
+        {"sub": None},
+        {"sub": 42},
+        {"sub": "builtin"},
+        {"cognito:username": ALICE},
+    ],
+    ids=["empty", "blank-sub", "null-sub", "number-sub", "builtin-owner", "username-only"],
+)
 def test_claims_without_a_usable_sub_are_401(alice, claims):
     """Only the token's ``sub`` names the caller: not a username, and never the built-in owner
     (which would let anyone delete the shipped samples and models)."""
     from lambdas.api.handler import lambda_handler
     from tests.unit.test_api_support import Context, event
 
-    for method, path in (("GET", "/melodies"), ("DELETE", "/melodies/sample-ode-to-joy"),
-                         ("DELETE", f"/models/{BUILTIN_MODEL}"), ("GET", f"/melodies/{alice['melody']}")):
+    for method, path in (
+        ("GET", "/melodies"),
+        ("DELETE", "/melodies/sample-ode-to-joy"),
+        ("DELETE", f"/models/{BUILTIN_MODEL}"),
+        ("GET", f"/melodies/{alice['melody']}"),
+    ):
         request = event(method, path, user=None)
         request["requestContext"]["authorizer"] = {"claims": claims}
         reply = lambda_handler(request, Context())
@@ -272,8 +312,9 @@ def test_logs_never_hold_the_token_or_the_midi(cloud, captured_logs):  # noqa: F
     uploaded = call("POST", "/melodies", body=midi, content_type="audio/midi", headers=headers)
     as_json = call("POST", "/melodies", body={"name": "b64", "midi": base64.b64encode(midi).decode()}, headers=headers)
     assert uploaded.status == as_json.status == 201
-    composed = call("POST", "/compositions", body={"melodyId": uploaded.json["id"], "modelId": BUILTIN_MODEL},
-                    headers=headers)
+    composed = call(
+        "POST", "/compositions", body={"melodyId": uploaded.json["id"], "modelId": BUILTIN_MODEL}, headers=headers
+    )
     assert cloud.invocations.deliver_all()[0]["status"] == "COMPLETED"
     assert call("GET", f"/compositions/{composed.json['id']}/midi", headers=headers).status == 200
     # Failures log too: a broken upload, an endpoint error, an unhandled exception in the resolver.
@@ -293,8 +334,13 @@ def test_logs_never_hold_the_token_or_the_midi(cloud, captured_logs):  # noqa: F
     api_logger.info("log capture works")
     assert "log capture works" in captured_logs.getvalue()
     assert "unhandled error" in text and "throttled by AWS" in text and "composition failed" in text
-    for secret in (SECRET_TOKEN, SECRET_TOKEN.split(".")[1], MARKER_TRACK, base64.b64encode(midi).decode()[:40],
-                   base64.b64encode(midi[:40]).decode()[:40]):
+    for secret in (
+        SECRET_TOKEN,
+        SECRET_TOKEN.split(".")[1],
+        MARKER_TRACK,
+        base64.b64encode(midi).decode()[:40],
+        base64.b64encode(midi[:40]).decode()[:40],
+    ):
         assert secret not in text, f"{secret[:20]}... leaked into the logs"
 
 
@@ -313,8 +359,11 @@ def test_no_answer_hands_out_a_signed_url_or_a_credential(alice):
 
 
 @pytest.mark.parametrize("route", sorted(BODY_ROUTES), ids=" ".join)
-@pytest.mark.parametrize("body", ["[" * 100_000, "[" * 60_000 + "]" * 60_000, '{"a":' * 40_000 + "1" + "}" * 40_000],
-                         ids=["unclosed", "deep-array", "deep-object"])
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 100_000, "[" * 60_000 + "]" * 60_000, '{"a":' * 40_000 + "1" + "}" * 40_000],
+    ids=["unclosed", "deep-array", "deep-object"],
+)
 def test_deeply_nested_json_is_a_400_not_a_crash(cloud, route, body):  # noqa: F811
     reply = call(*route, body=body, content_type="application/json")
     assert_error(reply, 400)

@@ -18,8 +18,8 @@ from botocore.exceptions import ReadTimeoutError
 
 from shared.logic import clock
 from shared.logic.compositions import PENDING_LEASE, RUNNING_LEASE
-from shared.logic.pianoroll import track_colour
 from shared.logic.models import register_builtin_model
+from shared.logic.pianoroll import track_colour
 from shared.music.midi_codec import read_midi, write_midi
 from shared.music.samples import SAMPLES
 from shared.music.score import Note, Score, Track
@@ -40,16 +40,29 @@ def harmoniser(body: bytes, content_type: str, accept: str) -> bytes:
     lead = melody.tracks[0]
     parts = [Track(notes=list(lead.notes), name="Melody")]
     for name, shift, program in (("Alto", -5, 48), ("Tenor", -12, 42), ("Bass", -24, 32)):
-        parts.append(Track(notes=[Note(n.start, n.pitch + shift, n.duration, 80) for n in lead.notes],
-                           name=name, program=program))
-    score = Score(tracks=parts, ticks_per_beat=melody.ticks_per_beat, tempo_us=melody.tempo_us,
-                  time_signature=melody.time_signature)
-    return json.dumps({
-        "midi": base64.b64encode(write_midi(score)).decode(), "bars": score.bars, "seed": request["seed"],
-        "tracks": [{"index": i, "name": t.name, "program": t.program, "noteCount": len(t.notes)}
-                   for i, t in enumerate(parts)],
-        "metrics": {"inKey": 0.9, "similarity": 0.7, "label": "not a number"},
-    }).encode()
+        parts.append(
+            Track(
+                notes=[Note(n.start, n.pitch + shift, n.duration, 80) for n in lead.notes], name=name, program=program
+            )
+        )
+    score = Score(
+        tracks=parts,
+        ticks_per_beat=melody.ticks_per_beat,
+        tempo_us=melody.tempo_us,
+        time_signature=melody.time_signature,
+    )
+    return json.dumps(
+        {
+            "midi": base64.b64encode(write_midi(score)).decode(),
+            "bars": score.bars,
+            "seed": request["seed"],
+            "tracks": [
+                {"index": i, "name": t.name, "program": t.program, "noteCount": len(t.notes)}
+                for i, t in enumerate(parts)
+            ],
+            "metrics": {"inKey": 0.9, "similarity": 0.7, "label": "not a number"},
+        }
+    ).encode()
 
 
 def start(user: str = ALICE, **body) -> dict:
@@ -88,7 +101,7 @@ def test_pending_then_completed_with_playable_midi(cloud):
     assert png.status == 200 and png.headers["content-type"] == "image/png"
     assert png.body[:8] == b"\x89PNG\r\n\x1a\n"
     width, height, rows, _ = pypng.Reader(bytes=png.body).asRGB8()
-    colours = {tuple(row[i:i + 3]) for row in rows for i in range(0, 3 * width, 3)}
+    colours = {tuple(row[i : i + 3]) for row in rows for i in range(0, 3 * width, 3)}
     assert {track_colour(i) for i in range(4)} <= colours  # every track is drawn in its own colour
 
 
@@ -116,18 +129,33 @@ def test_own_uploaded_melody_composes(cloud):
     assert done["status"] == "COMPLETED" and done["tracks"][0]["noteCount"] == 4
 
 
-@pytest.mark.parametrize(("setup", "reason"), [
-    (lambda e: setattr(e, "error", (424, "ModelError", "Received server error (500) from primary")),
-     "The model endpoint failed: ModelError: Received server error (500) from primary"),
-    (lambda e: setattr(e, "error", (400, "ValidationException", "Endpoint composer-bach-chorales not found.")),
-     "The model endpoint failed: ValidationException: Endpoint composer-bach-chorales not found."),
-    (lambda e: setattr(e, "raise_", ReadTimeoutError(endpoint_url="https://runtime.sagemaker")),
-     "The model endpoint timed out; try again in a minute."),
-    (lambda e: setattr(e, "answer", lambda *_: b"<html>oops</html>"),
-     "The model returned an unusable composition: the answer is not JSON"),
-    (lambda e: setattr(e, "answer", lambda *_: json.dumps({"midi": base64.b64encode(b"nope").decode()}).encode()),
-     "The model returned an unusable composition: the MIDI is unreadable"),
-])
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [
+        (
+            lambda e: setattr(e, "error", (424, "ModelError", "Received server error (500) from primary")),
+            "The model endpoint failed: ModelError: Received server error (500) from primary",
+        ),
+        (
+            lambda e: setattr(e, "error", (400, "ValidationException", "Endpoint composer-bach-chorales not found.")),
+            "The model endpoint failed: ValidationException: Endpoint composer-bach-chorales not found.",
+        ),
+        (
+            lambda e: setattr(e, "raise_", ReadTimeoutError(endpoint_url="https://runtime.sagemaker")),
+            "The model endpoint timed out; try again in a minute.",
+        ),
+        (
+            lambda e: setattr(e, "answer", lambda *_: b"<html>oops</html>"),
+            "The model returned an unusable composition: the answer is not JSON",
+        ),
+        (
+            lambda e: setattr(
+                e, "answer", lambda *_: json.dumps({"midi": base64.b64encode(b"nope").decode()}).encode()
+            ),
+            "The model returned an unusable composition: the MIDI is unreadable",
+        ),
+    ],
+)
 def test_endpoint_failures_end_failed_with_reason(cloud, setup, reason):
     setup(cloud.endpoint)
     created = start()
@@ -206,14 +234,17 @@ def test_model_not_ready_is_409(cloud):
     assert (reply.status, reply.error_code) == (409, "MODEL_NOT_READY")
 
 
-@pytest.mark.parametrize(("body", "content_type", "status"), [
-    ({"melodyId": SAMPLE}, None, 422),
-    ({"melodyId": SAMPLE, "modelId": BUILTIN_MODEL, "seed": -1}, None, 422),
-    ({"melodyId": SAMPLE, "modelId": BUILTIN_MODEL, "colour": "red"}, None, 422),
-    ("[1, 2", "application/json", 400),
-    ("melodyId=x", "application/x-www-form-urlencoded", 415),
-    (b"MThd\x00\x00", "audio/midi", 415),
-])
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        ({"melodyId": SAMPLE}, None, 422),
+        ({"melodyId": SAMPLE, "modelId": BUILTIN_MODEL, "seed": -1}, None, 422),
+        ({"melodyId": SAMPLE, "modelId": BUILTIN_MODEL, "colour": "red"}, None, 422),
+        ("[1, 2", "application/json", 400),
+        ("melodyId=x", "application/x-www-form-urlencoded", 415),
+        (b"MThd\x00\x00", "audio/midi", 415),
+    ],
+)
 def test_bad_composition_requests(cloud, body, content_type, status):
     reply = call("POST", "/compositions", body=body, content_type=content_type)
     assert reply.status == status, reply.body
@@ -225,8 +256,11 @@ def test_other_user_sees_404_on_composition_and_its_files(cloud):
     cloud.endpoint.answer = harmoniser
     created = start()
     cloud.invocations.deliver_all()
-    for path in (f"/compositions/{created['id']}", f"/compositions/{created['id']}/midi",
-                 f"/compositions/{created['id']}/pianoroll.png"):
+    for path in (
+        f"/compositions/{created['id']}",
+        f"/compositions/{created['id']}/midi",
+        f"/compositions/{created['id']}/pianoroll.png",
+    ):
         assert call("GET", path, user=BOB).status == 404, path
     assert call("GET", "/compositions", user=BOB).json["items"] == []
 
@@ -272,7 +306,9 @@ def test_worker_calls_the_endpoint_recorded_when_the_composition_was_accepted(cl
     """The worker reads no model record: the endpoint checked READY at POST travels on the composition."""
     cloud.endpoint.answer = harmoniser
     created = start()
-    register_builtin_model(BUILTIN_MODEL, "Redeployed", endpoint_name="composer-redeployed", status=ModelStatus.CREATING)
+    register_builtin_model(
+        BUILTIN_MODEL, "Redeployed", endpoint_name="composer-redeployed", status=ModelStatus.CREATING
+    )
     assert cloud.invocations.deliver_all() == [{"status": "COMPLETED", "compositionId": created["id"]}]
     assert [c["EndpointName"] for c in cloud.endpoint.calls] == [f"composer-{BUILTIN_MODEL}"]
 
@@ -280,8 +316,11 @@ def test_worker_calls_the_endpoint_recorded_when_the_composition_was_accepted(cl
 def test_composition_without_a_recorded_endpoint_fails_with_a_reason(cloud):
     cloud.endpoint.answer = harmoniser
     created = start()
-    table(COMPOSITIONS).update_item(Key={OWNER_KEY: ALICE, ID_KEY: created["id"]}, UpdateExpression="REMOVE #e",
-                                    ExpressionAttributeNames={"#e": store.ENDPOINT_ATTRIBUTE})
+    table(COMPOSITIONS).update_item(
+        Key={OWNER_KEY: ALICE, ID_KEY: created["id"]},
+        UpdateExpression="REMOVE #e",
+        ExpressionAttributeNames={"#e": store.ENDPOINT_ATTRIBUTE},
+    )
     assert cloud.invocations.deliver_all() == [{"status": "FAILED", "compositionId": created["id"]}]
     failed = call("GET", f"/compositions/{created['id']}").json
     assert failed["status"] == "FAILED" and "names no model endpoint" in failed["failureReason"]

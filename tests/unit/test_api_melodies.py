@@ -16,8 +16,12 @@ from tests.unit.test_api_support import BOB, call, cloud  # noqa: F401  (cloud i
 
 
 def midi_file(pitches: list[int], tempo_bpm: float = 100, tracks: int = 1) -> bytes:
-    score = Score(tracks=[Track(notes=[Note(i * 480, p + 12 * t, 480, 90) for i, p in enumerate(pitches)])
-                          for t in range(tracks)], tempo_us=round(60_000_000 / tempo_bpm))
+    score = Score(
+        tracks=[
+            Track(notes=[Note(i * 480, p + 12 * t, 480, 90) for i, p in enumerate(pitches)]) for t in range(tracks)
+        ],
+        tempo_us=round(60_000_000 / tempo_bpm),
+    )
     return write_midi(score)
 
 
@@ -57,7 +61,9 @@ def test_note_json_upload_with_beats(cloud):
     assert melody["bars"] == 2 and melody["timeSignature"] == "3/4" and melody["tempo"] == pytest.approx(90)
     score = read_midi(call("GET", f"/melodies/{melody['id']}/midi").body).score
     assert [(n.pitch, n.start, n.duration, n.velocity) for n in score.tracks[0].notes] == [
-        (60, 0, 720, 80), (67, 960, 960, 100)]
+        (60, 0, 720, 80),
+        (67, 960, 960, 100),
+    ]
 
 
 def test_samples_are_listed_first_and_readable_by_anyone(cloud):
@@ -72,8 +78,10 @@ def test_samples_are_listed_first_and_readable_by_anyone(cloud):
 
 
 def test_pagination_walks_samples_then_own_items_without_repeats(cloud):
-    own = [call("POST", "/melodies", body=midi_file(SCALE[: i + 1]), content_type="audio/midi").json["id"]
-           for i in range(4)]
+    own = [
+        call("POST", "/melodies", body=midi_file(SCALE[: i + 1]), content_type="audio/midi").json["id"]
+        for i in range(4)
+    ]
     seen, token, pages = [], None, 0
     while True:
         query = {"limit": "3"} | ({"nextToken": token} if token else {})
@@ -100,8 +108,11 @@ def test_bad_next_token_and_limit_are_4xx(cloud):
 
 def test_other_users_melody_is_404_for_read_midi_and_delete(cloud):
     melody_id = call("POST", "/melodies", body=midi_file(SCALE), content_type="audio/midi").json["id"]
-    for method, path in [("GET", f"/melodies/{melody_id}"), ("GET", f"/melodies/{melody_id}/midi"),
-                         ("DELETE", f"/melodies/{melody_id}")]:
+    for method, path in [
+        ("GET", f"/melodies/{melody_id}"),
+        ("GET", f"/melodies/{melody_id}/midi"),
+        ("DELETE", f"/melodies/{melody_id}"),
+    ]:
         reply = call(method, path, user=BOB)
         assert reply.status == 404 and reply.error_code == "NOT_FOUND", (method, path)
     assert melody_id not in [m["id"] for m in call("GET", "/melodies", user=BOB).json["items"]]
@@ -123,18 +134,26 @@ def test_missing_identity_is_401(cloud):
     assert call("GET", "/health", user=None).status == 200
 
 
-@pytest.mark.parametrize(("body", "content_type", "status", "code"), [
-    (b"RIFF....WAVEfmt ", "audio/midi", 400, "INVALID_MIDI"),
-    (b"", "audio/midi", 400, "INVALID_MIDI"),
-    ("{not json", "application/json", 400, "INVALID_JSON"),
-    ({"name": "x"}, None, 422, "MELODY_FORM"),
-    ({"name": "x", "midi": "@@@notbase64@@@"}, None, 400, "INVALID_MIDI"),
-    ({"name": "x", "tempo": 300, "notes": [{"pitch": 60, "start": 0, "duration": 1}]}, None, 422, "VALIDATION_ERROR"),
-    ({"name": "x", "notes": [{"pitch": 128, "start": 0, "duration": 1}]}, None, 422, "VALIDATION_ERROR"),
-    ({"name": "x", "notes": [{"pitch": 60, "start": 40, "duration": 1}]}, None, 422, "TOO_MANY_BARS"),
-    ({"name": "x", "notes": [{"pitch": 60, "start": 0, "duration": 1}], "extra": 1}, None, 422, "VALIDATION_ERROR"),
-    ("hello", "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
-])
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (b"RIFF....WAVEfmt ", "audio/midi", 400, "INVALID_MIDI"),
+        (b"", "audio/midi", 400, "INVALID_MIDI"),
+        ("{not json", "application/json", 400, "INVALID_JSON"),
+        ({"name": "x"}, None, 422, "MELODY_FORM"),
+        ({"name": "x", "midi": "@@@notbase64@@@"}, None, 400, "INVALID_MIDI"),
+        (
+            {"name": "x", "tempo": 300, "notes": [{"pitch": 60, "start": 0, "duration": 1}]},
+            None,
+            422,
+            "VALIDATION_ERROR",
+        ),
+        ({"name": "x", "notes": [{"pitch": 128, "start": 0, "duration": 1}]}, None, 422, "VALIDATION_ERROR"),
+        ({"name": "x", "notes": [{"pitch": 60, "start": 40, "duration": 1}]}, None, 422, "TOO_MANY_BARS"),
+        ({"name": "x", "notes": [{"pitch": 60, "start": 0, "duration": 1}], "extra": 1}, None, 422, "VALIDATION_ERROR"),
+        ("hello", "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
+    ],
+)
 def test_bad_uploads_are_clear_4xx(cloud, body, content_type, status, code):
     reply = call("POST", "/melodies", body=body, content_type=content_type)
     assert reply.status == status, reply.body
@@ -181,13 +200,16 @@ def test_unknown_route_is_404_json(cloud):
     assert (reply.status, reply.error_code) == (404, "ROUTE_NOT_FOUND")
 
 
-@pytest.mark.parametrize(("method", "path", "allowed"), [
-    ("PUT", "/melodies", "GET, POST"),
-    ("PATCH", "/melodies/mel-123", "DELETE, GET"),
-    ("POST", "/compositions/cmp-1/midi", "GET"),
-    ("GET", "/training-jobs/tj-1/stop", "POST"),
-    ("DELETE", "/health/", "GET"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/melodies", "GET, POST"),
+        ("PATCH", "/melodies/mel-123", "DELETE, GET"),
+        ("POST", "/compositions/cmp-1/midi", "GET"),
+        ("GET", "/training-jobs/tj-1/stop", "POST"),
+        ("DELETE", "/health/", "GET"),
+    ],
+)
 def test_a_known_path_with_the_wrong_method_is_405_with_allow(cloud, method, path, allowed):
     reply = call(method, path)
     assert (reply.status, reply.error_code) == (405, "METHOD_NOT_ALLOWED")
@@ -215,4 +237,6 @@ def test_raw_upload_without_name_takes_the_track_name(cloud):
     named = Score(tracks=[Track(notes=[Note(0, 60, 480, 90)], name="Recorded riff")])
     assert call("POST", "/melodies", body=write_midi(named), content_type="audio/midi").json["name"] == "Recorded riff"
     unnamed = Score(tracks=[Track(notes=[Note(0, 60, 480, 90)])])
-    assert call("POST", "/melodies", body=write_midi(unnamed), content_type="audio/midi").json["name"] == "Untitled melody"
+    assert (
+        call("POST", "/melodies", body=write_midi(unnamed), content_type="audio/midi").json["name"] == "Untitled melody"
+    )

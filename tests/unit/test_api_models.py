@@ -13,11 +13,19 @@ from tests.unit.test_api_support import ALICE, BOB, BUILTIN_MODEL, call, cloud  
 
 def custom_model(owner: str, model_id: str, status: str = "READY") -> None:
     """What the training workflow writes when a job completes (contract 3's model item)."""
-    boto3.resource("dynamodb").Table(table_name(MODELS)).put_item(Item={
-        "owner": owner, "id": model_id, "name": "My chorales", "status": status, "builtin": False,
-        "endpointName": f"composer-{model_id}", "artifactUri": f"s3://bucket/training/{model_id}/output/model.tar.gz",
-        "trainingJobId": "tj-1", "createdAt": "2026-11-22T10:00:00Z",
-    })
+    boto3.resource("dynamodb").Table(table_name(MODELS)).put_item(
+        Item={
+            "owner": owner,
+            "id": model_id,
+            "name": "My chorales",
+            "status": status,
+            "builtin": False,
+            "endpointName": f"composer-{model_id}",
+            "artifactUri": f"s3://bucket/training/{model_id}/output/model.tar.gz",
+            "trainingJobId": "tj-1",
+            "createdAt": "2026-11-22T10:00:00Z",
+        }
+    )
 
 
 def test_shipped_model_is_listed_for_everyone(cloud):
@@ -29,7 +37,9 @@ def test_shipped_model_is_listed_for_everyone(cloud):
 
 
 def test_reregistering_a_shipped_model_updates_it_in_place(cloud):
-    register_builtin_model(BUILTIN_MODEL, "Bach chorales v2", endpoint_name="composer-bach-v2", metrics={"similarity": 0.8})
+    register_builtin_model(
+        BUILTIN_MODEL, "Bach chorales v2", endpoint_name="composer-bach-v2", metrics={"similarity": 0.8}
+    )
     items = call("GET", "/models").json["items"]
     assert len(items) == 1 and items[0]["name"] == "Bach chorales v2" and items[0]["metrics"] == {"similarity": 0.8}
 
@@ -42,8 +52,10 @@ def test_custom_models_are_owner_scoped(cloud):
     for method in ("GET", "DELETE"):
         reply = call(method, "/models/mdl-alice-1", user=BOB)
         assert (reply.status, reply.error_code) == (404, "NOT_FOUND")
-    assert call("POST", "/compositions", user=BOB,
-                body={"melodyId": "sample-ode-to-joy", "modelId": "mdl-alice-1"}).status == 404
+    assert (
+        call("POST", "/compositions", user=BOB, body={"melodyId": "sample-ode-to-joy", "modelId": "mdl-alice-1"}).status
+        == 404
+    )
 
 
 def test_delete_own_model_removes_record_and_endpoint(cloud):

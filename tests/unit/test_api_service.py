@@ -14,13 +14,25 @@ REPO = Path(__file__).resolve().parents[2]
 CHECKED_IN = REPO / "openapi.json"
 
 ROUTES = {
-    ("get", "/health"), ("get", "/melodies"), ("post", "/melodies"), ("get", "/melodies/{melody_id}"),
-    ("get", "/melodies/{melody_id}/midi"), ("delete", "/melodies/{melody_id}"), ("get", "/models"),
-    ("get", "/models/{model_id}"), ("delete", "/models/{model_id}"), ("post", "/compositions"),
-    ("get", "/compositions"), ("get", "/compositions/{composition_id}"),
-    ("get", "/compositions/{composition_id}/midi"), ("get", "/compositions/{composition_id}/pianoroll.png"),
-    ("post", "/training-jobs"), ("get", "/training-jobs"), ("get", "/training-jobs/{job_id}"),
-    ("post", "/training-jobs/{job_id}/stop"), ("get", "/datasets"),
+    ("get", "/health"),
+    ("get", "/melodies"),
+    ("post", "/melodies"),
+    ("get", "/melodies/{melody_id}"),
+    ("get", "/melodies/{melody_id}/midi"),
+    ("delete", "/melodies/{melody_id}"),
+    ("get", "/models"),
+    ("get", "/models/{model_id}"),
+    ("delete", "/models/{model_id}"),
+    ("post", "/compositions"),
+    ("get", "/compositions"),
+    ("get", "/compositions/{composition_id}"),
+    ("get", "/compositions/{composition_id}/midi"),
+    ("get", "/compositions/{composition_id}/pianoroll.png"),
+    ("post", "/training-jobs"),
+    ("get", "/training-jobs"),
+    ("get", "/training-jobs/{job_id}"),
+    ("post", "/training-jobs/{job_id}/stop"),
+    ("get", "/datasets"),
 }
 
 
@@ -31,8 +43,9 @@ def test_checked_in_openapi_matches_the_code():
 
 
 def test_openapi_generator_runs_as_a_module():
-    out = subprocess.run([sys.executable, "-m", "lambdas.api.openapi"], cwd=REPO, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "lambdas.api.openapi"], cwd=REPO, capture_output=True, text=True, check=True
+    )
     assert json.loads(out.stdout) == document()
 
 
@@ -45,7 +58,8 @@ def test_openapi_documents_every_route_and_the_error_shape():
             if path != "/health":
                 assert op["security"] == [{"cognito": []}], (method, path)
                 assert op["responses"]["401"]["content"]["application/json"]["schema"] == {
-                    "$ref": "#/components/schemas/ErrorBody"}
+                    "$ref": "#/components/schemas/ErrorBody"
+                }
     upload = doc["paths"]["/melodies"]["post"]["requestBody"]["content"]
     assert set(upload) == {"application/json", "audio/midi"}
     assert {"MelodyMidiIn", "MelodyNotesIn", "Composition", "TrainingJob"} <= set(doc["components"]["schemas"])
@@ -60,8 +74,10 @@ def test_health_and_openapi_need_no_identity(cloud):
 
 
 def test_cors_header_on_answers_and_early_rejections(cloud):
-    assert call("GET", "/health", headers={"Origin": "https://console.example.com"}).headers[
-        "access-control-allow-origin"] == "*"
+    assert (
+        call("GET", "/health", headers={"Origin": "https://console.example.com"}).headers["access-control-allow-origin"]
+        == "*"
+    )
     rejected = call("POST", "/compositions", body="x" * 300_000, content_type="application/json")
     assert rejected.status == 413 and rejected.headers["access-control-allow-origin"] == "*"
 

@@ -46,9 +46,16 @@ class Context:
         return 30_000
 
 
-def event(method: str, path: str, *, user: str | None = ALICE, body: bytes | str | dict | None = None,
-          content_type: str | None = None, query: dict[str, str] | None = None,
-          headers: dict[str, str] | None = None) -> dict[str, Any]:
+def event(
+    method: str,
+    path: str,
+    *,
+    user: str | None = ALICE,
+    body: bytes | str | dict | None = None,
+    content_type: str | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """A REST API (v1) Lambda proxy event as API Gateway builds it behind a Cognito authorizer."""
     all_headers = {"Host": "api.example.com", "User-Agent": "pytest", **(headers or {})}
     encoded, text = False, None
@@ -61,19 +68,31 @@ def event(method: str, path: str, *, user: str | None = ALICE, body: bytes | str
     if content_type:
         all_headers["Content-Type"] = content_type
     context: dict[str, Any] = {
-        "resourcePath": path, "httpMethod": method, "path": f"/prod{path}", "stage": "prod",
-        "requestId": str(uuid.uuid4()), "accountId": "123456789012", "apiId": "abc123",
+        "resourcePath": path,
+        "httpMethod": method,
+        "path": f"/prod{path}",
+        "stage": "prod",
+        "requestId": str(uuid.uuid4()),
+        "accountId": "123456789012",
+        "apiId": "abc123",
         "identity": {"sourceIp": "203.0.113.9", "userAgent": "pytest"},
         "requestTimeEpoch": 1_763_800_000_000,
     }
     if user is not None:
         context["authorizer"] = {"claims": {"sub": user, "token_use": "id", "cognito:username": user}}
     return {
-        "resource": path, "path": path, "httpMethod": method,
-        "headers": all_headers, "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": None, "stageVariables": None, "requestContext": context,
-        "body": text, "isBase64Encoded": encoded,
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": context,
+        "body": text,
+        "isBase64Encoded": encoded,
     }
 
 
@@ -142,9 +161,12 @@ class Endpoint:
 
     def __call__(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         # ``params`` is the HTTP request botocore built: POST /endpoints/{name}/invocations
-        call = {"EndpointName": unquote(params["url_path"].split("/endpoints/", 1)[1].split("/", 1)[0]),
-                "ContentType": params["headers"].get("Content-Type", ""), "Accept": params["headers"].get("Accept", ""),
-                "Body": params["body"] if isinstance(params["body"], bytes) else params["body"].read()}
+        call = {
+            "EndpointName": unquote(params["url_path"].split("/endpoints/", 1)[1].split("/", 1)[0]),
+            "ContentType": params["headers"].get("Content-Type", ""),
+            "Accept": params["headers"].get("Accept", ""),
+            "Body": params["body"] if isinstance(params["body"], bytes) else params["body"].read(),
+        }
         self.calls.append(call)
         if self.raise_ is not None:
             raise self.raise_
@@ -152,14 +174,18 @@ class Endpoint:
             return _error(*self.error)
         assert self.answer is not None, "the test set no endpoint answer"
         out = self.answer(call["Body"], call["ContentType"], call["Accept"])
-        parsed = {"Body": StreamingBody(io.BytesIO(out), len(out)), "ContentType": call["Accept"],
-                  "ResponseMetadata": {"HTTPStatusCode": 200}}
+        parsed = {
+            "Body": StreamingBody(io.BytesIO(out), len(out)),
+            "ContentType": call["Accept"],
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
         return AWSResponse("", 200, {}, None), parsed
 
 
 def _error(status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
     return AWSResponse("", status, {}, None), {
-        "Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status},
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status},
     }
 
 
@@ -201,20 +227,31 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         for spec in TABLES:
             keys = [(spec.partition_key, "HASH")] + ([(spec.sort_key, "RANGE")] if spec.sort_key else [])
             dynamodb.create_table(
-                TableName=f"test-{spec.logical}", BillingMode="PAY_PER_REQUEST",
+                TableName=f"test-{spec.logical}",
+                BillingMode="PAY_PER_REQUEST",
                 KeySchema=[{"AttributeName": n, "KeyType": t} for n, t in keys],
                 AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n, _ in keys],
             )
         aws.client("s3").create_bucket(Bucket="test-composer-bucket")
         invocations, endpoint = AsyncInvocations(), Endpoint()
-        hooks = [(aws.client("lambda"), "before-call.lambda.Invoke", invocations),
-                 (aws.client("sagemaker-runtime", read_timeout=INVOKE_TIMEOUT_SECONDS),
-                  "before-call.sagemaker-runtime.InvokeEndpoint", endpoint)]
+        hooks = [
+            (aws.client("lambda"), "before-call.lambda.Invoke", invocations),
+            (
+                aws.client("sagemaker-runtime", read_timeout=INVOKE_TIMEOUT_SECONDS),
+                "before-call.sagemaker-runtime.InvokeEndpoint",
+                endpoint,
+            ),
+        ]
         for client, name, hook in hooks:
             client.meta.events.register(name, hook)
         cloud = Cloud(invocations, endpoint, "test-composer-bucket", hooks)
-        register_builtin_model(BUILTIN_MODEL, "Bach chorales", endpoint_name=f"composer-{BUILTIN_MODEL}",
-                               description="Four-part harmony after the Bach chorales.", genre="classical")
+        register_builtin_model(
+            BUILTIN_MODEL,
+            "Bach chorales",
+            endpoint_name=f"composer-{BUILTIN_MODEL}",
+            description="Four-part harmony after the Bach chorales.",
+            genre="classical",
+        )
         try:
             yield cloud
         finally:

@@ -18,6 +18,7 @@ from shared.store import training_jobs as store
 from shared.store.errors import StaleWrite
 from tests.unit.test_api_support import ALICE, BOB, call, cloud  # noqa: F401
 
+
 @pytest.fixture
 def catalogue(monkeypatch):
     """The committed catalogue, the one the deployed function reads."""
@@ -25,8 +26,11 @@ def catalogue(monkeypatch):
     return json.loads(datasets.CATALOGUE_PATH.read_text())
 
 
-JOB = {"modelName": "My chorales", "dataset": {"tags": ["collection:bach-chorales", "Meter:4/4"]},
-       "hyperparameters": {"epochs": 3, "learningRate": 0.002, "batchSize": 32}}
+JOB = {
+    "modelName": "My chorales",
+    "dataset": {"tags": ["collection:bach-chorales", "Meter:4/4"]},
+    "hyperparameters": {"epochs": 3, "learningRate": 0.002, "batchSize": 32},
+}
 
 
 def submit(user: str = ALICE, body: dict = JOB) -> dict:
@@ -39,10 +43,21 @@ def test_submit_writes_the_queued_record_the_workflow_reads(cloud, catalogue):
     job = submit()
     assert job["status"] == "QUEUED" and job["epoch"] == 0 and job["epochs"] == 3
     assert job["dataset"] == {"tags": ["collection:bach-chorales", "meter:4/4"]}
-    assert job["hyperparameters"] == {"epochs": 3, "learningRate": 0.002, "updateRatio": 5, "batchSize": 32,
-                                      "width": 16, "gradientPenalty": 10.0, "seed": 0, "maxWindows": None}
-    item = boto3.resource("dynamodb").Table(table_name(TRAINING_JOBS)).get_item(
-        Key={"owner": ALICE, "id": job["id"]})["Item"]
+    assert job["hyperparameters"] == {
+        "epochs": 3,
+        "learningRate": 0.002,
+        "updateRatio": 5,
+        "batchSize": 32,
+        "width": 16,
+        "gradientPenalty": 10.0,
+        "seed": 0,
+        "maxWindows": None,
+    }
+    item = (
+        boto3.resource("dynamodb")
+        .Table(table_name(TRAINING_JOBS))
+        .get_item(Key={"owner": ALICE, "id": job["id"]})["Item"]
+    )
     assert item["status"] == "QUEUED" and item["modelName"] == "My chorales" and item["epochs"] == 3
     assert float(item["hyperparameters"]["learningRate"]) == 0.002
     assert {"owner", "id", "createdAt", "updatedAt", "history", "dataset"} <= set(item)
@@ -71,15 +86,23 @@ def test_status_never_moves_backwards(cloud, catalogue):
     assert polled["status"] == "FAILED" and polled["failureReason"] == "AlgorithmError: out of memory"
 
 
-@pytest.mark.parametrize(("body", "status", "code", "words"), [
-    ({**JOB, "dataset": {"tags": ["jazz"]}}, 422, "UNKNOWN_TAG", ["jazz", "collection:bach-chorales", "composer:bach"]),
-    ({**JOB, "dataset": {"tags": []}}, 422, "VALIDATION_ERROR", ["tags"]),
-    ({**JOB, "hyperparameters": {"epochs": 0}}, 422, "VALIDATION_ERROR", ["epochs"]),
-    ({**JOB, "hyperparameters": {"learningRate": 5}}, 422, "VALIDATION_ERROR", ["learningRate"]),
-    ({**JOB, "hyperparameters": {"dropout": 0.1}}, 422, "VALIDATION_ERROR", ["dropout"]),
-    ({**JOB, "modelName": "../../etc"}, 422, "VALIDATION_ERROR", ["modelName"]),
-    ({"dataset": {"tags": ["bach"]}}, 422, "VALIDATION_ERROR", ["modelName"]),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "code", "words"),
+    [
+        (
+            {**JOB, "dataset": {"tags": ["jazz"]}},
+            422,
+            "UNKNOWN_TAG",
+            ["jazz", "collection:bach-chorales", "composer:bach"],
+        ),
+        ({**JOB, "dataset": {"tags": []}}, 422, "VALIDATION_ERROR", ["tags"]),
+        ({**JOB, "hyperparameters": {"epochs": 0}}, 422, "VALIDATION_ERROR", ["epochs"]),
+        ({**JOB, "hyperparameters": {"learningRate": 5}}, 422, "VALIDATION_ERROR", ["learningRate"]),
+        ({**JOB, "hyperparameters": {"dropout": 0.1}}, 422, "VALIDATION_ERROR", ["dropout"]),
+        ({**JOB, "modelName": "../../etc"}, 422, "VALIDATION_ERROR", ["modelName"]),
+        ({"dataset": {"tags": ["bach"]}}, 422, "VALIDATION_ERROR", ["modelName"]),
+    ],
+)
 def test_bad_training_requests_say_what_to_fix(cloud, catalogue, body, status, code, words):
     reply = call("POST", "/training-jobs", body=body)
     assert (reply.status, reply.error_code) == (status, code), reply.body
@@ -116,8 +139,10 @@ def test_stop_a_running_job_asks_sagemaker(cloud, catalogue, sagemaker_says):
     def stop_training_job(params, **_):
         stopped.append(json.loads(params["body"])["TrainingJobName"])
         if sagemaker_says:
-            return AWSResponse("", 400, {}, None), {"Error": {"Code": sagemaker_says[0], "Message": sagemaker_says[1]},
-                                                    "ResponseMetadata": {"HTTPStatusCode": 400}}
+            return AWSResponse("", 400, {}, None), {
+                "Error": {"Code": sagemaker_says[0], "Message": sagemaker_says[1]},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            }
         return AWSResponse("", 200, {}, None), {"ResponseMetadata": {"HTTPStatusCode": 200}}
 
     cloud.answer("sagemaker", "StopTrainingJob", stop_training_job)
@@ -158,7 +183,8 @@ def test_datasets_lists_the_catalogue(cloud, catalogue):
     reply = call("GET", "/datasets")
     assert reply.status == 200 and reply.json == catalogue
     assert {"tag": "collection:bach-chorales", "kind": "collection"}.items() <= next(
-        t for t in reply.json["items"] if t["tag"] == "collection:bach-chorales").items()
+        t for t in reply.json["items"] if t["tag"] == "collection:bach-chorales"
+    ).items()
     assert call("GET", "/datasets", user=None).status == 401
 
 

@@ -113,8 +113,13 @@ def test_event_has_the_rest_proxy_shape() -> None:
 
 def test_response_parts_merges_both_header_styles() -> None:
     status, headers, body = response_parts(
-        {"statusCode": 201, "headers": {"A": "1"}, "multiValueHeaders": {"Set-Cookie": ["x=1", "y=2"]},
-         "body": base64.b64encode(b"\x00\x01").decode(), "isBase64Encoded": True}
+        {
+            "statusCode": 201,
+            "headers": {"A": "1"},
+            "multiValueHeaders": {"Set-Cookie": ["x=1", "y=2"]},
+            "body": base64.b64encode(b"\x00\x01").decode(),
+            "isBase64Encoded": True,
+        }
     )
     assert status == 201 and body == b"\x00\x01"
     assert ("Set-Cookie", "x=1") in headers and ("Set-Cookie", "y=2") in headers and ("A", "1") in headers
@@ -125,7 +130,9 @@ def test_binary_media_types_follow_api_gateways_rule() -> None:
     assert not is_text("audio/midi", types) and not is_text("image/png; q=1", types)
     assert is_text("application/json", types) and is_text("application/octet-stream", types)
     assert not is_text("anything/else", ["*/*"])
-    event = build_event("POST", "/m", [("Content-Type", "audio/midi")], b"MThd\x00", {"sub": "u"}, binary_media_types=types)
+    event = build_event(
+        "POST", "/m", [("Content-Type", "audio/midi")], b"MThd\x00", {"sub": "u"}, binary_media_types=types
+    )
     assert event["isBase64Encoded"] and base64.b64decode(event["body"]) == b"MThd\x00"
     event = build_event("POST", "/m", [("Content-Type", "text/plain")], b"hi", {"sub": "u"}, binary_media_types=types)
     assert event == {**event, "body": "hi", "isBase64Encoded": False}

@@ -13,24 +13,51 @@ from local.gateway_rules import GatewayRules
 TEMPLATE = {
     "Resources": {
         "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {}},
-        "Things": {"Type": "AWS::ApiGateway::Resource",
-                   "Properties": {"ParentId": {"Fn::GetAtt": ["Api", "RootResourceId"]}, "PathPart": "things"}},
-        "ThingsProxy": {"Type": "AWS::ApiGateway::Resource",
-                        "Properties": {"ParentId": {"Ref": "Things"}, "PathPart": "{proxy+}"}},
+        "Things": {
+            "Type": "AWS::ApiGateway::Resource",
+            "Properties": {"ParentId": {"Fn::GetAtt": ["Api", "RootResourceId"]}, "PathPart": "things"},
+        },
+        "ThingsProxy": {
+            "Type": "AWS::ApiGateway::Resource",
+            "Properties": {"ParentId": {"Ref": "Things"}, "PathPart": "{proxy+}"},
+        },
         "Validator": {"Type": "AWS::ApiGateway::RequestValidator", "Properties": {"ValidateRequestBody": True}},
-        "ThingIn": {"Type": "AWS::ApiGateway::Model", "Properties": {"Schema": {
-            "$schema": "http://json-schema.org/draft-04/schema#", "type": "object", "additionalProperties": False,
-            "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}}}},
-        "ThingsPost": {"Type": "AWS::ApiGateway::Method", "Properties": {
-            "HttpMethod": "POST", "ResourceId": {"Ref": "Things"}, "RequestValidatorId": {"Ref": "Validator"},
-            "RequestModels": {"application/json": {"Ref": "ThingIn"}}}},
-        "ProxyAny": {"Type": "AWS::ApiGateway::Method", "Properties": {
-            "HttpMethod": "ANY", "ResourceId": {"Ref": "ThingsProxy"}}},
-        "BadBody": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {
-            "ResponseType": "BAD_REQUEST_BODY", "StatusCode": "422",
-            "ResponseParameters": {"gatewayresponse.header.Access-Control-Allow-Origin": "'http://x'"},
-            "ResponseTemplates": {"application/json":
-                                  '{"error": {"code": "INVALID_REQUEST_BODY", "message": "$context.error.validationErrorString"}}'}}},
+        "ThingIn": {
+            "Type": "AWS::ApiGateway::Model",
+            "Properties": {
+                "Schema": {
+                    "$schema": "http://json-schema.org/draft-04/schema#",
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["name"],
+                    "properties": {"name": {"type": "string", "minLength": 1}},
+                }
+            },
+        },
+        "ThingsPost": {
+            "Type": "AWS::ApiGateway::Method",
+            "Properties": {
+                "HttpMethod": "POST",
+                "ResourceId": {"Ref": "Things"},
+                "RequestValidatorId": {"Ref": "Validator"},
+                "RequestModels": {"application/json": {"Ref": "ThingIn"}},
+            },
+        },
+        "ProxyAny": {
+            "Type": "AWS::ApiGateway::Method",
+            "Properties": {"HttpMethod": "ANY", "ResourceId": {"Ref": "ThingsProxy"}},
+        },
+        "BadBody": {
+            "Type": "AWS::ApiGateway::GatewayResponse",
+            "Properties": {
+                "ResponseType": "BAD_REQUEST_BODY",
+                "StatusCode": "422",
+                "ResponseParameters": {"gatewayresponse.header.Access-Control-Allow-Origin": "'http://x'"},
+                "ResponseTemplates": {
+                    "application/json": '{"error": {"code": "INVALID_REQUEST_BODY", "message": "$context.error.validationErrorString"}}'
+                },
+            },
+        },
     }
 }
 

@@ -19,10 +19,12 @@ def _fn(name: str, **env: str) -> LocalFunction:
 
 
 def test_shared_environment_merges_and_skips_per_function_variables() -> None:
-    merged = _shared_environment([
-        _fn("api", MELODIES_TABLE="m", POWERTOOLS_SERVICE_NAME="api", CORS_ALLOW_ORIGIN="*"),
-        _fn("worker", MELODIES_TABLE="m", POWERTOOLS_SERVICE_NAME="compose_worker"),
-    ])
+    merged = _shared_environment(
+        [
+            _fn("api", MELODIES_TABLE="m", POWERTOOLS_SERVICE_NAME="api", CORS_ALLOW_ORIGIN="*"),
+            _fn("worker", MELODIES_TABLE="m", POWERTOOLS_SERVICE_NAME="compose_worker"),
+        ]
+    )
     assert merged == {"MELODIES_TABLE": "m", "CORS_ALLOW_ORIGIN": "*"}
 
 
@@ -49,7 +51,11 @@ def test_taken_port_is_refused_with_advice() -> None:
 
 def test_epoch_table_shows_every_epoch_and_the_outcome() -> None:
     job = {
-        "modelName": "m", "status": "TRAINING", "secondaryStatus": "Training", "epoch": 2, "epochs": 5,
+        "modelName": "m",
+        "status": "TRAINING",
+        "secondaryStatus": "Training",
+        "epoch": 2,
+        "epochs": 5,
         "history": [
             {"epoch": 1, "generatorLoss": -1.5, "criticLoss": 0.25, "metrics": {"similarity": 0.5}, "seconds": 3.0},
             {"epoch": 2, "generatorLoss": -1.25, "criticLoss": 0.125, "metrics": {"similarity": 0.75, "inKey": 0.9}},

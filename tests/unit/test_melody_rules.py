@@ -26,8 +26,10 @@ def _file(tracks: list[list[mido.Message | mido.MetaMessage]], midi_type: int = 
 def _notes(pitches, length=480, channel=0):
     out = []
     for p in pitches:
-        out += [mido.Message("note_on", note=p, velocity=90, channel=channel, time=0),
-                mido.Message("note_off", note=p, velocity=0, channel=channel, time=length)]
+        out += [
+            mido.Message("note_on", note=p, velocity=90, channel=channel, time=0),
+            mido.Message("note_off", note=p, velocity=0, channel=channel, time=length),
+        ]
     return out
 
 
@@ -78,22 +80,37 @@ def test_type0_with_two_channels_counts_as_two_tracks():
 
 
 def test_tempo_change():
-    data = _file([[mido.MetaMessage("set_tempo", tempo=500_000), mido.MetaMessage("set_tempo", tempo=400_000, time=960)],
-                  _notes([60, 62, 64])])
+    data = _file(
+        [
+            [mido.MetaMessage("set_tempo", tempo=500_000), mido.MetaMessage("set_tempo", tempo=400_000, time=960)],
+            _notes([60, 62, 64]),
+        ]
+    )
     with pytest.raises(MelodyRuleViolation, match="changes tempo") as info:
         melody_from_midi(data)
     assert info.value.code == "TEMPO_CHANGE"
 
 
 def test_repeated_identical_tempo_is_not_a_change():
-    data = _file([[mido.MetaMessage("set_tempo", tempo=500_000), mido.MetaMessage("set_tempo", tempo=500_000, time=960)],
-                  _notes([60, 62, 64])])
+    data = _file(
+        [
+            [mido.MetaMessage("set_tempo", tempo=500_000), mido.MetaMessage("set_tempo", tempo=500_000, time=960)],
+            _notes([60, 62, 64]),
+        ]
+    )
     assert melody_from_midi(data).tempo_bpm == pytest.approx(120)
 
 
 def test_time_signature_change():
-    data = _file([[mido.MetaMessage("time_signature", numerator=4, denominator=4),
-                   mido.MetaMessage("time_signature", numerator=3, denominator=4, time=1920)], _notes([60] * 8)])
+    data = _file(
+        [
+            [
+                mido.MetaMessage("time_signature", numerator=4, denominator=4),
+                mido.MetaMessage("time_signature", numerator=3, denominator=4, time=1920),
+            ],
+            _notes([60] * 8),
+        ]
+    )
     with pytest.raises(MelodyRuleViolation) as info:
         melody_from_midi(data)
     assert info.value.code == "TIME_SIGNATURE_CHANGE"
@@ -139,7 +156,9 @@ def test_oversize_file():
 
 
 def test_notes_json_builds_the_same_melody_as_the_midi():
-    score = melody_from_notes([{"pitch": 60 + i, "start": i, "duration": 1, "velocity": 90} for i in range(4)], tempo_bpm=120)
+    score = melody_from_notes(
+        [{"pitch": 60 + i, "start": i, "duration": 1, "velocity": 90} for i in range(4)], tempo_bpm=120
+    )
     from_midi = melody_from_midi(write_midi(score))
     assert from_midi.tracks[0].notes == score.tracks[0].notes
 

@@ -55,8 +55,11 @@ def test_round_trip_keeps_every_note_to_the_tick(data, ticks_per_beat, tempo_us,
 @given(st.lists(st.tuples(st.integers(21, 108), st.integers(0, 3000), st.integers(1, 500)), min_size=1, max_size=20))
 def test_multi_track_round_trip_keeps_track_order_and_programs(raw):
     tracks = [
-        Track(notes=sorted({Note(s + i, p, d, 64 + i) for p, s, d in raw[: i + 1]}, key=lambda n: (n.start, n.pitch))
-              , name=f"T{i}", program=prog)
+        Track(
+            notes=sorted({Note(s + i, p, d, 64 + i) for p, s, d in raw[: i + 1]}, key=lambda n: (n.start, n.pitch)),
+            name=f"T{i}",
+            program=prog,
+        )
         for i, prog in enumerate([0, 48, 32, 73])
     ]
     # same-pitch overlaps inside one track are ambiguous in MIDI; keep the first of each
@@ -112,7 +115,10 @@ def test_reads_files_written_by_music21():
     notes = [t for t in score.tracks if t.notes][0].notes
     tpb = score.ticks_per_beat
     assert [(n.pitch, n.start, n.duration) for n in notes] == [
-        (60, 0, tpb), (64, tpb, tpb // 2), (67, tpb * 3 // 2, tpb // 2), (72, 2 * tpb, 2 * tpb)
+        (60, 0, tpb),
+        (64, tpb, tpb // 2),
+        (67, tpb * 3 // 2, tpb // 2),
+        (72, 2 * tpb, 2 * tpb),
     ]
     assert round(score.tempo_bpm) == 90
 
@@ -131,10 +137,16 @@ def test_reads_files_written_by_pretty_midi():
     notes = [t for t in score.tracks if t.notes][0].notes
     assert score.ticks_per_beat == 220
     assert [(n.pitch, n.start, n.duration, n.velocity) for n in notes] == [
-        (57, 0, 110, 70), (60, 220, 110, 71), (64, 440, 110, 72), (69, 660, 110, 73)
+        (57, 0, 110, 70),
+        (60, 220, 110, 71),
+        (64, 440, 110, 72),
+        (69, 660, 110, 73),
     ]
     # and what we write, pretty_midi reads back with the same notes
     again = pretty_midi.PrettyMIDI(io.BytesIO(write_midi(score)))
     assert [(n.pitch, round(n.start, 3), round(n.end, 3)) for n in again.instruments[0].notes] == [
-        (57, 0.0, 0.25), (60, 0.5, 0.75), (64, 1.0, 1.25), (69, 1.5, 1.75)
+        (57, 0.0, 0.25),
+        (60, 0.5, 0.75),
+        (64, 1.0, 1.25),
+        (69, 1.5, 1.75),
     ]

@@ -2,6 +2,7 @@
 
 CI once failed because two training jobs built the same cached data set at once and one renamed the
 other's fixed-name temporary file away (FileNotFoundError on the rename)."""
+
 from __future__ import annotations
 
 import threading

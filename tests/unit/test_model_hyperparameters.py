@@ -14,8 +14,16 @@ def read(values: dict) -> tuple:
 
 
 def test_string_values_are_coerced_and_sagemaker_keys_ignored():
-    hp, tags = read({"epochs": "3", "learning_rate": "0.002", "updateRatio": "2", "max_windows": "None",
-                     "sagemaker_program": "train.py", "dataset_tags": '["composer:bach", "mode:minor"]'})
+    hp, tags = read(
+        {
+            "epochs": "3",
+            "learning_rate": "0.002",
+            "updateRatio": "2",
+            "max_windows": "None",
+            "sagemaker_program": "train.py",
+            "dataset_tags": '["composer:bach", "mode:minor"]',
+        }
+    )
     assert (hp.epochs, hp.learning_rate, hp.update_ratio, hp.max_windows) == (3, 0.002, 2, None)
     assert tags == ["composer:bach", "mode:minor"]
 
@@ -31,11 +39,14 @@ def test_defaults_without_any_hyperparameters():
     assert tags == ["collection:bach-chorales"]
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"epochs": "0"}, "epochs"),
-    ({"batch_size": "many"}, "batch_size"),
-    ({"unknown": "1"}, "unknown"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"epochs": "0"}, "epochs"),
+        ({"batch_size": "many"}, "batch_size"),
+        ({"unknown": "1"}, "unknown"),
+    ],
+)
 def test_invalid_values_name_the_field(values, message):
     with pytest.raises(TrainingInputError, match=message):
         read(values)

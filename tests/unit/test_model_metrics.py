@@ -16,7 +16,7 @@ def roll_of(steps: int, *notes: tuple[int, int, int, int], tracks: int = 1) -> n
     """notes are (track, start step, pitch, length)."""
     roll = np.zeros((steps, 128, tracks), dtype=bool)
     for track, start, pitch, length in notes:
-        roll[start:start + length, pitch, track] = True
+        roll[start : start + length, pitch, track] = True
     return roll
 
 
@@ -71,7 +71,9 @@ def test_note_runs_split_at_silences_and_keep_pitches_apart():
 
 
 def test_key_estimation_finds_the_tonic_and_mode():
-    c_major = roll_of(32, *[(0, i * 4, p, 4 if p not in (60, 67) else 8) for i, p in enumerate((60, 64, 67, 65, 62, 60, 67, 59))])
+    c_major = roll_of(
+        32, *[(0, i * 4, p, 4 if p not in (60, 67) else 8) for i, p in enumerate((60, 64, 67, 65, 62, 60, 67, 59))]
+    )
     assert M.estimate_key(M.pitch_class_histogram(c_major[:, :, 0])) == (0, "major")
     a_minor = roll_of(32, *[(0, i * 4, p, 4) for i, p in enumerate((69, 72, 76, 69, 71, 68, 69, 64))])
     assert M.estimate_key(M.pitch_class_histogram(a_minor[:, :, 0])) == (9, "minor")
@@ -106,9 +108,9 @@ def test_similarity_is_one_for_identical_metrics_and_drops_by_the_documented_dis
     real["pitchClasses"] = [3.0, 3.0, 3.0, 3.0]
     assert M.similarity(real, real) == 1.0
     worse = {k: list(v) for k, v in real.items()}
-    worse["inKey"] = [0.5, 0.3, 0.3, 0.3]          # rate: distance 0.2 on 3 tracks
-    worse["pitchClasses"] = [3.0, 4.5, 4.5, 4.5]   # relative: 1.5 / 3 = 0.5 on 3 tracks
-    expected = 1 - (3 * 0.2 + 3 * 0.5) / 18        # 6 metrics x 3 accompaniment tracks
+    worse["inKey"] = [0.5, 0.3, 0.3, 0.3]  # rate: distance 0.2 on 3 tracks
+    worse["pitchClasses"] = [3.0, 4.5, 4.5, 4.5]  # relative: 1.5 / 3 = 0.5 on 3 tracks
+    expected = 1 - (3 * 0.2 + 3 * 0.5) / 18  # 6 metrics x 3 accompaniment tracks
     assert M.similarity(worse, real) == pytest.approx(expected)
     missing = {k: list(v) for k, v in real.items()}
     missing["qualifiedNotes"] = [0.5, math.nan, math.nan, math.nan]  # undefined model value = distance 1

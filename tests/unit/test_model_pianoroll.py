@@ -7,8 +7,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.music.pianoroll import (
-    HOLD, ONSET, PITCHES, crop, is_quantised, notes_to_roll, pitch_span, roll_to_notes, roll_to_score,
-    score_to_roll, uncrop,
+    HOLD,
+    ONSET,
+    PITCHES,
+    crop,
+    is_quantised,
+    notes_to_roll,
+    pitch_span,
+    roll_to_notes,
+    roll_to_score,
+    score_to_roll,
+    uncrop,
 )
 from shared.music.score import Note, Score, Track
 
@@ -21,8 +30,11 @@ def quantised_tracks(draw):
     """Tracks of step-aligned notes with no same-pitch overlap (what a roll can hold)."""
     tracks = []
     for _ in range(draw(st.integers(1, 4))):
-        raw = draw(st.lists(st.tuples(st.integers(0, 127), st.integers(0, 63), st.integers(1, 16), st.integers(1, 127)),
-                            max_size=30))
+        raw = draw(
+            st.lists(
+                st.tuples(st.integers(0, 127), st.integers(0, 63), st.integers(1, 16), st.integers(1, 127)), max_size=30
+            )
+        )
         notes, busy = [], {}
         for pitch, start, length, velocity in sorted(raw, key=lambda n: n[1]):
             if start >= busy.get(pitch, -1):
@@ -56,7 +68,9 @@ def test_binary_roll_decodes_each_run_as_one_note():
     roll[5:8, 64] = True
     roll[2:4, 40] = True
     assert roll_to_notes(roll, TPB, velocity=70) == [
-        Note(0, 64, 3 * STEP, 70), Note(2 * STEP, 40, 2 * STEP, 70), Note(5 * STEP, 64, 3 * STEP, 70),
+        Note(0, 64, 3 * STEP, 70),
+        Note(2 * STEP, 40, 2 * STEP, 70),
+        Note(5 * STEP, 64, 3 * STEP, 70),
     ]
 
 

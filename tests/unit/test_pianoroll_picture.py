@@ -5,7 +5,14 @@ from __future__ import annotations
 import png
 
 from shared.logic.pianoroll import (
-    BACKGROUND, PIXELS_PER_BEAT, PIXELS_PER_PITCH, layout, render_png, track_colour, x_of, y_of,
+    BACKGROUND,
+    PIXELS_PER_BEAT,
+    PIXELS_PER_PITCH,
+    layout,
+    render_png,
+    track_colour,
+    x_of,
+    y_of,
 )
 from shared.music.midi_codec import write_midi
 from shared.music.score import Note, Score, Track
@@ -19,7 +26,7 @@ def _pixels(data: bytes) -> tuple[int, int, list[bytearray]]:
 
 
 def _at(rows: list[bytearray], x: int, y: int) -> tuple[int, int, int]:
-    return tuple(rows[y][3 * x:3 * x + 3])
+    return tuple(rows[y][3 * x : 3 * x + 3])
 
 
 def _score() -> Score:

@@ -9,7 +9,9 @@ from shared.statuses import CompositionStatus, TrainingStatus, allowed_previous
 from shared.store import dynamo
 
 
-@pytest.mark.parametrize(("spec", "status"), [(TRAINING_JOBS, TrainingStatus.QUEUED), (COMPOSITIONS, CompositionStatus.PENDING)])
+@pytest.mark.parametrize(
+    ("spec", "status"), [(TRAINING_JOBS, TrainingStatus.QUEUED), (COMPOSITIONS, CompositionStatus.PENDING)]
+)
 def test_a_move_to_a_creation_only_status_is_refused_with_a_reason(spec, status):
     assert allowed_previous(status) == []
     with pytest.raises(ValueError, match="through create"):

@@ -13,10 +13,17 @@ from shared.schemas import ErrorBody
 AUTH: list[dict[str, list[str]]] = [{"cognito": []}]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
-NextToken = Annotated[str | None, Query(alias="nextToken", max_length=2048,
-                                        description="The nextToken of the previous page.")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128,
-                                              description="Repeat a POST safely: the same key replays the first answer.")]
+NextToken = Annotated[
+    str | None, Query(alias="nextToken", max_length=2048, description="The nextToken of the previous page.")
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="Repeat a POST safely: the same key replays the first answer.",
+    ),
+]
 DEFAULT_PAGE = DEFAULT_LIMIT
 
 _ERRORS = {
@@ -36,9 +43,12 @@ def errors(*statuses: int, stored: bool = True) -> dict[int, dict[str, Any]]:
     reads or writes a store (``stored``) can also be throttled, so it documents 503 too."""
     return {
         s: {"description": _ERRORS[s], "content": {"application/json": {"model": ErrorBody}}}
-        for s in (*statuses, 503) if stored or s != 503
+        for s in (*statuses, 503)
+        if stored or s != 503
     }
 
 
 def binary(media_type: str, description: str) -> dict[int, dict[str, Any]]:
-    return {200: {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
+    return {
+        200: {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}
+    }

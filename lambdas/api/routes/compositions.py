@@ -21,45 +21,84 @@ router = Router()
 CompositionId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
-@router.post("/compositions", summary="Compose: melody + model -> four-track composition", security=AUTH,
-             tags=["compositions"],
-             description="Answers 202 at once with status PENDING; poll `GET /compositions/{id}` until "
-                         "COMPLETED or FAILED.",
-             responses={202: {"description": "Accepted.", "content": {"application/json": {"model": Composition}}},
-                        **errors(400, 401, 404, 409, 413, 415, 422)})
+@router.post(
+    "/compositions",
+    summary="Compose: melody + model -> four-track composition",
+    security=AUTH,
+    tags=["compositions"],
+    description="Answers 202 at once with status PENDING; poll `GET /compositions/{id}` until COMPLETED or FAILED.",
+    responses={
+        202: {"description": "Accepted.", "content": {"application/json": {"model": Composition}}},
+        **errors(400, 401, 404, 409, 413, 415, 422),
+    },
+)
 def create_composition(body: CompositionIn, idempotency_key: IdempotencyKey = None) -> Response[Composition]:
     event = router.current_event
     owner = caller(event)
-    result = idempotency.once(owner, "POST /compositions", idempotency_key, idempotency.body_hash(raw_body(event)),
-                              lambda: compositions.start(owner, body).to_wire())
+    result = idempotency.once(
+        owner,
+        "POST /compositions",
+        idempotency_key,
+        idempotency.body_hash(raw_body(event)),
+        lambda: compositions.start(owner, body).to_wire(),
+    )
     metrics.add_metric(name="CompositionsStarted", unit=MetricUnit.Count, value=1)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=result)
 
 
-@router.get("/compositions", summary="List your compositions", security=AUTH, tags=["compositions"],
-            responses=errors(400, 401, 422))
+@router.get(
+    "/compositions",
+    summary="List your compositions",
+    security=AUTH,
+    tags=["compositions"],
+    responses=errors(400, 401, 422),
+)
 def list_compositions(limit: Limit = DEFAULT_PAGE, next_token: NextToken = None) -> CompositionList:
     return compositions.list_compositions(caller(router.current_event), limit, next_token)
 
 
-@router.get("/compositions/<composition_id>", summary="Poll a composition", security=AUTH, tags=["compositions"],
-            responses=errors(401, 404))
+@router.get(
+    "/compositions/<composition_id>",
+    summary="Poll a composition",
+    security=AUTH,
+    tags=["compositions"],
+    responses=errors(401, 404),
+)
 def get_composition(composition_id: CompositionId) -> Composition:
     return compositions.get(caller(router.current_event), composition_id)
 
 
-@router.get("/compositions/<composition_id>/midi", summary="Download the composition as MIDI", security=AUTH,
-            tags=["compositions"],
-            responses={**binary("audio/midi", "Four tracks; track 0 is the melody."), **errors(401, 404, 409)})
-def get_composition_midi(composition_id: CompositionId):  # no return annotation: the body is binary or empty, not JSON to validate
+@router.get(
+    "/compositions/<composition_id>/midi",
+    summary="Download the composition as MIDI",
+    security=AUTH,
+    tags=["compositions"],
+    responses={**binary("audio/midi", "Four tracks; track 0 is the melody."), **errors(401, 404, 409)},
+)
+def get_composition_midi(
+    composition_id: CompositionId,
+):  # no return annotation: the body is binary or empty, not JSON to validate
     data = compositions.midi(caller(router.current_event), composition_id)
-    return Response(status_code=200, content_type="audio/midi", body=data,
-                    headers={"Content-Disposition": f'attachment; filename="{composition_id}.mid"'})
+    return Response(
+        status_code=200,
+        content_type="audio/midi",
+        body=data,
+        headers={"Content-Disposition": f'attachment; filename="{composition_id}.mid"'},
+    )
 
 
-@router.get("/compositions/<composition_id>/pianoroll.png", summary="The composition as a piano-roll picture",
-            security=AUTH, tags=["compositions"],
-            responses={**binary("image/png", "One colour per track."), **errors(401, 404, 409)})
-def get_composition_pianoroll(composition_id: CompositionId):  # no return annotation: the body is binary or empty, not JSON to validate
-    return Response(status_code=200, content_type="image/png",
-                    body=compositions.pianoroll_png(caller(router.current_event), composition_id))
+@router.get(
+    "/compositions/<composition_id>/pianoroll.png",
+    summary="The composition as a piano-roll picture",
+    security=AUTH,
+    tags=["compositions"],
+    responses={**binary("image/png", "One colour per track."), **errors(401, 404, 409)},
+)
+def get_composition_pianoroll(
+    composition_id: CompositionId,
+):  # no return annotation: the body is binary or empty, not JSON to validate
+    return Response(
+        status_code=200,
+        content_type="image/png",
+        body=compositions.pianoroll_png(caller(router.current_event), composition_id),
+    )

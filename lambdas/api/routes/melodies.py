@@ -25,12 +25,19 @@ router = Router()
 MelodyId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
-@router.post("/melodies", summary="Upload a melody", security=AUTH, tags=["melodies"],
-             description="Body: raw MIDI (`audio/midi`), JSON `{name, midi: base64}`, or JSON "
-                         "`{name, tempo, timeSignature, notes: [{pitch, start, duration, velocity}]}` "
-                         "(start and duration in beats). A raw MIDI upload is named by `?name=`, else by its track name.",
-             responses={201: {"description": "The stored melody.", "content": {"application/json": {"model": Melody}}},
-                        **errors(400, 401, 413, 415, 422)})
+@router.post(
+    "/melodies",
+    summary="Upload a melody",
+    security=AUTH,
+    tags=["melodies"],
+    description="Body: raw MIDI (`audio/midi`), JSON `{name, midi: base64}`, or JSON "
+    "`{name, tempo, timeSignature, notes: [{pitch, start, duration, velocity}]}` "
+    "(start and duration in beats). A raw MIDI upload is named by `?name=`, else by its track name.",
+    responses={
+        201: {"description": "The stored melody.", "content": {"application/json": {"model": Melody}}},
+        **errors(400, 401, 413, 415, 422),
+    },
+)
 def create_melody(
     idempotency_key: IdempotencyKey = None,
     name: Annotated[str | None, Query(min_length=1, max_length=100, description="Name of a raw MIDI upload.")] = None,
@@ -39,6 +46,7 @@ def create_melody(
     owner = caller(event)
     body = raw_body(event)
     if content_type(event) in MIDI_TYPES:
+
         def create() -> dict:
             return melodies.create_from_midi(owner, name, body).to_wire()
     else:
@@ -51,7 +59,9 @@ def create_melody(
 def _from_json(owner: str, payload: object):
     """Pick the JSON form by its fields, validate it, and return the creation to run (once)."""
     if not isinstance(payload, dict) or ("notes" in payload) == ("midi" in payload):
-        raise InvalidInput("Send either {name, midi: <base64 MIDI>} or {name, tempo, notes: [...]}.", code="MELODY_FORM")
+        raise InvalidInput(
+            "Send either {name, midi: <base64 MIDI>} or {name, tempo, notes: [...]}.", code="MELODY_FORM"
+        )
     if "notes" in payload:
         notes_in = MelodyNotesIn.model_validate(payload)
         return lambda: melodies.create_from_notes(owner, notes_in).to_wire()
@@ -66,28 +76,48 @@ def _from_json(owner: str, payload: object):
     return lambda: melodies.create_from_midi(owner, midi_in.name, data).to_wire()
 
 
-@router.get("/melodies", summary="List your melodies and the built-in samples", security=AUTH, tags=["melodies"],
-            responses=errors(400, 401, 422))
+@router.get(
+    "/melodies",
+    summary="List your melodies and the built-in samples",
+    security=AUTH,
+    tags=["melodies"],
+    responses=errors(400, 401, 422),
+)
 def list_melodies(limit: Limit = DEFAULT_PAGE, next_token: NextToken = None) -> MelodyList:
     return melodies.list_melodies(caller(router.current_event), limit, next_token)
 
 
-@router.get("/melodies/<melody_id>", summary="Read a melody", security=AUTH, tags=["melodies"],
-            responses=errors(401, 404))
+@router.get(
+    "/melodies/<melody_id>", summary="Read a melody", security=AUTH, tags=["melodies"], responses=errors(401, 404)
+)
 def get_melody(melody_id: MelodyId) -> Melody:
     return melodies.get(caller(router.current_event), melody_id)
 
 
-@router.get("/melodies/<melody_id>/midi", summary="Download a melody as MIDI", security=AUTH, tags=["melodies"],
-            responses={**binary("audio/midi", "The melody as a Standard MIDI File."), **errors(401, 404)})
+@router.get(
+    "/melodies/<melody_id>/midi",
+    summary="Download a melody as MIDI",
+    security=AUTH,
+    tags=["melodies"],
+    responses={**binary("audio/midi", "The melody as a Standard MIDI File."), **errors(401, 404)},
+)
 def get_melody_midi(melody_id: MelodyId):  # no return annotation: the body is binary or empty, not JSON to validate
     data = melodies.midi(caller(router.current_event), melody_id)
-    return Response(status_code=200, content_type="audio/midi", body=data,
-                    headers={"Content-Disposition": f'attachment; filename="{melody_id}.mid"'})
+    return Response(
+        status_code=200,
+        content_type="audio/midi",
+        body=data,
+        headers={"Content-Disposition": f'attachment; filename="{melody_id}.mid"'},
+    )
 
 
-@router.delete("/melodies/<melody_id>", summary="Delete one of your melodies", security=AUTH, tags=["melodies"],
-               responses={204: {"description": "Deleted."}, **errors(401, 404, 409)})
+@router.delete(
+    "/melodies/<melody_id>",
+    summary="Delete one of your melodies",
+    security=AUTH,
+    tags=["melodies"],
+    responses={204: {"description": "Deleted."}, **errors(401, 404, 409)},
+)
 def delete_melody(melody_id: MelodyId):  # no return annotation: the body is binary or empty, not JSON to validate
     melodies.delete(caller(router.current_event), melody_id)
     return Response(status_code=204, body="")

@@ -18,8 +18,13 @@ router = Router()
 ModelId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
-@router.get("/models", summary="List the shipped models and your own", security=AUTH, tags=["models"],
-            responses=errors(400, 401, 422))
+@router.get(
+    "/models",
+    summary="List the shipped models and your own",
+    security=AUTH,
+    tags=["models"],
+    responses=errors(400, 401, 422),
+)
 def list_models(limit: Limit = DEFAULT_PAGE, next_token: NextToken = None) -> ModelList:
     return models.list_models(caller(router.current_event), limit, next_token)
 
@@ -29,8 +34,13 @@ def get_model(model_id: ModelId) -> Model:
     return models.get(caller(router.current_event), model_id)
 
 
-@router.delete("/models/<model_id>", summary="Delete one of your models (and its endpoint)", security=AUTH,
-               tags=["models"], responses={204: {"description": "Deleted."}, **errors(401, 404, 409)})
+@router.delete(
+    "/models/<model_id>",
+    summary="Delete one of your models (and its endpoint)",
+    security=AUTH,
+    tags=["models"],
+    responses={204: {"description": "Deleted."}, **errors(401, 404, 409)},
+)
 def delete_model(model_id: ModelId):  # no return annotation: the body is binary or empty, not JSON to validate
     models.delete(caller(router.current_event), model_id)
     return Response(status_code=204, body="")

@@ -27,8 +27,13 @@ def openapi_json():  # no return annotation: the document is served as is
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=document_json())
 
 
-@router.get("/datasets", summary="The data-set tags training jobs can filter on", security=AUTH, tags=["training"],
-            responses=errors(401, stored=False))
+@router.get(
+    "/datasets",
+    summary="The data-set tags training jobs can filter on",
+    security=AUTH,
+    tags=["training"],
+    responses=errors(401, stored=False),
+)
 def list_datasets() -> DatasetTagList:
     caller(router.current_event)
     return datasets.catalogue()

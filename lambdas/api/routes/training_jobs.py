@@ -21,37 +21,65 @@ router = Router()
 JobId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
-@router.post("/training-jobs", summary="Train a model on a filtered data set", security=AUTH, tags=["training"],
-             description="Answers 202 with status QUEUED; poll `GET /training-jobs/{id}` for epoch, history "
-                         "and status. Tags must come from `GET /datasets`.",
-             responses={202: {"description": "Queued.", "content": {"application/json": {"model": TrainingJob}}},
-                        **errors(400, 401, 413, 415, 422)})
+@router.post(
+    "/training-jobs",
+    summary="Train a model on a filtered data set",
+    security=AUTH,
+    tags=["training"],
+    description="Answers 202 with status QUEUED; poll `GET /training-jobs/{id}` for epoch, history "
+    "and status. Tags must come from `GET /datasets`.",
+    responses={
+        202: {"description": "Queued.", "content": {"application/json": {"model": TrainingJob}}},
+        **errors(400, 401, 413, 415, 422),
+    },
+)
 def create_training_job(body: TrainingJobIn, idempotency_key: IdempotencyKey = None) -> Response[TrainingJob]:
     event = router.current_event
     owner = caller(event)
-    result = idempotency.once(owner, "POST /training-jobs", idempotency_key, idempotency.body_hash(raw_body(event)),
-                              lambda: training_jobs.submit(owner, body).to_wire())
+    result = idempotency.once(
+        owner,
+        "POST /training-jobs",
+        idempotency_key,
+        idempotency.body_hash(raw_body(event)),
+        lambda: training_jobs.submit(owner, body).to_wire(),
+    )
     metrics.add_metric(name="TrainingJobsSubmitted", unit=MetricUnit.Count, value=1)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=result)
 
 
-@router.get("/training-jobs", summary="List your training jobs", security=AUTH, tags=["training"],
-            responses=errors(400, 401, 422))
+@router.get(
+    "/training-jobs",
+    summary="List your training jobs",
+    security=AUTH,
+    tags=["training"],
+    responses=errors(400, 401, 422),
+)
 def list_training_jobs(limit: Limit = DEFAULT_PAGE, next_token: NextToken = None) -> TrainingJobList:
     return training_jobs.list_jobs(caller(router.current_event), limit, next_token)
 
 
-@router.get("/training-jobs/<job_id>", summary="Poll a training job", security=AUTH, tags=["training"],
-            responses=errors(401, 404))
+@router.get(
+    "/training-jobs/<job_id>",
+    summary="Poll a training job",
+    security=AUTH,
+    tags=["training"],
+    responses=errors(401, 404),
+)
 def get_training_job(job_id: JobId) -> TrainingJob:
     return training_jobs.get(caller(router.current_event), job_id)
 
 
-@router.post("/training-jobs/<job_id>/stop", summary="Stop a training job", security=AUTH, tags=["training"],
-             description="A queued job is STOPPED at once; a running one is STOPPING until SageMaker confirms.",
-             responses={202: {"description": "Stopping or stopped.",
-                              "content": {"application/json": {"model": TrainingJob}}},
-                        **errors(401, 404, 409)})
+@router.post(
+    "/training-jobs/<job_id>/stop",
+    summary="Stop a training job",
+    security=AUTH,
+    tags=["training"],
+    description="A queued job is STOPPED at once; a running one is STOPPING until SageMaker confirms.",
+    responses={
+        202: {"description": "Stopping or stopped.", "content": {"application/json": {"model": TrainingJob}}},
+        **errors(401, 404, 409),
+    },
+)
 def stop_training_job(job_id: JobId) -> Response[TrainingJob]:
     job = training_jobs.stop(caller(router.current_event), job_id)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=job)
