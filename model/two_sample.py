@@ -39,6 +39,7 @@ LOW_PITCH = 34  # the band B-flat 1 .. A5, where four-voice chorales live
 PITCH_COUNT = 48
 VOICES = 4
 FOLDS = 5
+BATCH = 64
 THREADS_ENV = "COMPOSER_TORCH_THREADS"
 
 
@@ -131,7 +132,7 @@ def _fit(
     for _ in range(max_epochs):
         model.train()
         order = torch.from_numpy(rng.permutation(len(train_y)))
-        for batch in order.split(64):
+        for batch in order.split(BATCH):
             optimiser.zero_grad()
             loss_fn(model(train_x[batch]), train_y[batch]).backward()
             optimiser.step()
@@ -155,8 +156,8 @@ def two_sample_accuracy(
     generated_groups: Sequence[object] | None = None,
     seed: int = 0,
     folds: int = FOLDS,
-    max_epochs: int = 25,
-    patience: int = 4,
+    max_epochs: int = 12,
+    patience: int = 3,
 ) -> TwoSampleResult:
     """Held-out accuracy of a classifier telling ``generated`` rolls from ``real`` ones.
 
