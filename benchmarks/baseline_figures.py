@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<30} {cells[0]:>14} {cells[1]:>16}")
     distances = F.distances(rule, real)
     index = F.similarity_index(rule, real)
-    print("JS distances baseline vs real:", {k: round(v, 3) for k, v in distances.items()})
+    print("JS distances baseline vs real:", {k: None if v is None else round(v, 3) for k, v in distances.items()})
     print(f"similarity index: baseline {index:.3f}")
     real_rolls = [F.voices_to_roll(v) for _, v, _ in pieces]
     rule_rolls = [F.voices_to_roll(b, steps=r.shape[0]) for b, r in zip(baseline, real_rolls, strict=True)]

@@ -379,17 +379,17 @@ def standard_errors(totals: np.ndarray, resamples: int = 200, seed: int = 0) -> 
 def js_distance(p: Sequence[float], q: Sequence[float]) -> float | None:
     """Jensen-Shannon distance (square root of the divergence, base 2: 0 = same, 1 = disjoint) of
     two count histograms; ``None`` if either is empty."""
-    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
-    if p.sum() <= 0 or q.sum() <= 0:
+    a, b = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    if a.sum() <= 0 or b.sum() <= 0:
         return None
-    p, q = p / p.sum(), q / q.sum()
-    m = (p + q) / 2
+    a, b = a / a.sum(), b / b.sum()
+    m = (a + b) / 2
 
-    def kl(a: np.ndarray) -> float:
-        mask = a > 0
-        return float(np.sum(a[mask] * np.log2(a[mask] / m[mask])))
+    def kl(x: np.ndarray) -> float:
+        mask = x > 0
+        return float(np.sum(x[mask] * np.log2(x[mask] / m[mask])))
 
-    return float(np.sqrt(max(0.0, (kl(p) + kl(q)) / 2)))
+    return float(np.sqrt(max(0.0, (kl(a) + kl(b)) / 2)))
 
 
 def distances(summary: Mapping, reference: Mapping) -> dict[str, float | None]:
