@@ -97,35 +97,29 @@ def _balanced_accuracy(logits: torch.Tensor, labels: np.ndarray) -> float:
     return float(np.mean(rates))
 
 
-def _transposed(
-    x: np.ndarray, y: np.ndarray, rng: np.random.Generator, copies: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The windows plus ``copies`` transpositions of each by a random shift within a fourth (empty
-    pitches fill in), so the classifier learns harmony and motion rather than absolute pitches."""
-    batches, labels = [x], [y]
-    for _ in range(copies):
-        shifted = np.zeros_like(x)
-        for i, shift in enumerate(rng.integers(-5, 6, size=len(x))):
-            if shift >= 0:
-                shifted[i, :, shift:] = x[i, :, : x.shape[2] - shift]
-            else:
-                shifted[i, :, :shift] = x[i, :, -shift:]
-        batches.append(shifted)
-        labels.append(y)
-    return _tensor(np.concatenate(batches)), torch.from_numpy(np.concatenate(labels)).float()
+def _transposed(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """The windows plus one transposition of each by a random shift within a fourth (empty pitches
+    fill in), so the classifier learns harmony and motion rather than absolute pitches."""
+    shifted = np.zeros_like(x)
+    for i, shift in enumerate(rng.integers(-5, 6, size=len(x))):
+        if shift >= 0:
+            shifted[i, :, shift:] = x[i, :, : x.shape[2] - shift]
+        else:
+            shifted[i, :, :shift] = x[i, :, -shift:]
+    return _tensor(np.concatenate([x, shifted])), torch.from_numpy(np.concatenate([y, y])).float()
 
 
 def _fit(
-    x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int, max_epochs: int, patience: int, copies: int = 1
+    x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int, max_epochs: int, patience: int, pitches: int
 ) -> nn.Module:
     """Train on (x, y) with early stopping on a fifth of the groups; the best weights are kept."""
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     unique = rng.permutation(np.unique(groups))
     validation = np.isin(groups, unique[: max(1, len(unique) // 5)])
-    train_x, train_y = _transposed(x[~validation], y[~validation], rng, copies)
+    train_x, train_y = _transposed(x[~validation], y[~validation], rng)
     val_x, val_y = _tensor(x[validation]), torch.from_numpy(y[validation]).float()
-    model = WindowClassifier()
+    model = WindowClassifier(pitches)
     optimiser = torch.optim.Adam(model.parameters(), lr=2e-3, weight_decay=1e-4)
     loss_fn = nn.BCEWithLogitsLoss()
     best, best_state, waited = float("inf"), copy.deepcopy(model.state_dict()), 0
@@ -158,18 +152,21 @@ def two_sample_accuracy(
     folds: int = FOLDS,
     max_epochs: int = 12,
     patience: int = 3,
+    band: tuple[int, int] = (LOW_PITCH, PITCH_COUNT),
 ) -> TwoSampleResult:
     """Held-out accuracy of a classifier telling ``generated`` rolls from ``real`` ones.
 
     Rolls are binary ``(steps, 128, 4)``. Groups default to the position in each list (the
     generated piece ``i`` was made from the melody of real piece ``i``); pass them when it is not so.
+    ``band`` is the (lowest pitch, pitch count) the windows are cropped to: the chorales' by default,
+    widen it for a corpus that lies higher or lower (notes outside it are not seen).
     """
     real_groups = list(range(len(real))) if real_groups is None else list(real_groups)
     generated_groups = list(range(len(generated))) if generated_groups is None else list(generated_groups)
     parts, labels, groups = [], [], []
     for label, rolls, names in ((0, real, real_groups), (1, generated, generated_groups)):
         for roll, name in zip(rolls, names, strict=True):
-            cut = windows(roll)
+            cut = windows(roll, *band)
             parts.append(cut)
             labels += [label] * len(cut)
             groups += [str(name)] * len(cut)
@@ -187,7 +184,7 @@ def two_sample_accuracy(
         scores = []
         for k in range(folds):
             test = fold == k
-            model = _fit(x[~test], y[~test], group_ids[~test], seed * 1000 + k, max_epochs, patience)
+            model = _fit(x[~test], y[~test], group_ids[~test], seed * 1000 + k, max_epochs, patience, band[1])
             with torch.no_grad():
                 scores.append(_balanced_accuracy(model(_tensor(x[test])), y[test]))
     finally:

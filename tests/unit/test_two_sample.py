@@ -31,6 +31,7 @@ def test_windows_are_bar_aligned_cropped_and_skip_silence():
     cut = T.windows(roll)
     assert cut.shape == (1, T.WINDOW_STEPS, T.PITCH_COUNT, T.VOICES)  # 32-63 is silent, 64-79 too short
     assert cut[0, 0:8, 60 - T.LOW_PITCH, 0].all()
+    assert T.windows(roll, 60, 12).shape == (1, T.WINDOW_STEPS, 12, T.VOICES)  # another band: C4 up an octave
 
 
 def test_real_against_real_is_a_coin_toss(real):
