@@ -134,7 +134,7 @@ def register(app: Any) -> None:
     @app.not_found
     def _not_found(exc: Exception) -> Response:
         event = app.current_event
-        allowed = allowed_methods(event.path)
+        allowed = allowed_methods(app, event.path)
         if allowed:
             return error_response(
                 405,
