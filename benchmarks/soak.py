@@ -430,7 +430,7 @@ def print_table(result: dict) -> None:
         ("HTTP requests / statuses", f"{result['http']['requests']} {json.dumps(result['http']['statuses'])}"),
         (
             "client timeouts / transport errors / idempotent retries",
-            f"{result['http']['clientTimeouts']} / {result['http']['transportErrors']} / {result['http']['idempotentRetries']}",
+            " / ".join(str(result["http"][k]) for k in ("clientTimeouts", "transportErrors", "idempotentRetries")),
         ),
         ("elapsed (s) / cap", f"{result['elapsedSeconds']} / {result['timeCapSeconds']}"),
         ("problems", result["problemCount"]),

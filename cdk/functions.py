@@ -44,7 +44,7 @@ class PythonFunction(Construct):
         environment: Mapping[str, str],
         log_retention: logs.RetentionDays,
         memory_mb: int = 512,
-        timeout: Duration = Duration.seconds(29),
+        timeout: Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = name
@@ -66,7 +66,7 @@ class PythonFunction(Construct):
             layers=[layer],
             role=self.role,
             memory_size=memory_mb,
-            timeout=timeout,
+            timeout=timeout or Duration.seconds(29),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,

@@ -255,12 +255,13 @@ class SageMakerRole(Construct):
                 conditions={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"]}},
             )
         )
+        sagemaker_logs = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*"
         acknowledgements = {
             "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken and cloudwatch:PutMetricData have "
             "no resource-level permissions; PutMetricData is limited to SageMaker's namespaces by condition.",
             "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/training/*]": "Training jobs read and write their "
             "own checkpoints and output under training/<job id>/, named at run time; limited to that prefix.",
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*]": (
+            f"AwsSolutions-IAM5[Resource::{sagemaker_logs}]": (
                 "SageMaker writes to the log groups it names per job and endpoint under /aws/sagemaker/."
             ),
         }

@@ -88,7 +88,8 @@ import model
 assert model.__file__.startswith(sys.argv[1]), model.__file__
 loaded = inference.model_fn(sys.argv[1])         # model_dir = the unpacked model.tar.gz
 body = json.dumps({"midi": sys.argv[2], "seed": 7})
-answer = inference.output_fn(inference.predict_fn(inference.input_fn(body, "application/json"), loaded), "application/json")
+request = inference.input_fn(body, "application/json")
+answer = inference.output_fn(inference.predict_fn(request, loaded), "application/json")
 print(answer if isinstance(answer, str) else answer.decode())
 """
 

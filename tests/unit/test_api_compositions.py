@@ -27,7 +27,7 @@ from shared.resources import COMPOSITIONS, ID_KEY, OWNER_KEY, Keys
 from shared.statuses import ModelStatus
 from shared.store import compositions as store
 from shared.store.dynamo import table
-from tests.unit.test_api_support import ALICE, BOB, BUILTIN_MODEL, WORKER_FUNCTION, call, cloud  # noqa: F401
+from tests.support.api import ALICE, BOB, BUILTIN_MODEL, WORKER_FUNCTION, call
 
 SAMPLE = SAMPLES[0].id
 
@@ -181,7 +181,7 @@ def test_answer_whose_track0_is_not_the_melody_fails(cloud):
 
 def test_duplicate_delivery_does_not_compose_twice(cloud):
     cloud.endpoint.answer = harmoniser
-    created = start()
+    start()
     payload = cloud.invocations.queued[0]
     cloud.invocations.queued.append(payload)
     assert [r["status"] for r in cloud.invocations.deliver_all()] == ["COMPLETED", "SKIPPED"]
