@@ -1,11 +1,14 @@
-"""Stored items <-> wire models. Items are the camelCase wire fields plus ``owner`` (contract 3) and,
-for some tables, bookkeeping attributes (leases) that the wire models do not carry.
+"""Stored items <-> wire models. Items are the camelCase wire fields plus ``owner`` and, for some
+tables, bookkeeping attributes (leases) that the wire models do not carry.
 """
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any, TypeVar
 
+from boto3.dynamodb.types import TypeSerializer
 from pydantic import ValidationError
 
 from shared.errors import StoredRecordInvalid
@@ -19,6 +22,14 @@ def to_item(model: WireModel, owner: str, **extra: Any) -> dict[str, Any]:
     item["owner"] = owner
     item.update({k: v for k, v in extra.items() if v is not None})
     return item
+
+
+def typed_item(model: WireModel, owner: str, **extra: Any) -> dict[str, Any]:
+    """The same item in DynamoDB's typed form (``{"S": ...}``), for writers outside boto3's resource
+    layer, e.g. the deployment's custom resource that registers the shipped models."""
+    plain = json.loads(json.dumps(to_item(model, owner, **extra)), parse_float=Decimal)
+    serializer = TypeSerializer()
+    return {key: serializer.serialize(value) for key, value in plain.items()}
 
 
 def from_item(model_type: type[M], item: dict[str, Any]) -> M:
