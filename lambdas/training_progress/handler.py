@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.training_progress.progress import as_payload, record
 
-SERVICE = "training-progress"
+SERVICE = "training_progress"
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)

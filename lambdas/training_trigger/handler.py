@@ -20,11 +20,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from lambdas.training_trigger.execution import execution_input, execution_name
+from shared.contract import Env
 from shared.resources import bucket_name
 from shared.statuses import TrainingStatus
 
-SERVICE = "training-trigger"
-STATE_MACHINE_ENV = "STATE_MACHINE_ARN"
+SERVICE = "training_trigger"
+STATE_MACHINE_ENV = Env.STATE_MACHINE_ARN
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
