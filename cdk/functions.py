@@ -14,8 +14,7 @@ from constructs import Construct
 
 from cdk.bundling import lambda_asset_dir
 from cdk.nag import acknowledge
-from cdk.storage import METADATA_KEY
-from shared.resources import METRICS_NAMESPACE
+from shared.contract import METADATA_KEY, METRICS_NAMESPACE, Env
 
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python312-x86_64"
@@ -71,8 +70,8 @@ class PythonFunction(Construct):
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             environment={
-                "POWERTOOLS_SERVICE_NAME": name,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                Env.SERVICE_NAME: name,
+                Env.METRICS_NAMESPACE: METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 **environment,
             },

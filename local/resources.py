@@ -34,12 +34,12 @@ import boto3
 from botocore import xform_name
 
 from local.lambda_context import LOCAL_ACCOUNT, LOCAL_REGION
+from shared.contract import METADATA_KEY
 
 log = logging.getLogger("local.resources")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SYNTH_CACHE = REPO_ROOT / ".cache" / "local-synth"
-METADATA_KEY = "composer:resource"
 STACK_PREFIX = "composer-local"
 # What shapes the template and the file assets the local runtime uploads: the training source dir
 # (model/ + shared/) and the shipped model's model.tar.gz. Lambda code only changes the hashes of

@@ -38,7 +38,7 @@ from typing import Any
 
 from local.api_server import DEFAULT_USER, ApiServer
 from local.gateway_rules import GatewayRules
-from local.lambda_context import LOCAL_REGION
+from local.lambda_context import LOCAL_CREDENTIALS, LOCAL_REGION
 from local.resources import (
     REPO_ROOT,
     LocalFunction,
@@ -59,15 +59,14 @@ from local.resources import (
     upload_file_assets,
 )
 from local.triggers import StreamPoller, StreamSubscription, parse_filter_criteria
+from shared.contract import Env
 
 log = logging.getLogger("local.runtime")
 
 API_FUNCTION = "api"
 # Local-only settings: credentials moto accepts (never real ones), and no X-Ray daemon to send to.
 LOCAL_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_SESSION_TOKEN": "local",
+    **LOCAL_CREDENTIALS,
     "AWS_DEFAULT_REGION": LOCAL_REGION,
     "AWS_REGION": LOCAL_REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
@@ -78,7 +77,7 @@ LOCAL_ENVIRONMENT = {
 DATA_CACHE_ENV = "COMPOSER_DATA_CACHE"
 # Variables each function sets for itself on AWS; in one process they are applied while its module
 # is imported (Powertools reads them then), never process-wide.
-PER_FUNCTION = frozenset({"POWERTOOLS_SERVICE_NAME"})
+PER_FUNCTION = frozenset({Env.SERVICE_NAME})
 
 
 class LocalRuntime:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from lambdas.api.observability import logger
 from lambdas.api.routing import allowed_methods
+from shared.contract import Env
 from shared.errors import ComposerError
 from shared.store.errors import THROTTLING_CODES
 
@@ -56,7 +57,7 @@ def cors_headers() -> dict[str, str]:
 
 def allowed_origin() -> str:
     """The console's origin (``CORS_ALLOW_ORIGIN``, set by the deployment); any origin when unset."""
-    return os.environ.get("CORS_ALLOW_ORIGIN", "*")
+    return os.environ.get(Env.CORS_ALLOW_ORIGIN, "*")
 
 
 def describe_errors(errors: list[dict[str, Any]]) -> str:

@@ -12,19 +12,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from shared.contract import BODY_ROUTES, BUILTIN_OWNER, JSON
 from shared.errors import ComposerError, PayloadTooLarge, Unauthorized, UnsupportedMediaType
-from shared.resources import BUILTIN_OWNER
 
-JSON = "application/json"
-MIDI_TYPES = frozenset({"audio/midi", "audio/x-midi", "audio/mid"})
 # The largest body any route needs (a 64 KiB MIDI as base64 in JSON, or 1024 notes) with room to spare.
 MAX_BODY_BYTES = 256 * 1024
 # Routes that take a body, and the content types each accepts.
-BODY_TYPES: dict[tuple[str, str], frozenset[str]] = {
-    ("POST", "/melodies"): frozenset({JSON}) | MIDI_TYPES,
-    ("POST", "/compositions"): frozenset({JSON}),
-    ("POST", "/training-jobs"): frozenset({JSON}),
-}
+BODY_TYPES: dict[tuple[str, str], frozenset[str]] = {(r.method, r.path): r.media_types for r in BODY_ROUTES}
 
 
 class InvalidJson(ComposerError):

@@ -18,6 +18,7 @@ from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from shared.contract import PROGRESS_FILE
 from shared.logic import clock
 from shared.resources import TRAINING_JOBS
 from shared.schemas import EpochMetrics
@@ -28,7 +29,6 @@ from shared.store.errors import StaleWrite
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_FILE = "progress.json"
 _TRAINING_SECONDARY = frozenset({"Training", "Uploading", "Completed"})
 _OUT_OF_TIME = frozenset({"MaxRuntimeExceeded", "MaxWaitTimeExceeded"})
 _ATTEMPTS = 3

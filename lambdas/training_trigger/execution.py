@@ -10,11 +10,11 @@ import json
 import re
 from typing import Any
 
+from shared.contract import SAGEMAKER_NAME_PREFIX
 from shared.resources import Keys
 from shared.schemas import DatasetFilter, Hyperparameters
 
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9-]+")
-_NAME_PREFIX = "composer-"
 _MAX_SAGEMAKER_NAME = 63
 MODEL_ID_PREFIX = "mdl-"
 
@@ -27,7 +27,7 @@ def execution_name(job_id: str) -> str:
 def sagemaker_job_name(job_id: str) -> str:
     """SageMaker names are [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} and unique per account: derived from the job id."""
     cleaned = _NOT_ALLOWED.sub("-", job_id).strip("-")
-    return (_NAME_PREFIX + cleaned)[:_MAX_SAGEMAKER_NAME].rstrip("-")
+    return (SAGEMAKER_NAME_PREFIX + cleaned)[:_MAX_SAGEMAKER_NAME].rstrip("-")
 
 
 def model_id(job_id: str) -> str:

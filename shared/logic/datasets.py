@@ -14,12 +14,13 @@ import os
 from functools import cache
 from pathlib import Path
 
+from shared.contract import Env
 from shared.errors import InvalidInput
 from shared.schemas import DatasetTagList
 
 CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "datasets" / "tags.json"
 # Lets a deployment or a test point at another catalogue without rebuilding the package.
-CATALOGUE_ENV = "DATASET_TAGS_FILE"
+CATALOGUE_ENV = Env.DATASET_TAGS_FILE
 
 
 @cache

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from cdk.bundling import INFERENCE_ENTRY_POINT, REPO_ROOT
-from cdk.storage import METADATA_KEY
+from shared.contract import BUILTIN_OWNER, METADATA_KEY
 from shared.music.midi_codec import read_midi, write_midi
 from shared.music.samples import sample_index
 from shared.music.score import Score
-from shared.resources import BUILTIN_OWNER
 from shared.schemas import Model
 from tests.infrastructure.conftest import Synthesized
 from tests.infrastructure.helpers import flat

@@ -13,8 +13,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas.api import idempotency
 from lambdas.api.observability import metrics
-from lambdas.api.requests import MIDI_TYPES, caller, content_type, json_body, raw_body
+from lambdas.api.requests import caller, content_type, json_body, raw_body
 from lambdas.api.routes.common import AUTH, DEFAULT_PAGE, IdempotencyKey, Limit, NextToken, binary, errors
+from shared.contract import MIDI_TYPES
 from shared.errors import InvalidInput, InvalidMidi, PayloadTooLarge
 from shared.logic import melodies
 from shared.music.melody_rules import MAX_MIDI_BYTES
