@@ -20,6 +20,7 @@ from lambdas.api.observability import logger, metrics
 from lambdas.api.requests import caller, check_envelope
 from shared.contract import PUBLIC_ROUTES
 from shared.errors import ComposerError
+from shared.settings import ApiSettings
 
 # CORS preflights never reach the function on AWS; locally they must not need an identity either.
 _PUBLIC = frozenset(PUBLIC_ROUTES)
@@ -28,6 +29,7 @@ _PUBLIC = frozenset(PUBLIC_ROUTES)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    ApiSettings.load()
     idempotency.CONFIG.register_lambda_context(context)
     proxy = APIGatewayProxyEvent(event)
     route_key = (proxy.http_method, (proxy.path or "/").rstrip("/") or "/")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.contract import METRICS_NAMESPACE, Env
 from shared.logic import compose
+from shared.settings import WorkerSettings
 
 SERVICE = "compose_worker"
 logger = Logger(service=SERVICE)
@@ -37,6 +38,7 @@ class WorkerRequest(BaseModel):
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    WorkerSettings.load()
     try:
         request = WorkerRequest.model_validate(event)
     except ValidationError as exc:
