@@ -30,13 +30,13 @@ class FunctionSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    melodies_table: str = Field(alias=MELODIES.env, min_length=1)
-    compositions_table: str = Field(alias=COMPOSITIONS.env, min_length=1)
-    models_table: str = Field(alias=MODELS.env, min_length=1)
-    training_jobs_table: str = Field(alias=TRAINING_JOBS.env, min_length=1)
-    idempotency_table: str = Field(alias=IDEMPOTENCY.env, min_length=1)
-    bucket_name: str = Field(alias=Env.BUCKET, min_length=1)
-    metrics_namespace: str = Field(alias=Env.METRICS_NAMESPACE, default=METRICS_NAMESPACE, min_length=1)
+    melodies_table: str = Field(validation_alias=MELODIES.env, min_length=1)
+    compositions_table: str = Field(validation_alias=COMPOSITIONS.env, min_length=1)
+    models_table: str = Field(validation_alias=MODELS.env, min_length=1)
+    training_jobs_table: str = Field(validation_alias=TRAINING_JOBS.env, min_length=1)
+    idempotency_table: str = Field(validation_alias=IDEMPOTENCY.env, min_length=1)
+    bucket_name: str = Field(validation_alias=Env.BUCKET, min_length=1)
+    metrics_namespace: str = Field(validation_alias=Env.METRICS_NAMESPACE, default=METRICS_NAMESPACE, min_length=1)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> Self:
@@ -58,15 +58,15 @@ class FunctionSettings(BaseModel):
         return str(getattr(self, _FIELD_OF_ENV[spec.env]))
 
 
-_FIELD_OF_ENV = {field.alias: name for name, field in FunctionSettings.model_fields.items() if field.alias}
+_FIELD_OF_ENV = {str(f.validation_alias): n for n, f in FunctionSettings.model_fields.items() if f.validation_alias}
 
 
 class ApiSettings(FunctionSettings):
     """The ``api`` function: it also queues the compose worker and answers CORS for the console."""
 
-    compose_worker_function: str = Field(alias=Env.COMPOSE_WORKER_FUNCTION, min_length=1)
-    cors_allow_origin: str = Field(alias=Env.CORS_ALLOW_ORIGIN, default="*", min_length=1)
-    dataset_tags_file: str | None = Field(alias=Env.DATASET_TAGS_FILE, default=None)
+    compose_worker_function: str = Field(validation_alias=Env.COMPOSE_WORKER_FUNCTION, min_length=1)
+    cors_allow_origin: str = Field(validation_alias=Env.CORS_ALLOW_ORIGIN, default="*", min_length=1)
+    dataset_tags_file: str | None = Field(validation_alias=Env.DATASET_TAGS_FILE, default=None)
 
 
 class WorkerSettings(FunctionSettings):
@@ -76,7 +76,7 @@ class WorkerSettings(FunctionSettings):
 class TriggerSettings(FunctionSettings):
     """The ``training_trigger`` function: it starts the training workflow."""
 
-    state_machine_arn: str = Field(alias=Env.STATE_MACHINE_ARN, min_length=1)
+    state_machine_arn: str = Field(validation_alias=Env.STATE_MACHINE_ARN, min_length=1)
 
 
 class ProgressSettings(FunctionSettings):

@@ -13,6 +13,7 @@ import binascii
 import json
 import logging
 import math
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -134,5 +135,5 @@ def parse_answer(answer: bytes, melody: Score) -> tuple[bytes, Score, list[Compo
     return data, score, tracks, numeric
 
 
-def _pitches(notes: list) -> list[int]:
+def _pitches(notes: list[Any]) -> list[int]:
     return [n.pitch for n in sorted(notes, key=lambda n: (n.start, n.pitch))]

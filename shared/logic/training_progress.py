@@ -112,7 +112,10 @@ def progress_fields(progress: dict[str, Any] | None) -> dict[str, Any]:
 def metrics_attribute(history: list[dict[str, Any]]) -> dict[str, Any]:
     """The last epoch's quality metrics as a DynamoDB ``M`` value, for the model's item."""
     last = history[-1].get("metrics", {}) if history else {}
-    return TypeSerializer().serialize({k: Decimal(str(v)) for k, v in last.items() if isinstance(v, (int, float))})
+    typed: dict[str, Any] = TypeSerializer().serialize(
+        {k: Decimal(str(v)) for k, v in last.items() if isinstance(v, (int, float))}
+    )
+    return typed
 
 
 def record(owner: str, job_id: str, training_job: dict[str, Any], checkpoint_uri: str) -> Progress:
@@ -140,6 +143,8 @@ def record(owner: str, job_id: str, training_job: dict[str, Any], checkpoint_uri
             break
         except StaleWrite:
             continue
+    if item is None:
+        raise RecordMissing(f"training job {owner}/{job_id} does not exist")
     status = TrainingStatus(item["status"])
     sagemaker_status = training_job["TrainingJobStatus"]
     history = item.get("history") or []

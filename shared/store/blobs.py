@@ -20,7 +20,7 @@ def _put(key: str, data: bytes) -> None:
 
 def _get(key: str, bucket: str | None = None) -> bytes | None:
     try:
-        return aws.client("s3").get_object(Bucket=bucket or bucket_name(), Key=key)["Body"].read()
+        return bytes(aws.client("s3").get_object(Bucket=bucket or bucket_name(), Key=key)["Body"].read())
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None

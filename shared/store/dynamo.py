@@ -159,7 +159,8 @@ def update(
         if _condition_failed(exc):
             raise StaleWrite(f"{spec.logical} {item_id}: condition failed") from exc
         raise
-    return from_dynamo(response["Attributes"])
+    attributes: dict[str, Any] = from_dynamo(response["Attributes"])
+    return attributes
 
 
 def delete(
@@ -188,4 +189,4 @@ def delete(
 
 
 def _condition_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
