@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -48,7 +48,7 @@ def create_melody(
     body = raw_body(event)
     if content_type(event) in MIDI_TYPES:
 
-        def create() -> dict:
+        def create() -> dict[str, Any]:
             return melodies.create_from_midi(owner, name, body).to_wire()
     else:
         create = _from_json(owner, json_body(event))
