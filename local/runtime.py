@@ -4,7 +4,7 @@ Start order, each step an adapter around the code that runs on AWS:
 1. the local AWS endpoint (``local.aws_gateway``: moto + the local SageMaker on one port), with
    ``AWS_ENDPOINT_URL``/``MOTO_PORT`` pointing every boto3 client at it (this process's own clients
    are answered in-process, without the socket);
-2. the resources of the synthesized CloudFormation template (``local.resources``): tables, bucket,
+2. the resources of the synthesized CloudFormation template (``local.cloudformation``): tables, bucket,
    the training state machine from the same ASL file, the shipped models' SageMaker models and
    endpoints, and their READY records (the template's own custom-resource SDK calls);
 3. the template's Lambda functions imported in-process with their resolved environment and
@@ -37,9 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from local.api_server import DEFAULT_USER, ApiServer
-from local.gateway_rules import GatewayRules
-from local.lambda_context import LOCAL_CREDENTIALS, LOCAL_REGION
-from local.resources import (
+from local.cloudformation import (
     REPO_ROOT,
     LocalFunction,
     LocalResources,
@@ -58,6 +56,8 @@ from local.resources import (
     stack_template,
     upload_file_assets,
 )
+from local.gateway_rules import GatewayRules
+from local.lambda_context import LOCAL_CREDENTIALS, LOCAL_REGION
 from local.triggers import StreamPoller, StreamSubscription, parse_filter_criteria
 from shared.contract import Env
 
