@@ -29,8 +29,15 @@ PROGRESS_FILE: Final = "progress.json"
 # The owner of the shipped models and sample melodies (no Cognito ``sub`` can be this).
 BUILTIN_OWNER: Final = "builtin"
 
-# The CloudWatch namespace every function's Powertools Metrics write to; the compositions alarm reads it.
+# The CloudWatch namespace every function's Powertools Metrics write to; the failed-compositions
+# alarm reads the compose worker's metric there.
 METRICS_NAMESPACE: Final = "ComposerBackend"
+
+
+def composition_metric(status: str) -> str:
+    """The custom metric the compose worker adds per finished composition, e.g. ``CompositionsFailed``."""
+    return f"Compositions{status.title()}"
+
 
 # The only routes anyone may call without a user identity.
 PUBLIC_ROUTES: Final = (("GET", "/health"), ("GET", "/openapi.json"))
