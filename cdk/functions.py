@@ -30,7 +30,7 @@ def function_logical_id(name: str) -> str:
 
 
 class PythonFunction(Construct):
-    """A Lambda function from ``lambdas/<name>/handler.py`` (``lambda_handler``, contract 6)."""
+    """A Lambda function from ``lambdas/<name>/handler.py`` (``lambda_handler``)."""
 
     def __init__(
         self,

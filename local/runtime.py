@@ -219,7 +219,7 @@ class LocalRuntime:
     # --- steps -------------------------------------------------------------------------------
 
     def _start_gateway(self) -> Any:
-        from local.aws_gateway import AwsGateway  # engineer C's module: moto + local SageMaker on one port
+        from local.aws_gateway import AwsGateway  # moto + local SageMaker on one port; imported late: it loads moto
 
         gateway = self._stack.enter_context(AwsGateway(port=self.gateway_port))
         # The in-process Lambda handlers' boto3 calls skip the socket; see InProcessTransport.

@@ -1,7 +1,7 @@
 """Compositions, worker side: run one PENDING composition through its model's endpoint.
 
 The worker takes the record PENDING -> RUNNING (with a lease), sends the melody to the endpoint
-(contract 2: ``{"midi": base64, "seed": n}`` in, ``{"midi", "bars", "tracks", "metrics"}`` out),
+(the inference handlers' JSON: ``{"midi": base64, "seed": n}`` in, ``{"midi", "bars", "tracks", "metrics"}`` out),
 checks the answer, stores the MIDI and records COMPLETED; any failure is recorded as FAILED with a
 reason a user can read. A duplicate delivery finds the record no longer PENDING and does nothing.
 """

@@ -1,4 +1,4 @@
-"""Every Lambda: runtime, layer, Docker-free asset, environment (contract 6) and a role holding
+"""Every Lambda: runtime, layer, Docker-free asset, environment and a role holding
 exactly the calls its code makes."""
 
 from __future__ import annotations

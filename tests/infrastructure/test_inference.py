@@ -1,5 +1,5 @@
 """The shipped model: its artifact (weights + serving code), a serverless endpoint, and its READY
-record in the models table (contract 3), so the first composition works right after deploy."""
+record in the models table, so the first composition works right after deploy."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def test_builtin_model_is_registered_ready_with_its_endpoint(synthesized: Synthe
     item = call["parameters"]["Item"]
     assert item["owner"] == {"S": BUILTIN_OWNER} and item["id"] == {"S": "bach-chorales"}
     assert item["status"] == {"S": "READY"} and item["endpointName"] == {"S": "ep"}
-    # The record reads back as the wire model (contract 3: attributes are its camelCase fields).
+    # The record reads back as the wire model (its attributes are the camelCase wire fields).
     plain = {k: next(iter(v.values())) for k, v in item.items() if k != "owner"}
     model = Model.model_validate({**plain, "metrics": {}})
     assert model.builtin and model.endpoint_name == "ep"

@@ -108,7 +108,7 @@ def test_job_trains_registers_a_ready_model_and_completes(workflow: Workflow) ->
     )
     assert set(model["metrics"]["M"]) == set(record["history"][0]["metrics"])
 
-    # The registered endpoint composes with the trained generator (contract 2).
+    # The registered endpoint composes with the trained generator.
     melody = _melody_midi()
     answer = workflow.gateway.client("sagemaker-runtime").invoke_endpoint(
         EndpointName=model["endpointName"]["S"],

@@ -3,7 +3,7 @@ the worker (delivered like Lambda's async invoke) calls the endpoint, stores the
 COMPLETED, or FAILED with a readable reason; a dead worker's lease expires into FAILED.
 
 The endpoint here is a small harmoniser written in the test (the real model answers in
-tests/integration/test_api_compose_model.py); it follows contract 2 to the letter.
+tests/integration/test_api_compose_model.py); it follows the inference handlers' JSON to the letter.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ SAMPLE = SAMPLES[0].id
 
 
 def harmoniser(body: bytes, content_type: str, accept: str) -> bytes:
-    """Contract 2: JSON {midi, seed} in; JSON {midi, bars, tracks, metrics} out, track 0 = melody."""
+    """The inference JSON: {midi, seed} in; JSON {midi, bars, tracks, metrics} out, track 0 = melody."""
     assert content_type == "application/json" and accept == "application/json"
     request = json.loads(body)
     melody = read_midi(base64.b64decode(request["midi"])).score

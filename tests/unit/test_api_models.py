@@ -12,7 +12,7 @@ from tests.support.api import ALICE, BOB, BUILTIN_MODEL, call
 
 
 def custom_model(owner: str, model_id: str, status: str = "READY") -> None:
-    """What the training workflow writes when a job completes (contract 3's model item)."""
+    """What the training workflow writes when a job completes (the model item of its RegisterModel state)."""
     boto3.resource("dynamodb").Table(table_name(MODELS)).put_item(
         Item={
             "owner": owner,

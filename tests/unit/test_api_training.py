@@ -1,5 +1,5 @@
 """/training-jobs and /datasets through the real handler on moto: validation of hyperparameters
-and tags, the QUEUED record the workflow starts from (contract 3), reads, owner scoping, stop."""
+and tags, the QUEUED record the workflow starts from, reads, owner scoping, stop."""
 
 from __future__ import annotations
 
