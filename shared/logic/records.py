@@ -4,15 +4,13 @@ tables, bookkeeping attributes (leases) that the wire models do not carry.
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any, TypeVar
 
-from boto3.dynamodb.types import TypeSerializer
 from pydantic import ValidationError
 
 from shared.errors import StoredRecordInvalid
 from shared.schemas import WireModel
+from shared.store import dynamo
 
 M = TypeVar("M", bound=WireModel)
 
@@ -27,9 +25,7 @@ def to_item(model: WireModel, owner: str, **extra: Any) -> dict[str, Any]:
 def typed_item(model: WireModel, owner: str, **extra: Any) -> dict[str, Any]:
     """The same item in DynamoDB's typed form (``{"S": ...}``), for writers outside boto3's resource
     layer, e.g. the deployment's custom resource that registers the shipped models."""
-    plain = json.loads(json.dumps(to_item(model, owner, **extra)), parse_float=Decimal)
-    serializer = TypeSerializer()
-    return {key: serializer.serialize(value) for key, value in plain.items()}
+    return {key: dynamo.typed(value) for key, value in to_item(model, owner, **extra).items()}
 
 
 def from_item(model_type: type[M], item: dict[str, Any]) -> M:

@@ -11,16 +11,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
 from pydantic import ValidationError
 
 from shared.logic import clock
 from shared.schemas import EpochMetrics
 from shared.statuses import TRAINING_FINAL, TrainingStatus, can_move
-from shared.store import blobs
+from shared.store import blobs, dynamo
 from shared.store import training_jobs as jobs
 from shared.store.errors import StaleWrite
 
@@ -112,9 +110,8 @@ def progress_fields(progress: dict[str, Any] | None) -> dict[str, Any]:
 def metrics_attribute(history: list[dict[str, Any]]) -> dict[str, Any]:
     """The last epoch's quality metrics as a DynamoDB ``M`` value, for the model's item."""
     last = history[-1].get("metrics", {}) if history else {}
-    typed: dict[str, Any] = TypeSerializer().serialize(
-        {k: Decimal(str(v)) for k, v in last.items() if isinstance(v, (int, float))}
-    )
+    numbers = {k: v for k, v in last.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    typed: dict[str, Any] = dynamo.typed(numbers)
     return typed
 
 

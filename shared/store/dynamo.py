@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from shared.resources import ID_KEY, OWNER_KEY, TableSpec, table_name
@@ -39,6 +40,12 @@ def to_dynamo(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_dynamo(v) for v in value]
     return value
+
+
+def typed(value: Any) -> Any:
+    """A plain value in DynamoDB's typed JSON (``{"S": ...}``, ``{"M": {...}}``), for writers outside
+    boto3's resource layer: the workflow's putItem and the deployment's custom resource."""
+    return TypeSerializer().serialize(to_dynamo(value))
 
 
 def from_dynamo(value: Any) -> Any:
