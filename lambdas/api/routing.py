@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from functools import cache
-
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from typing import TYPE_CHECKING
 
 from lambdas.api import spec
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 
 @cache
