@@ -10,7 +10,9 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup test
+.PHONY: setup test check
+# Type-checked strictly today; add `model` once its restructure lands (the strict config is already in pyproject.toml).
+MYPY_STRICT_PATHS := shared lambdas
 
 setup: $(STAMP)
 
@@ -19,8 +21,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet -c requirements.lock -e '.[$(EXTRAS)]'
 	@touch $@
 
-## test: the whole suite (unit, integration, infrastructure, end to end)
-test: $(STAMP)
+## check: lint, format, strict types and the import contracts (layering, no cycles); config in pyproject.toml
+check: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy $(MYPY_STRICT_PATHS)
+	$(VENV)/bin/lint-imports
+
+## test: the checks, then the whole suite (unit, integration, infrastructure, end to end)
+test: check
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 ## dev: the whole backend on one machine at http://127.0.0.1:$${PORT:-8000} (Ctrl-C stops it; data lives in memory)

@@ -2,7 +2,7 @@
 
 It exists only as the in-run yardstick for `make bench`: our figures are reported as ratios against
 this network measured in the same run on the same machine, so machine drift cancels out. The layer
-plan follows DESIGN.md section 5 (32 x 128 x 4 rolls, 64 filters, 4 conv down / 3 deconv up with skips,
+plan follows the DeepComposer reference (32 x 128 x 4 rolls, 64 filters, 4 conv down / 3 deconv up with skips,
 noise 2 x 8 x 512 at the bottleneck; a 4-conv critic with a dense head): 8.27M + 2.77M parameters.
 """
 

@@ -216,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
+        "machine": (
+            f"{platform.machine()} {os.cpu_count()} cores, "
+            f"{platform.python_implementation()} {platform.python_version()}"
+        ),
     }
     steps = [
         ("cold start", bench_cold_start),

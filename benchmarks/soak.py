@@ -24,10 +24,7 @@ import concurrent.futures
 import json
 import os
 import platform
-import queue
 import re
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -37,13 +34,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 
 import httpx
 
+from local.launcher import RuntimeStartError, launched
 from shared.statuses import COMPOSITION_FINAL, TRAINING_FINAL, CompositionStatus, TrainingStatus, can_move
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_MELODY = "sample-ode-to-joy"
 SHIPPED_MODEL = "bach-chorales"
 TINY = {"epochs": 1, "width": 4, "batchSize": 8, "maxWindows": 16, "updateRatio": 1}
@@ -145,47 +141,11 @@ class Api:
 @contextmanager
 def local_runtime(poll_seconds: int) -> Iterator[str]:
     """``python -m local.runtime --port 0`` in a subprocess; yields its URL; Ctrl-C (SIGINT) to stop."""
-    env = {**os.environ, "LOCAL_POLL_SECONDS": str(poll_seconds), "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"}
-    for name in ("AWS_ENDPOINT_URL", "PORT", "MOTO_PORT"):
-        env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.runtime", "--port", "0"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    tail: list[str] = []
-
-    def pump() -> None:
-        for line in process.stdout:  # type: ignore[union-attr]
-            tail.append(line)
-            del tail[:-200]
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
     try:
-        while True:
-            try:
-                line = lines.get(timeout=900)
-            except queue.Empty:
-                raise SystemExit("the local runtime did not become ready:\n" + "".join(tail[-40:])) from None
-            match = re.match(r"READY (http://127\.0\.0\.1:\d+)", line)
-            if match:
-                break
-            if process.poll() is not None:
-                raise SystemExit("the local runtime exited during start:\n" + "".join(tail[-40:]))
-        yield match.group(1)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        with launched({"LOCAL_POLL_SECONDS": str(poll_seconds), "LOG_LEVEL": "WARNING"}, keep_lines=200) as running:
+            yield running.url
+    except RuntimeStartError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def pick_tag(api: Api, user: str) -> str:
@@ -430,7 +390,7 @@ def print_table(result: dict) -> None:
         ("HTTP requests / statuses", f"{result['http']['requests']} {json.dumps(result['http']['statuses'])}"),
         (
             "client timeouts / transport errors / idempotent retries",
-            f"{result['http']['clientTimeouts']} / {result['http']['transportErrors']} / {result['http']['idempotentRetries']}",
+            " / ".join(str(result["http"][k]) for k in ("clientTimeouts", "transportErrors", "idempotentRetries")),
         ),
         ("elapsed (s) / cap", f"{result['elapsedSeconds']} / {result['timeCapSeconds']}"),
         ("problems", result["problemCount"]),

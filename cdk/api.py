@@ -13,10 +13,9 @@ from constructs import Construct
 
 from cdk.nag import acknowledge
 from cdk.request_models import gateway_schema
-from shared.schemas import CompositionIn, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
+from shared.contract import BODY_ROUTES, PUBLIC_ROUTES
 
 STAGE_NAME = "v1"
-PUBLIC_ROUTES = ("health", "openapi.json")
 # Bodies sent as raw bytes (MIDI uploads) and sent back as bytes (MIDI, piano-roll pictures).
 BINARY_MEDIA_TYPES = ["audio/midi", "audio/x-midi", "image/png", "application/octet-stream"]
 
@@ -169,24 +168,22 @@ class Api(Construct):
         }
 
         root = self.rest_api.root
-        for route in PUBLIC_ROUTES:
-            method = root.add_resource(route).add_method("GET", integration, request_validator=self.validator)
+        for verb, route in PUBLIC_ROUTES:
+            method = root.add_resource(route.lstrip("/")).add_method(
+                verb, integration, request_validator=self.validator
+            )
             for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
                 acknowledge(
                     method,
                     rule,
-                    f"GET /{route} is public on purpose (liveness probe / the API's own OpenAPI "
+                    f"{verb} {route} is public on purpose (liveness probe / the API's own OpenAPI "
                     "document); it reads no user data.",
                 )
         root.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
 
-        bodies = {
-            "melodies": gateway_schema(MelodyMidiIn, MelodyNotesIn, title="MelodyIn"),
-            "compositions": gateway_schema(CompositionIn, title="CompositionIn"),
-            "training-jobs": gateway_schema(TrainingJobIn, title="TrainingJobIn"),
-        }
-        for path, schema in bodies.items():
-            resource = root.add_resource(path)
+        for route in BODY_ROUTES:
+            schema = gateway_schema(*route.models, title=route.title)
+            resource = root.add_resource(route.path.lstrip("/"))
             model = apigw.CfnModel(
                 self,
                 f"{schema['title']}Model",
@@ -196,7 +193,9 @@ class Api(Construct):
                 schema=schema,
             )
             body_model = apigw.Model.from_model_name(self, f"{schema['title']}ModelRef", model.ref)
-            resource.add_method("POST", integration, request_models={"application/json": body_model}, **authorized)
+            resource.add_method(
+                route.method, integration, request_models={"application/json": body_model}, **authorized
+            )
             resource.add_method("GET", integration, **authorized)
             resource.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
 

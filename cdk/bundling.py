@@ -265,7 +265,7 @@ def _tree_members(prefix: str, root: Path, exclude: Iterable[str] = ()) -> list[
 # one-line entry re-exports the project's handlers from their package.
 INFERENCE_ENTRY_POINT = "inference.py"
 _INFERENCE_ENTRY = (
-    '"""SageMaker serving entry: the handlers live in model/inference.py (contract 2)."""\n'
+    '"""SageMaker serving entry: the handlers live in model/inference.py."""\n'
     "from model.inference import input_fn, model_fn, output_fn, predict_fn  # noqa: F401\n"
 )
 

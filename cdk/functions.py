@@ -14,8 +14,7 @@ from constructs import Construct
 
 from cdk.bundling import lambda_asset_dir
 from cdk.nag import acknowledge
-from cdk.storage import METADATA_KEY
-from shared.resources import METRICS_NAMESPACE
+from shared.contract import METADATA_KEY, METRICS_NAMESPACE, Env
 
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python312-x86_64"
@@ -31,7 +30,7 @@ def function_logical_id(name: str) -> str:
 
 
 class PythonFunction(Construct):
-    """A Lambda function from ``lambdas/<name>/handler.py`` (``lambda_handler``, contract 6)."""
+    """A Lambda function from ``lambdas/<name>/handler.py`` (``lambda_handler``)."""
 
     def __init__(
         self,
@@ -44,7 +43,7 @@ class PythonFunction(Construct):
         environment: Mapping[str, str],
         log_retention: logs.RetentionDays,
         memory_mb: int = 512,
-        timeout: Duration = Duration.seconds(29),
+        timeout: Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = name
@@ -66,13 +65,13 @@ class PythonFunction(Construct):
             layers=[layer],
             role=self.role,
             memory_size=memory_mb,
-            timeout=timeout,
+            timeout=timeout or Duration.seconds(29),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             environment={
-                "POWERTOOLS_SERVICE_NAME": name,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                Env.SERVICE_NAME: name,
+                Env.METRICS_NAMESPACE: METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 **environment,
             },

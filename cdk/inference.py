@@ -15,8 +15,10 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from cdk.bundling import INFERENCE_ENTRY_POINT, pretrained_model_tarball
-from cdk.storage import METADATA_KEY
-from shared.resources import BUILTIN_OWNER, ID_KEY, OWNER_KEY
+from shared.contract import BUILTIN_OWNER, METADATA_KEY
+from shared.logic.records import typed_item
+from shared.resources import ID_KEY, OWNER_KEY
+from shared.schemas import Model
 from shared.statuses import ModelStatus
 
 # The shipped models: id -> (display name, description, genre).
@@ -28,7 +30,7 @@ BUILTIN_MODELS: dict[str, tuple[str, str, str]] = {
     ),
 }
 # A fixed registration time: the record must not change (and be rewritten) on every deploy.
-REGISTERED_AT = datetime(2026, 1, 1, tzinfo=UTC).isoformat().replace("+00:00", "Z")
+REGISTERED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _camel(model_id: str) -> str:
@@ -92,19 +94,18 @@ class BuiltinModel(Construct):
         self.endpoint_name = self.endpoint.attr_endpoint_name
         self.endpoint_arn = self.endpoint.ref
 
-        item = {
-            OWNER_KEY: {"S": BUILTIN_OWNER},
-            ID_KEY: {"S": model_id},
-            "name": {"S": name},
-            "description": {"S": description},
-            "genre": {"S": genre},
-            "status": {"S": ModelStatus.READY.value},
-            "builtin": {"BOOL": True},
-            "endpointName": {"S": self.endpoint_name},
-            "artifactUri": {"S": self.asset.s3_object_url},
-            "metrics": {"M": {}},
-            "createdAt": {"S": REGISTERED_AT},
-        }
+        record = Model(
+            id=model_id,
+            name=name,
+            builtin=True,
+            status=ModelStatus.READY,
+            description=description,
+            genre=genre,
+            endpoint_name=self.endpoint_name,
+            artifact_uri=self.asset.s3_object_url,
+            created_at=REGISTERED_AT,
+        )
+        item = typed_item(record, BUILTIN_OWNER)
         put = cr.AwsSdkCall(
             service="DynamoDB",
             action="putItem",

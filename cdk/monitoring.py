@@ -1,5 +1,6 @@
-"""Monitoring: alarms (function errors, API 5xx, failed/timed-out/aborted training workflows,
-dead-lettered trigger records) to an encrypted SNS topic, and one dashboard for operators."""
+"""Monitoring: alarms (function errors and throttles, API 5xx, failed compositions from the compose
+worker's own metric, failed/timed-out/aborted training workflows, dead-lettered trigger records) to
+an encrypted SNS topic, and one dashboard for operators."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from shared.contract import METRICS_NAMESPACE, composition_metric
+from shared.statuses import CompositionStatus
+
 PERIOD = Duration.minutes(5)
+# A few failed compositions are a user's unusual melody; this many in five minutes is an endpoint problem.
+FAILED_COMPOSITIONS_THRESHOLD = 5
 
 
 class Monitoring(Construct):
@@ -86,6 +92,18 @@ class Monitoring(Construct):
                 f"The {title} function was throttled.",
             )
         alarm("Api5xx", rest_api.metric_server_error(period=PERIOD, statistic="Sum"), "The REST API answered 5xx.")
+        alarm(
+            "CompositionsFailed",
+            cw.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=composition_metric(CompositionStatus.FAILED),
+                dimensions_map={"service": "compose_worker"},
+                period=PERIOD,
+                statistic="Sum",
+            ),
+            "Compositions are failing (the compose worker's own metric): the model endpoint is likely unwell.",
+            threshold=FAILED_COMPOSITIONS_THRESHOLD,
+        )
         alarm(
             "TrainingFailed",
             state_machine.metric_failed(period=PERIOD, statistic="Sum"),

@@ -19,7 +19,8 @@ from cdk.inference import Inference
 from cdk.monitoring import Monitoring
 from cdk.nag import acknowledge
 from cdk.storage import Storage
-from cdk.training import SAGEMAKER_NAME_PREFIX, Training, WorkflowSettings
+from cdk.training import Training, WorkflowSettings
+from shared.contract import SAGEMAKER_NAME_PREFIX, Env
 from shared.resources import COMPOSITIONS, IDEMPOTENCY, MELODIES, MODELS, TRAINING_JOBS, TableSpec
 
 STACK_NAME = "ComposerBackend"
@@ -149,11 +150,11 @@ class ComposerStack(Stack):
             log_retention=retention,
         )
 
-        # Contract 6: the trigger starts executions; the API hands compositions to the worker. (The
-        # progress function must not get the state machine's ARN: the machine references it.)
-        self.training_trigger.add_environment("STATE_MACHINE_ARN", self.training.state_machine.state_machine_arn)
-        self.api_function.add_environment("COMPOSE_WORKER_FUNCTION", self.compose_worker.function.function_name)
-        self.api_function.add_environment("CORS_ALLOW_ORIGIN", settings.console_origin)
+        # The trigger starts executions; the API hands compositions to the worker. (The progress
+        # function must not get the state machine's ARN: the machine references it.)
+        self.training_trigger.add_environment(Env.STATE_MACHINE_ARN, self.training.state_machine.state_machine_arn)
+        self.api_function.add_environment(Env.COMPOSE_WORKER_FUNCTION, self.compose_worker.function.function_name)
+        self.api_function.add_environment(Env.CORS_ALLOW_ORIGIN, settings.console_origin)
         self._grant()
         self._acknowledge_custom_resource_provider()
 

@@ -12,9 +12,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from shared.contract import METADATA_KEY
 from shared.resources import BUCKET_ENV, TABLES, Keys, TableSpec
-
-METADATA_KEY = "composer:resource"
 
 
 def table_logical_id(spec: TableSpec) -> str:

@@ -27,13 +27,12 @@ from constructs import Construct
 from cdk.bundling import training_source_tarball
 from cdk.images import FrameworkImages
 from cdk.nag import acknowledge
-from cdk.storage import METADATA_KEY
+from shared.contract import METADATA_KEY, SAGEMAKER_NAME_PREFIX, Env
 from statemachine.definition import TRAINING_ASL, placeholders
 
 STATE_MACHINE_LOGICAL_ID = "TrainingStateMachine"
 # SageMaker training jobs, models, endpoint configs and endpoints the workflow creates are all named
 # after the training job; the role may touch only names with this prefix.
-SAGEMAKER_NAME_PREFIX = "composer-"
 
 
 def asl_task_resources(path: Path = TRAINING_ASL) -> set[str]:
@@ -140,7 +139,7 @@ class Training(Construct):
         cfn.override_logical_id(STATE_MACHINE_LOGICAL_ID)
         cfn.add_metadata(
             METADATA_KEY,
-            {"kind": "stateMachine", "env": "STATE_MACHINE_ARN", "definition": "statemachine/training.asl.json"},
+            {"kind": "stateMachine", "env": Env.STATE_MACHINE_ARN, "definition": "statemachine/training.asl.json"},
         )
         acknowledge(
             self.role,
@@ -255,12 +254,13 @@ class SageMakerRole(Construct):
                 conditions={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"]}},
             )
         )
+        sagemaker_logs = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*"
         acknowledgements = {
             "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken and cloudwatch:PutMetricData have "
             "no resource-level permissions; PutMetricData is limited to SageMaker's namespaces by condition.",
             "AwsSolutions-IAM5[Resource::<DataBucket.Arn>/training/*]": "Training jobs read and write their "
             "own checkpoints and output under training/<job id>/, named at run time; limited to that prefix.",
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*]": (
+            f"AwsSolutions-IAM5[Resource::{sagemaker_logs}]": (
                 "SageMaker writes to the log groups it names per job and endpoint under /aws/sagemaker/."
             ),
         }

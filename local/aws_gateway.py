@@ -44,7 +44,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import Request, Response
 
-from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
+from local.lambda_context import LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LocalLambdaContext
 from local.sagemaker import LocalSageMaker, SageMakerError
 
 LOG = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ LambdaHandler = Callable[[Any, Any], Any]
 
 _RUNTIME_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
 _LAMBDA_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
-_FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+_FAKE_CREDENTIALS = LOCAL_CREDENTIALS
 
 
 def function_name(name_or_arn: str) -> str:

@@ -1,4 +1,4 @@
-"""A small typed client for the REST API (DESIGN.md section 4): what the CLI, notebooks and scripts use.
+"""A small typed client for the REST API (``openapi.json``): what the CLI, notebooks and scripts use.
 
 It speaks HTTP only, so it works the same against ``make dev`` and a deployed stack. Errors come back
 as :class:`ApiError` carrying the API's ``{"error": {"code", "message"}}``.

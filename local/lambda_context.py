@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 LOCAL_REGION = "us-east-1"
 LOCAL_ACCOUNT = "123456789012"  # moto's default account, so local ARNs agree with the ones moto makes
+# Credentials moto accepts (never real ones): set for the local runtime and its clients.
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 
 
 @dataclass

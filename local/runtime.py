@@ -4,7 +4,7 @@ Start order, each step an adapter around the code that runs on AWS:
 1. the local AWS endpoint (``local.aws_gateway``: moto + the local SageMaker on one port), with
    ``AWS_ENDPOINT_URL``/``MOTO_PORT`` pointing every boto3 client at it (this process's own clients
    are answered in-process, without the socket);
-2. the resources of the synthesized CloudFormation template (``local.resources``): tables, bucket,
+2. the resources of the synthesized CloudFormation template (``local.cloudformation``): tables, bucket,
    the training state machine from the same ASL file, the shipped models' SageMaker models and
    endpoints, and their READY records (the template's own custom-resource SDK calls);
 3. the template's Lambda functions imported in-process with their resolved environment and
@@ -37,9 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from local.api_server import DEFAULT_USER, ApiServer
-from local.gateway_rules import GatewayRules
-from local.lambda_context import LOCAL_REGION
-from local.resources import (
+from local.cloudformation import (
     REPO_ROOT,
     LocalFunction,
     LocalResources,
@@ -58,16 +56,17 @@ from local.resources import (
     stack_template,
     upload_file_assets,
 )
+from local.gateway_rules import GatewayRules
+from local.lambda_context import LOCAL_CREDENTIALS, LOCAL_REGION
 from local.triggers import StreamPoller, StreamSubscription, parse_filter_criteria
+from shared.contract import Env
 
 log = logging.getLogger("local.runtime")
 
 API_FUNCTION = "api"
 # Local-only settings: credentials moto accepts (never real ones), and no X-Ray daemon to send to.
 LOCAL_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_SESSION_TOKEN": "local",
+    **LOCAL_CREDENTIALS,
     "AWS_DEFAULT_REGION": LOCAL_REGION,
     "AWS_REGION": LOCAL_REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
@@ -78,7 +77,7 @@ LOCAL_ENVIRONMENT = {
 DATA_CACHE_ENV = "COMPOSER_DATA_CACHE"
 # Variables each function sets for itself on AWS; in one process they are applied while its module
 # is imported (Powertools reads them then), never process-wide.
-PER_FUNCTION = frozenset({"POWERTOOLS_SERVICE_NAME"})
+PER_FUNCTION = frozenset({Env.SERVICE_NAME})
 
 
 class LocalRuntime:
@@ -220,7 +219,7 @@ class LocalRuntime:
     # --- steps -------------------------------------------------------------------------------
 
     def _start_gateway(self) -> Any:
-        from local.aws_gateway import AwsGateway  # engineer C's module: moto + local SageMaker on one port
+        from local.aws_gateway import AwsGateway  # moto + local SageMaker on one port; imported late: it loads moto
 
         gateway = self._stack.enter_context(AwsGateway(port=self.gateway_port))
         # The in-process Lambda handlers' boto3 calls skip the socket; see InProcessTransport.

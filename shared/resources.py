@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from shared.contract import BUILTIN_OWNER, PROGRESS_FILE, Env
+
 
 @dataclass(frozen=True, slots=True)
 class TableSpec:
@@ -25,10 +27,10 @@ class TableSpec:
 
 OWNER_KEY = "owner"
 ID_KEY = "id"
-BUILTIN_OWNER = "builtin"
 
 MELODIES = TableSpec("Melodies", "MELODIES_TABLE", OWNER_KEY, ID_KEY)
-COMPOSITIONS = TableSpec("Compositions", "COMPOSITIONS_TABLE", OWNER_KEY, ID_KEY, ttl_attribute="expiresAt")
+# Compositions are kept until their owner deletes them: no TTL.
+COMPOSITIONS = TableSpec("Compositions", "COMPOSITIONS_TABLE", OWNER_KEY, ID_KEY)
 MODELS = TableSpec("Models", "MODELS_TABLE", OWNER_KEY, ID_KEY)
 TRAINING_JOBS = TableSpec("TrainingJobs", "TRAINING_JOBS_TABLE", OWNER_KEY, ID_KEY, stream=True)
 # Powertools Idempotency's own layout: partition key "id", expiry in "expiration".
@@ -36,16 +38,24 @@ IDEMPOTENCY = TableSpec("Idempotency", "IDEMPOTENCY_TABLE", "id", ttl_attribute=
 
 TABLES: tuple[TableSpec, ...] = (MELODIES, COMPOSITIONS, MODELS, TRAINING_JOBS, IDEMPOTENCY)
 
-BUCKET_ENV = "BUCKET_NAME"
+BUCKET_ENV = Env.BUCKET
 
 
 def table_name(spec: TableSpec) -> str:
     """The physical table name, from the function's environment (set by CDK or the local runtime)."""
-    return os.environ[spec.env]
+    return _required(spec.env)
 
 
 def bucket_name() -> str:
-    return os.environ[BUCKET_ENV]
+    """The data bucket's name, from the function's environment."""
+    return _required(BUCKET_ENV)
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise LookupError(f"The environment variable {name} is not set; the deployment (or the local runtime) sets it.")
+    return value
 
 
 class Keys:
@@ -73,12 +83,8 @@ class Keys:
     def training_progress(job_id: str) -> str:
         """Where the training script's ``progress.json`` lands: SageMaker syncs ``SM_CHECKPOINT_DIR``
         to the checkpoint prefix while the job runs."""
-        return f"{Keys.training_checkpoints(job_id)}/progress.json"
+        return f"{Keys.training_checkpoints(job_id)}/{PROGRESS_FILE}"
 
     @staticmethod
     def builtin_model(name: str) -> str:
         return f"models/{BUILTIN_OWNER}/{name}/model.tar.gz"
-
-
-# The CloudWatch namespace every function's Powertools Metrics write to (alarms read it too).
-METRICS_NAMESPACE = "ComposerBackend"

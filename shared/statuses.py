@@ -78,8 +78,9 @@ _TRAINING_NEXT: dict[TrainingStatus, frozenset[TrainingStatus]] = {
 
 def can_move(current: StrEnum, new: StrEnum) -> bool:
     """Whether a record in ``current`` may be moved to ``new`` (TRAINING→TRAINING is a progress update)."""
-    table = _COMPOSITION_NEXT if isinstance(new, CompositionStatus) else _TRAINING_NEXT
-    return new in table[type(new)(current)]
+    if isinstance(new, CompositionStatus):
+        return new in _COMPOSITION_NEXT[CompositionStatus(current)]
+    return new in _TRAINING_NEXT[TrainingStatus(current)]
 
 
 def allowed_previous(new: StrEnum) -> list[str]:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from lambdas.api.observability import logger
 from lambdas.api.routing import allowed_methods
+from shared.contract import Env
 from shared.errors import ComposerError
 from shared.store.errors import THROTTLING_CODES
 
@@ -27,7 +28,7 @@ from shared.store.errors import THROTTLING_CODES
 RETRY_AFTER_SECONDS = 2
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -36,7 +37,7 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
     )
 
 
-def from_composer_error(exc: ComposerError) -> Response:
+def from_composer_error(exc: ComposerError) -> Response[str]:
     return error_response(exc.status, exc.code, exc.message)
 
 
@@ -56,7 +57,7 @@ def cors_headers() -> dict[str, str]:
 
 def allowed_origin() -> str:
     """The console's origin (``CORS_ALLOW_ORIGIN``, set by the deployment); any origin when unset."""
-    return os.environ.get("CORS_ALLOW_ORIGIN", "*")
+    return os.environ.get(Env.CORS_ALLOW_ORIGIN, "*")
 
 
 def describe_errors(errors: list[dict[str, Any]]) -> str:
@@ -68,14 +69,14 @@ def describe_errors(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "The request is invalid."
 
 
-def from_validation_error(exc: RequestValidationError) -> Response:
+def from_validation_error(exc: RequestValidationError) -> Response[str]:
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "INVALID_JSON", "The request body is not valid JSON.")
     return error_response(422, "VALIDATION_ERROR", describe_errors(errors))
 
 
-def from_pydantic_error(exc: ValidationError) -> Response:
+def from_pydantic_error(exc: ValidationError) -> Response[str]:
     errors = [{"loc": ("body", *e["loc"]), "msg": e["msg"]} for e in exc.errors()]
     return error_response(422, "VALIDATION_ERROR", describe_errors(errors))
 
@@ -84,25 +85,25 @@ def register(app: Any) -> None:
     """Attach every handler to the resolver ``app``."""
 
     @app.exception_handler(ComposerError)
-    def _composer(exc: ComposerError) -> Response:
+    def _composer(exc: ComposerError) -> Response[str]:
         if exc.status >= 500:
             logger.error("service error", exc_info=exc)
         return from_composer_error(exc)
 
     @app.exception_handler(RequestValidationError)
-    def _validation(exc: RequestValidationError) -> Response:
+    def _validation(exc: RequestValidationError) -> Response[str]:
         return from_validation_error(exc)
 
     @app.exception_handler(RequestUnsupportedContentType)
-    def _content_type(exc: RequestUnsupportedContentType) -> Response:
+    def _content_type(exc: RequestUnsupportedContentType) -> Response[str]:
         return error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.")
 
     @app.exception_handler(ValidationError)
-    def _pydantic(exc: ValidationError) -> Response:
+    def _pydantic(exc: ValidationError) -> Response[str]:
         return from_pydantic_error(exc)
 
     @app.exception_handler(IdempotencyValidationError)
-    def _key_reused(exc: IdempotencyValidationError) -> Response:
+    def _key_reused(exc: IdempotencyValidationError) -> Response[str]:
         return error_response(
             422,
             "IDEMPOTENCY_KEY_REUSED",
@@ -110,7 +111,7 @@ def register(app: Any) -> None:
         )
 
     @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def _in_progress(exc: IdempotencyAlreadyInProgressError) -> Response:
+    def _in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[str]:
         return error_response(
             409,
             "IDEMPOTENCY_IN_PROGRESS",
@@ -118,7 +119,7 @@ def register(app: Any) -> None:
         )
 
     @app.exception_handler(ClientError)
-    def _aws(exc: ClientError) -> Response:
+    def _aws(exc: ClientError) -> Response[str]:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in THROTTLING_CODES:
             logger.warning("throttled by AWS", extra={"awsErrorCode": code})
@@ -132,9 +133,9 @@ def register(app: Any) -> None:
         return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; try again later.")
 
     @app.not_found
-    def _not_found(exc: Exception) -> Response:
+    def _not_found(exc: Exception) -> Response[str]:
         event = app.current_event
-        allowed = allowed_methods(event.path)
+        allowed = allowed_methods(app, event.path)
         if allowed:
             return error_response(
                 405,
@@ -145,6 +146,6 @@ def register(app: Any) -> None:
         return error_response(404, "ROUTE_NOT_FOUND", f"There is no route {event.http_method} {event.path}.")
 
     @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response:
+    def _unexpected(exc: Exception) -> Response[str]:
         logger.exception("unhandled error")
         return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; try again later.")

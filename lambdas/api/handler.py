@@ -18,20 +18,23 @@ from lambdas.api.app import app
 from lambdas.api.errors import proxy_error
 from lambdas.api.observability import logger, metrics
 from lambdas.api.requests import caller, check_envelope
+from shared.contract import PUBLIC_ROUTES
 from shared.errors import ComposerError
+from shared.settings import ApiSettings
 
-# The only routes anyone may call without a user identity (CORS preflights never reach the function on AWS).
-PUBLIC_ROUTES = frozenset({("GET", "/health"), ("GET", "/openapi.json")})
+# CORS preflights never reach the function on AWS; locally they must not need an identity either.
+_PUBLIC = frozenset(PUBLIC_ROUTES)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    ApiSettings.load()
     idempotency.CONFIG.register_lambda_context(context)
     proxy = APIGatewayProxyEvent(event)
     route_key = (proxy.http_method, (proxy.path or "/").rstrip("/") or "/")
     try:
-        if route_key not in PUBLIC_ROUTES and proxy.http_method != "OPTIONS":
+        if route_key not in _PUBLIC and proxy.http_method != "OPTIONS":
             caller(proxy)
         check_envelope(proxy, route_key)
     except ComposerError as exc:

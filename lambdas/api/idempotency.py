@@ -30,8 +30,9 @@ def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def once(owner: str, route: str, key: str | None, payload: str, create: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run ``create`` once per (owner, route, key); without a key every call creates."""
+def once(owner: str, route: str, key: str | None, payload: str, create: Callable[[], dict[str, Any]]) -> Any:
+    """Run ``create`` once per (owner, route, key); without a key every call creates. The answer is the
+    JSON-ready body, either fresh or replayed from the idempotency table."""
     if key is None:
         return create()
     key = key.strip()

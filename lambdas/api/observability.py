@@ -13,9 +13,9 @@ import os
 
 from aws_lambda_powertools import Logger, Metrics
 
-from shared.resources import METRICS_NAMESPACE
+from shared.contract import METRICS_NAMESPACE, Env
 
 SERVICE = "api"
 
 logger = Logger(service=SERVICE)
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", METRICS_NAMESPACE), service=SERVICE)
+metrics = Metrics(namespace=os.environ.get(Env.METRICS_NAMESPACE, METRICS_NAMESPACE), service=SERVICE)

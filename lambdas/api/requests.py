@@ -10,21 +10,15 @@ import binascii
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
+from shared.contract import BODY_ROUTES, BUILTIN_OWNER, JSON
 from shared.errors import ComposerError, PayloadTooLarge, Unauthorized, UnsupportedMediaType
-from shared.resources import BUILTIN_OWNER
 
-JSON = "application/json"
-MIDI_TYPES = frozenset({"audio/midi", "audio/x-midi", "audio/mid"})
 # The largest body any route needs (a 64 KiB MIDI as base64 in JSON, or 1024 notes) with room to spare.
 MAX_BODY_BYTES = 256 * 1024
 # Routes that take a body, and the content types each accepts.
-BODY_TYPES: dict[tuple[str, str], frozenset[str]] = {
-    ("POST", "/melodies"): frozenset({JSON}) | MIDI_TYPES,
-    ("POST", "/compositions"): frozenset({JSON}),
-    ("POST", "/training-jobs"): frozenset({JSON}),
-}
+BODY_TYPES: dict[tuple[str, str], frozenset[str]] = {(r.method, r.path): r.media_types for r in BODY_ROUTES}
 
 
 class InvalidJson(ComposerError):
@@ -32,7 +26,7 @@ class InvalidJson(ComposerError):
     code = "INVALID_JSON"
 
 
-def caller(event: APIGatewayProxyEvent) -> str:
+def caller(event: BaseProxyEvent) -> str:
     """The owner of everything the request touches: the Cognito ``sub`` claim from the authorizer."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     claims = authorizer.get("claims") or {}
@@ -42,12 +36,12 @@ def caller(event: APIGatewayProxyEvent) -> str:
     return sub
 
 
-def content_type(event: APIGatewayProxyEvent) -> str:
+def content_type(event: BaseProxyEvent) -> str:
     raw = event.headers.get("content-type") or event.headers.get("Content-Type") or ""
     return raw.split(";", 1)[0].strip().lower()
 
 
-def raw_body(event: APIGatewayProxyEvent) -> bytes:
+def raw_body(event: BaseProxyEvent) -> bytes:
     """The body as bytes; API Gateway base64-encodes binary media types (``isBase64Encoded``)."""
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
@@ -58,14 +52,14 @@ def raw_body(event: APIGatewayProxyEvent) -> bytes:
     return body.encode("utf-8")
 
 
-def json_body(event: APIGatewayProxyEvent) -> Any:
+def json_body(event: BaseProxyEvent) -> Any:
     try:
         return json.loads(raw_body(event) or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidJson(f"The request body is not valid JSON: {exc}.") from exc
 
 
-def check_envelope(event: APIGatewayProxyEvent, route_key: tuple[str, str] | None) -> None:
+def check_envelope(event: BaseProxyEvent, route_key: tuple[str, str] | None) -> None:
     """413 for an oversize body, 415 for a content type the route does not take and 400 for JSON
     that is not UTF-8 or nests too deeply to parse, before the resolver parses anything."""
     body = event.get("body") or ""

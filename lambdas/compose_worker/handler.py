@@ -15,13 +15,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.contract import METRICS_NAMESPACE, Env, composition_metric
 from shared.logic import compose
-from shared.resources import METRICS_NAMESPACE
+from shared.settings import WorkerSettings
 
 SERVICE = "compose_worker"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", METRICS_NAMESPACE), service=SERVICE)
+metrics = Metrics(namespace=os.environ.get(Env.METRICS_NAMESPACE, METRICS_NAMESPACE), service=SERVICE)
 
 
 class WorkerRequest(BaseModel):
@@ -37,6 +38,7 @@ class WorkerRequest(BaseModel):
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    WorkerSettings.load()
     try:
         request = WorkerRequest.model_validate(event)
     except ValidationError as exc:
@@ -47,7 +49,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     result = compose.run(request.owner, request.composition_id)
     if result is None:
         return {"status": "SKIPPED"}
-    metrics.add_metric(name=f"Compositions{result.status.title()}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=composition_metric(result.status), unit=MetricUnit.Count, value=1)
     if result.failure_reason:
         logger.warning("composition failed", extra={"reason": result.failure_reason})
     return {"status": str(result.status), "compositionId": result.id}

@@ -1,7 +1,8 @@
-"""What the training workflow is started with: one execution per training-job record (contract 4).
+"""What the training workflow is started with: one execution per training-job record (the input is
+described in ``statemachine/README.md``).
 
-Everything here is a pure function of the record, so a replayed stream record yields the same
-execution name *and* the same input, and Step Functions treats the second start as the first.
+Everything but :func:`start` is a pure function of the record, so a replayed stream record yields the
+same execution name *and* the same input, and Step Functions treats the second start as the first.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import json
 import re
 from typing import Any
 
+from shared.contract import SAGEMAKER_NAME_PREFIX
 from shared.resources import Keys
 from shared.schemas import DatasetFilter, Hyperparameters
+from shared.store import workflows
 
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9-]+")
-_NAME_PREFIX = "composer-"
 _MAX_SAGEMAKER_NAME = 63
 MODEL_ID_PREFIX = "mdl-"
 
@@ -27,7 +29,7 @@ def execution_name(job_id: str) -> str:
 def sagemaker_job_name(job_id: str) -> str:
     """SageMaker names are [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} and unique per account: derived from the job id."""
     cleaned = _NOT_ALLOWED.sub("-", job_id).strip("-")
-    return (_NAME_PREFIX + cleaned)[:_MAX_SAGEMAKER_NAME].rstrip("-")
+    return (SAGEMAKER_NAME_PREFIX + cleaned)[:_MAX_SAGEMAKER_NAME].rstrip("-")
 
 
 def model_id(job_id: str) -> str:
@@ -36,7 +38,8 @@ def model_id(job_id: str) -> str:
 
 
 def sagemaker_hyperparameters(hyperparameters: Hyperparameters, dataset: DatasetFilter) -> dict[str, str]:
-    """Contract 1's keys (snake_case), as the strings SageMaker passes; the data-set tags as a JSON list.
+    """The training script's hyperparameter keys (snake_case), as the strings SageMaker passes; the
+    data-set tags as a JSON list.
 
     The tags travel as a hyperparameter rather than as a data channel: the corpus ships inside the
     container's music21 install, so the script builds (and caches) the filtered windows itself.
@@ -48,7 +51,7 @@ def sagemaker_hyperparameters(hyperparameters: Hyperparameters, dataset: Dataset
 
 
 def execution_input(record: dict[str, Any], bucket: str) -> dict[str, Any]:
-    """The workflow input for a QUEUED record (camelCase item attributes, contract 3)."""
+    """The workflow input for a QUEUED record (its camelCase item attributes)."""
     job_id = str(record["id"])
     hyperparameters = Hyperparameters.model_validate(record.get("hyperparameters") or {})
     dataset = DatasetFilter.model_validate(record["dataset"])
@@ -62,3 +65,9 @@ def execution_input(record: dict[str, Any], bucket: str) -> dict[str, Any]:
         "checkpointS3Uri": f"s3://{bucket}/{Keys.training_checkpoints(job_id)}",
         "outputS3Uri": f"s3://{bucket}/{Keys.training_output(job_id)}",
     }
+
+
+def start(state_machine_arn: str, record: dict[str, Any], bucket: str) -> str | None:
+    """Start the workflow for ``record``; the execution ARN, or None when it was already started."""
+    job_id = str(record["id"])
+    return workflows.start_execution(state_machine_arn, execution_name(job_id), execution_input(record, bucket))

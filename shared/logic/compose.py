@@ -1,7 +1,7 @@
 """Compositions, worker side: run one PENDING composition through its model's endpoint.
 
 The worker takes the record PENDING -> RUNNING (with a lease), sends the melody to the endpoint
-(contract 2: ``{"midi": base64, "seed": n}`` in, ``{"midi", "bars", "tracks", "metrics"}`` out),
+(the inference handlers' JSON: ``{"midi": base64, "seed": n}`` in, ``{"midi", "bars", "tracks", "metrics"}`` out),
 checks the answer, stores the MIDI and records COMPLETED; any failure is recorded as FAILED with a
 reason a user can read. A duplicate delivery finds the record no longer PENDING and does nothing.
 """
@@ -13,6 +13,7 @@ import binascii
 import json
 import logging
 import math
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -134,5 +135,5 @@ def parse_answer(answer: bytes, melody: Score) -> tuple[bytes, Score, list[Compo
     return data, score, tracks, numeric
 
 
-def _pitches(notes: list) -> list[int]:
+def _pitches(notes: list[Any]) -> list[int]:
     return [n.pitch for n in sorted(notes, key=lambda n: (n.start, n.pitch))]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from shared.errors import Conflict, NotFound
 from shared.logic import clock, melodies, models
@@ -112,7 +113,7 @@ def pianoroll_png(owner: str, composition_id: str) -> bytes:
     return render_png(midi(owner, composition_id))
 
 
-def _expire(owner: str, item: dict) -> dict:
+def _expire(owner: str, item: dict[str, Any]) -> dict[str, Any]:
     lease = item.get(store.LEASE_ATTRIBUTE)
     if CompositionStatus(item["status"]) in COMPOSITION_FINAL or lease is None:
         return item

@@ -3,7 +3,7 @@
 The catalogue is derived from the model's shipped tag index (``model/dataset_index.json``, built from
 the music21 corpus by ``model.data``) and committed as a small JSON file, so the API Lambda reads it
 without importing the model code. Regenerate it after the index changes with
-``python -m shared.logic.datasets``; a test fails when the two drift. Its format is the
+``python -m model.catalogue``; a test fails when the two drift. Its format is the
 ``DatasetTagList`` wire shape, i.e. what ``model.data.list_tags()`` returns, wrapped:
 ``{"items": [{"tag": "composer:bach", "kind": "composer", "pieces": 371}, ...]}``.
 """
@@ -14,12 +14,13 @@ import os
 from functools import cache
 from pathlib import Path
 
+from shared.contract import Env
 from shared.errors import InvalidInput
 from shared.schemas import DatasetTagList
 
 CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "datasets" / "tags.json"
 # Lets a deployment or a test point at another catalogue without rebuilding the package.
-CATALOGUE_ENV = "DATASET_TAGS_FILE"
+CATALOGUE_ENV = Env.DATASET_TAGS_FILE
 
 
 @cache
@@ -45,17 +46,6 @@ def validate_tags(tags: list[str]) -> list[str]:
     return tags
 
 
-def build_catalogue() -> DatasetTagList:
-    """The catalogue from the model's tag index; a build step, never run inside a Lambda."""
-    from model.data import list_tags
-
-    return DatasetTagList.model_validate({"items": list_tags()})
-
-
 def render(tags: DatasetTagList) -> str:
+    """The committed file's exact text, so the drift test compares bytes, not parsed values."""
     return tags.model_dump_json(by_alias=True, indent=1) + "\n"
-
-
-if __name__ == "__main__":
-    CATALOGUE_PATH.write_text(render(build_catalogue()), encoding="utf-8")
-    print(f"wrote {CATALOGUE_PATH}")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import logging
 
+from shared.contract import BUILTIN_OWNER
 from shared.errors import Conflict, NotFound
 from shared.logic import clock
 from shared.logic.pagination import Source, paginate
 from shared.logic.records import from_item, to_item
-from shared.resources import BUILTIN_OWNER
 from shared.schemas import Model, ModelList
 from shared.statuses import ModelStatus
 from shared.store import models as store

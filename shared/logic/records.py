@@ -1,5 +1,5 @@
-"""Stored items <-> wire models. Items are the camelCase wire fields plus ``owner`` (contract 3) and,
-for some tables, bookkeeping attributes (leases) that the wire models do not carry.
+"""Stored items <-> wire models. Items are the camelCase wire fields plus ``owner`` and, for some
+tables, bookkeeping attributes (leases) that the wire models do not carry.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from shared.errors import StoredRecordInvalid
 from shared.schemas import WireModel
+from shared.store import dynamo
 
 M = TypeVar("M", bound=WireModel)
 
@@ -19,6 +20,12 @@ def to_item(model: WireModel, owner: str, **extra: Any) -> dict[str, Any]:
     item["owner"] = owner
     item.update({k: v for k, v in extra.items() if v is not None})
     return item
+
+
+def typed_item(model: WireModel, owner: str, **extra: Any) -> dict[str, Any]:
+    """The same item in DynamoDB's typed form (``{"S": ...}``), for writers outside boto3's resource
+    layer, e.g. the deployment's custom resource that registers the shipped models."""
+    return {key: dynamo.typed(value) for key, value in to_item(model, owner, **extra).items()}
 
 
 def from_item(model_type: type[M], item: dict[str, Any]) -> M:

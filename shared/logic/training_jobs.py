@@ -5,6 +5,7 @@ list and stop. Progress, completion and failure are written by the workflow.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from shared.errors import Conflict, NotFound
 from shared.logic import clock, datasets
@@ -86,7 +87,7 @@ def stop(owner: str, job_id: str) -> TrainingJob:
     return from_item(TrainingJob, item)
 
 
-def _expire(owner: str, item: dict) -> dict:
+def _expire(owner: str, item: dict[str, Any]) -> dict[str, Any]:
     """Close a job whose workflow never started: FAILED with a reason, so no status waits forever.
 
     The write is conditional on QUEUED, so a workflow that claims the job at the same moment wins

@@ -6,6 +6,7 @@ code names the rule and whose message says what to change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from shared.errors import MelodyRuleViolation, PayloadTooLarge
 from shared.music.midi_codec import ParsedMidi, read_midi
@@ -57,7 +58,7 @@ def melody_from_midi(data: bytes, limits: MelodyLimits = DEFAULT_LIMITS) -> Scor
 
 
 def melody_from_notes(
-    notes: list[dict],
+    notes: list[dict[str, Any]],
     tempo_bpm: float = 120.0,
     time_signature: tuple[int, int] = (4, 4),
     limits: MelodyLimits = DEFAULT_LIMITS,

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from shared.contract import BUILTIN_OWNER
 from shared.music.score import Note, Score, Track, tempo_us_from_bpm
 
-SAMPLE_OWNER = "builtin"
+SAMPLE_OWNER = BUILTIN_OWNER
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,21 @@ points every client at the local runtime when it runs on a laptop.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
+
+# What else holds a client and must forget it on ``reset`` (registered by the modules that hold one).
+_reset_hooks: list[Callable[[], None]] = []
+
+
+def on_reset(hook: Callable[[], None]) -> None:
+    """Call ``hook`` whenever the clients are forgotten; lets a holder of a client depend on this module,
+    never the other way round."""
+    _reset_hooks.append(hook)
 
 
 @cache
@@ -25,6 +35,7 @@ def client(service: str, read_timeout: int | None = None) -> Any:
 
 @cache
 def resource(service: str) -> Any:
+    """A boto3 resource, once per process."""
     return boto3.resource(service)
 
 
@@ -39,6 +50,5 @@ def reset() -> None:
     client.cache_clear()
     resource.cache_clear()
     table.cache_clear()
-    from shared.store import idempotency  # late import: the persistence layer holds a client too
-
-    idempotency.persistence_layer.cache_clear()
+    for hook in _reset_hooks:
+        hook()

@@ -1,9 +1,13 @@
-"""The bucket: melody and composition MIDI files, at the keys ``shared.resources.Keys`` defines."""
+"""The bucket: melody and composition MIDI files, at the keys ``shared.resources.Keys`` defines,
+and the progress file a training job syncs to its checkpoint prefix."""
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 from botocore.exceptions import ClientError
 
+from shared.contract import PROGRESS_FILE
 from shared.resources import Keys, bucket_name
 from shared.store import aws
 
@@ -14,9 +18,9 @@ def _put(key: str, data: bytes) -> None:
     aws.client("s3").put_object(Bucket=bucket_name(), Key=key, Body=data, ContentType=MIDI_CONTENT_TYPE)
 
 
-def _get(key: str) -> bytes | None:
+def _get(key: str, bucket: str | None = None) -> bytes | None:
     try:
-        return aws.client("s3").get_object(Bucket=bucket_name(), Key=key)["Body"].read()
+        return bytes(aws.client("s3").get_object(Bucket=bucket or bucket_name(), Key=key)["Body"].read())
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None
@@ -49,3 +53,10 @@ def get_composition(owner: str, composition_id: str) -> bytes | None:
 
 def delete_composition(owner: str, composition_id: str) -> None:
     _delete(Keys.composition_midi(owner, composition_id))
+
+
+def get_training_progress(checkpoint_uri: str) -> bytes | None:
+    """The progress file under a job's checkpoint prefix (``s3://bucket/prefix``, as the workflow
+    passes it); None until the first epoch wrote one."""
+    parsed = urlparse(checkpoint_uri)
+    return _get(f"{parsed.path.strip('/')}/{PROGRESS_FILE}".lstrip("/"), bucket=parsed.netloc)

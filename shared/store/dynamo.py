@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from shared.resources import ID_KEY, OWNER_KEY, TableSpec, table_name
@@ -39,6 +40,12 @@ def to_dynamo(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_dynamo(v) for v in value]
     return value
+
+
+def typed(value: Any) -> Any:
+    """A plain value in DynamoDB's typed JSON (``{"S": ...}``, ``{"M": {...}}``), for writers outside
+    boto3's resource layer: the workflow's putItem and the deployment's custom resource."""
+    return TypeSerializer().serialize(to_dynamo(value))
 
 
 def from_dynamo(value: Any) -> Any:
@@ -159,7 +166,8 @@ def update(
         if _condition_failed(exc):
             raise StaleWrite(f"{spec.logical} {item_id}: condition failed") from exc
         raise
-    return from_dynamo(response["Attributes"])
+    attributes: dict[str, Any] = from_dynamo(response["Attributes"])
+    return attributes
 
 
 def delete(
@@ -188,4 +196,4 @@ def delete(
 
 
 def _condition_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")

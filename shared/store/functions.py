@@ -8,10 +8,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from shared.contract import Env
 from shared.store import aws
 from shared.store.errors import DispatchError
 
-COMPOSE_WORKER_ENV = "COMPOSE_WORKER_FUNCTION"
+COMPOSE_WORKER_ENV = Env.COMPOSE_WORKER_FUNCTION
 
 
 def invoke_async(function_env: str, payload: dict[str, Any]) -> None:

@@ -53,7 +53,7 @@ def _invoke_once(endpoint_name: str, body: bytes, content_type: str, accept: str
         raise EndpointTimeout(f"endpoint {endpoint_name} did not answer in time") from exc
     except EndpointConnectionError as exc:
         raise EndpointError(f"endpoint {endpoint_name} is unreachable") from exc
-    return response["Body"].read()
+    return bytes(response["Body"].read())
 
 
 def stop_training_job(name: str) -> bool:

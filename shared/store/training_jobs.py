@@ -22,6 +22,19 @@ def page(owner: str, limit: int, start_key: Item | None = None) -> tuple[list[It
     return dynamo.query_owner(TRAINING_JOBS, owner, limit, start_key)
 
 
+def write_keeping(owner: str, job_id: str, status: TrainingStatus, fields: Item) -> Item:
+    """Write ``fields`` without a status change, only while the status is still ``status``."""
+    return dynamo.update(
+        TRAINING_JOBS,
+        owner,
+        job_id,
+        fields,
+        condition="#st = :current",
+        values={":current": str(status)},
+        names={"#st": "status"},
+    )
+
+
 def move(
     owner: str, job_id: str, status: TrainingStatus, fields: Item, *, expect: TrainingStatus | None = None
 ) -> Item:

@@ -16,7 +16,7 @@ import mido
 import pretty_midi
 import pytest
 
-from tests.e2e.conftest import REPO_ROOT, RunningRuntime
+from local.launcher import REPO_ROOT, RunningRuntime
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 

@@ -21,9 +21,9 @@ from shared.store.dynamo import table
 from shared.store.errors import StaleWrite
 from shared.store.sagemaker import INVOKE_TIMEOUT_SECONDS
 from tests.faults.support import Raw, failing
+from tests.support.api import ALICE, BUILTIN_MODEL, call
 from tests.unit.test_api_compositions import harmoniser
-from tests.unit.test_api_support import ALICE, BUILTIN_MODEL, call, cloud  # noqa: F401
-from tests.unit.test_api_training import JOB, catalogue  # noqa: F401
+from tests.unit.test_api_training import JOB
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi.json"
 COMPOSE = {"melodyId": "sample-ode-to-joy", "modelId": BUILTIN_MODEL, "seed": 3}

@@ -20,7 +20,7 @@ from lambdas.training_trigger.execution import sagemaker_job_name
 from local.sagemaker.errors import SageMakerError
 from shared.resources import MODELS
 from statemachine.definition import load_definition
-from tests.integration.test_workflow_training import (  # noqa: F401 - the module-scoped fixture
+from tests.support.workflow import (
     OWNER,
     SMALL_TAGS,
     TINY,
@@ -30,7 +30,6 @@ from tests.integration.test_workflow_training import (  # noqa: F401 - the modul
     statuses_written,
     submit,
     substitutions,
-    workflow,
 )
 
 pytestmark = pytest.mark.xdist_group("training-faults")

@@ -1,4 +1,4 @@
-"""Every Lambda: runtime, layer, Docker-free asset, environment (contract 6) and a role holding
+"""Every Lambda: runtime, layer, Docker-free asset, environment and a role holding
 exactly the calls its code makes."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import pytest
 
 from cdk.bundling import REPO_ROOT
 from cdk.functions import POWERTOOLS_LAYER_NAME, function_logical_id
-from cdk.storage import METADATA_KEY, table_logical_id
+from cdk.storage import table_logical_id
+from shared.contract import METADATA_KEY
 from shared.resources import BUCKET_ENV, COMPOSITIONS, IDEMPOTENCY, MELODIES, MODELS, TABLES, TRAINING_JOBS
 from tests.infrastructure.conftest import Synthesized
 from tests.infrastructure.helpers import (

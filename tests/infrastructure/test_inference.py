@@ -1,5 +1,5 @@
 """The shipped model: its artifact (weights + serving code), a serverless endpoint, and its READY
-record in the models table (contract 3), so the first composition works right after deploy."""
+record in the models table, so the first composition works right after deploy."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from cdk.bundling import INFERENCE_ENTRY_POINT, REPO_ROOT
-from cdk.storage import METADATA_KEY
+from shared.contract import BUILTIN_OWNER, METADATA_KEY
 from shared.music.midi_codec import read_midi, write_midi
 from shared.music.samples import sample_index
 from shared.music.score import Score
-from shared.resources import BUILTIN_OWNER
 from shared.schemas import Model
 from tests.infrastructure.conftest import Synthesized
 from tests.infrastructure.helpers import flat
@@ -72,7 +71,7 @@ def test_builtin_model_is_registered_ready_with_its_endpoint(synthesized: Synthe
     item = call["parameters"]["Item"]
     assert item["owner"] == {"S": BUILTIN_OWNER} and item["id"] == {"S": "bach-chorales"}
     assert item["status"] == {"S": "READY"} and item["endpointName"] == {"S": "ep"}
-    # The record reads back as the wire model (contract 3: attributes are its camelCase fields).
+    # The record reads back as the wire model (its attributes are the camelCase wire fields).
     plain = {k: next(iter(v.values())) for k, v in item.items() if k != "owner"}
     model = Model.model_validate({**plain, "metrics": {}})
     assert model.builtin and model.endpoint_name == "ep"
@@ -88,7 +87,8 @@ import model
 assert model.__file__.startswith(sys.argv[1]), model.__file__
 loaded = inference.model_fn(sys.argv[1])         # model_dir = the unpacked model.tar.gz
 body = json.dumps({"midi": sys.argv[2], "seed": 7})
-answer = inference.output_fn(inference.predict_fn(inference.input_fn(body, "application/json"), loaded), "application/json")
+request = inference.input_fn(body, "application/json")
+answer = inference.output_fn(inference.predict_fn(request, loaded), "application/json")
 print(answer if isinstance(answer, str) else answer.decode())
 """
 

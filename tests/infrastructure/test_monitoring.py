@@ -40,6 +40,17 @@ def test_api_5xx_and_workflow_failures_alarm(synthesized: Synthesized) -> None:
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in by_metric
 
 
+def test_failed_compositions_alarm_reads_the_workers_own_metric(synthesized: Synthesized) -> None:
+    """The worker's Powertools Metrics land in METRICS_NAMESPACE with a ``service`` dimension equal to
+    the function name; the alarm must read exactly that metric, or it can never fire."""
+    from lambdas.compose_worker.handler import SERVICE
+    from shared.contract import METRICS_NAMESPACE, composition_metric
+
+    [alarm] = [a for a in _alarms(synthesized) if a["Namespace"] == METRICS_NAMESPACE]
+    assert alarm["MetricName"] == composition_metric("FAILED") == "CompositionsFailed"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE}]
+
+
 def test_every_alarm_notifies_the_encrypted_topic(synthesized: Synthesized) -> None:
     [(topic_id, topic)] = synthesized.of_type("AWS::SNS::Topic").items()
     key = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from cdk.storage import METADATA_KEY, table_logical_id
+from cdk.storage import table_logical_id
+from shared.contract import METADATA_KEY
 from shared.resources import BUCKET_ENV, TABLES, Keys, TableSpec
 from tests.infrastructure.conftest import Synthesized
 

@@ -8,8 +8,9 @@ import tarfile
 
 import pytest
 
-from cdk.training import SAGEMAKER_NAME_PREFIX, asl_task_resources
+from cdk.training import asl_task_resources
 from lambdas.training_trigger.execution import sagemaker_job_name
+from shared.contract import SAGEMAKER_NAME_PREFIX
 from statemachine.definition import TRAINING_ASL, load_definition, placeholders
 from tests.infrastructure.conftest import Synthesized
 from tests.infrastructure.helpers import allowed_actions, as_list, flat, resources_for, statements_of_role

@@ -13,7 +13,7 @@ import pytest
 from model.inference import input_fn, model_fn, output_fn, predict_fn
 from shared.music.midi_codec import read_midi
 from shared.music.samples import SAMPLES
-from tests.unit.test_api_support import BUILTIN_MODEL, call, cloud  # noqa: F401
+from tests.support.api import BUILTIN_MODEL, call
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "model" / "pretrained" / BUILTIN_MODEL
 

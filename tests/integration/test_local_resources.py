@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from local.resources import (
+from local.cloudformation import (
     LocalResources,
     Resolver,
     collect_functions,
@@ -202,7 +202,7 @@ def test_template_becomes_local_resources(moto: None) -> None:
 
 
 def test_unresolvable_reference_is_a_clear_error() -> None:
-    from local.resources import TemplateError
+    from local.cloudformation import TemplateError
 
     resolver = Resolver("s", {"Resources": {}})
     with pytest.raises(TemplateError, match="Nope"):

@@ -47,7 +47,8 @@ for epoch in range(1, epochs + 1):
         time.sleep(0.3)
 while mode == "sleep":
     time.sleep(0.2)
-(model / "model.json").write_text(json.dumps({"hps": hps, "restored": restored, "channel": os.environ.get("SM_CHANNEL_TRAINING")}))
+channel = os.environ.get("SM_CHANNEL_TRAINING")
+(model / "model.json").write_text(json.dumps({"hps": hps, "restored": restored, "channel": channel}))
 """
 
 TOY_INFERENCE = """

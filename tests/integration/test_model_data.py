@@ -58,7 +58,7 @@ def test_build_filters_by_tags_splits_by_piece_and_second_build_is_cached(cache,
     monkeypatch.setattr(D, "parse_piece", no_parsing)
     again = D.build(["collection:bach-chorales", "meter:3/4"], max_pieces=4)
     assert again.paths == dataset.paths
-    assert all(np.array_equal(a, b) for a, b in zip(again.rolls, dataset.rolls))
+    assert all(np.array_equal(a, b) for a, b in zip(again.rolls, dataset.rolls, strict=True))
 
 
 def test_windows_fit_the_band_and_transpose_exactly(cache):
@@ -68,7 +68,7 @@ def test_windows_fit_the_band_and_transpose_exactly(cache):
     assert set(rows[:, 1] % D.HOP_STEPS) == {0}
     windows = D.gather([roll], rows)
     assert windows.shape == (len(rows), D.WINDOW_STEPS, D.PITCH_COUNT, 4)
-    for (r, start, shift), window in zip(rows, windows):
+    for (_piece, start, shift), window in zip(rows, windows, strict=True):
         original = roll[start : start + D.WINDOW_STEPS]
         assert window.sum() == original.sum()  # nothing cropped away
         assert window[:, :, 0].any()

@@ -48,7 +48,7 @@ def test_json_in_json_out_keeps_the_melody_exactly_and_adds_three_instruments(mo
     assert [t["index"] for t in result["tracks"]] == [0, 1, 2, 3]
     assert result["tracks"][0]["noteCount"] == len(melody.notes)
     assert len({t["program"] for t in result["tracks"][1:]}) == 3
-    for info, track in zip(result["tracks"], composed.tracks):
+    for info, track in zip(result["tracks"], composed.tracks, strict=True):
         assert info["noteCount"] == len(track.notes) and info["program"] == track.program
     assert all(t["noteCount"] > 0 for t in result["tracks"][1:])
     assert {"inKey", "emptyBars", "similarity"} <= set(result["metrics"])
@@ -80,7 +80,7 @@ def test_melodies_outside_the_training_range_are_transposed_in_and_back_out(mode
     # two octaves up the model sees the same conditioning, so the accompaniment is the same
     # notes two octaves up; the melody itself is untouched
     assert high_tracks[0].notes[0].pitch == low_tracks[0].notes[0].pitch + 24
-    for a, b in zip(low_tracks[1:], high_tracks[1:]):
+    for a, b in zip(low_tracks[1:], high_tracks[1:], strict=True):
         assert [n.pitch + 24 for n in a.notes] == [n.pitch for n in b.notes]
 
 

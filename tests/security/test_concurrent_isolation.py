@@ -13,7 +13,6 @@ import httpx
 from cdk.api import BINARY_MEDIA_TYPES
 from lambdas.api.handler import lambda_handler
 from local.api_server import ApiServer
-from tests.unit.test_api_support import cloud  # noqa: F401
 
 USERS = [f"user-{i:02d}" for i in range(8)]
 PER_USER = 12

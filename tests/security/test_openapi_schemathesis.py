@@ -23,8 +23,6 @@ from schemathesis.transport.serialization import serialize_binary
 from cdk.api import BINARY_MEDIA_TYPES
 from lambdas.api.handler import lambda_handler
 from local.api_server import ApiServer
-from tests.unit.test_api_support import cloud  # noqa: F401
-from tests.unit.test_api_training import catalogue  # noqa: F401
 
 OPENAPI_PATH = Path(__file__).resolve().parents[2] / "openapi.json"
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "20"))

@@ -24,9 +24,8 @@ from shared.music.score import Note, Score, Track
 from shared.resources import MODELS, table_name
 from shared.store import aws
 from tests.faults.support import failing
+from tests.support.api import ALICE, BOB, BUILTIN_MODEL, call
 from tests.unit.test_api_compositions import harmoniser
-from tests.unit.test_api_support import ALICE, BOB, BUILTIN_MODEL, call, cloud  # noqa: F401
-from tests.unit.test_api_training import catalogue  # noqa: F401
 
 OPENAPI = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
 # The document leaves out the route that serves it; it is part of the API all the same.
@@ -246,7 +245,8 @@ def test_claims_without_a_usable_sub_are_401(alice, claims):
     """Only the token's ``sub`` names the caller: not a username, and never the built-in owner
     (which would let anyone delete the shipped samples and models)."""
     from lambdas.api.handler import lambda_handler
-    from tests.unit.test_api_support import Context, event
+    from local.lambda_context import LocalLambdaContext
+    from tests.support.api import event
 
     for method, path in (
         ("GET", "/melodies"),
@@ -256,7 +256,7 @@ def test_claims_without_a_usable_sub_are_401(alice, claims):
     ):
         request = event(method, path, user=None)
         request["requestContext"]["authorizer"] = {"claims": claims}
-        reply = lambda_handler(request, Context())
+        reply = lambda_handler(request, LocalLambdaContext("composer-api"))
         assert reply["statusCode"] == 401, (claims, path, reply["body"])
         assert set(json.loads(reply["body"])["error"]) == {"code", "message"}
     assert call("GET", "/melodies/sample-ode-to-joy").status == 200

@@ -3,7 +3,7 @@ the worker (delivered like Lambda's async invoke) calls the endpoint, stores the
 COMPLETED, or FAILED with a readable reason; a dead worker's lease expires into FAILED.
 
 The endpoint here is a small harmoniser written in the test (the real model answers in
-tests/integration/test_api_compose_model.py); it follows contract 2 to the letter.
+tests/integration/test_api_compose_model.py); it follows the inference handlers' JSON to the letter.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from shared.resources import COMPOSITIONS, ID_KEY, OWNER_KEY, Keys
 from shared.statuses import ModelStatus
 from shared.store import compositions as store
 from shared.store.dynamo import table
-from tests.unit.test_api_support import ALICE, BOB, BUILTIN_MODEL, WORKER_FUNCTION, call, cloud  # noqa: F401
+from tests.support.api import ALICE, BOB, BUILTIN_MODEL, WORKER_FUNCTION, call
 
 SAMPLE = SAMPLES[0].id
 
 
 def harmoniser(body: bytes, content_type: str, accept: str) -> bytes:
-    """Contract 2: JSON {midi, seed} in; JSON {midi, bars, tracks, metrics} out, track 0 = melody."""
+    """The inference JSON: {midi, seed} in; JSON {midi, bars, tracks, metrics} out, track 0 = melody."""
     assert content_type == "application/json" and accept == "application/json"
     request = json.loads(body)
     melody = read_midi(base64.b64decode(request["midi"])).score
@@ -181,7 +181,7 @@ def test_answer_whose_track0_is_not_the_melody_fails(cloud):
 
 def test_duplicate_delivery_does_not_compose_twice(cloud):
     cloud.endpoint.answer = harmoniser
-    created = start()
+    start()
     payload = cloud.invocations.queued[0]
     cloud.invocations.queued.append(payload)
     assert [r["status"] for r in cloud.invocations.deliver_all()] == ["COMPLETED", "SKIPPED"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from model.catalogue import build_catalogue
 from shared.errors import InvalidInput
 from shared.logic import datasets
 
 
 def test_committed_catalogue_matches_the_model_index():
-    assert datasets.CATALOGUE_PATH.read_text(encoding="utf-8") == datasets.render(datasets.build_catalogue()), (
-        "shared/datasets/tags.json drifted from model/dataset_index.json: run `python -m shared.logic.datasets`"
+    assert datasets.CATALOGUE_PATH.read_text(encoding="utf-8") == datasets.render(build_catalogue()), (
+        "shared/datasets/tags.json drifted from model/dataset_index.json: run `python -m model.catalogue`"
     )
 
 

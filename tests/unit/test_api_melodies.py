@@ -12,7 +12,7 @@ import pytest
 from shared.music.midi_codec import read_midi, write_midi
 from shared.music.samples import SAMPLES
 from shared.music.score import Note, Score, Track
-from tests.unit.test_api_support import BOB, call, cloud  # noqa: F401  (cloud is a fixture)
+from tests.support.api import BOB, call
 
 
 def midi_file(pitches: list[int], tempo_bpm: float = 100, tracks: int = 1) -> bytes:

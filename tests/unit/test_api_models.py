@@ -8,11 +8,11 @@ from botocore.awsrequest import AWSResponse
 
 from shared.logic.models import register_builtin_model
 from shared.resources import MODELS, table_name
-from tests.unit.test_api_support import ALICE, BOB, BUILTIN_MODEL, call, cloud  # noqa: F401
+from tests.support.api import ALICE, BOB, BUILTIN_MODEL, call
 
 
 def custom_model(owner: str, model_id: str, status: str = "READY") -> None:
-    """What the training workflow writes when a job completes (contract 3's model item)."""
+    """What the training workflow writes when a job completes (the model item of its RegisterModel state)."""
     boto3.resource("dynamodb").Table(table_name(MODELS)).put_item(
         Item={
             "owner": owner,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from lambdas.api.openapi import document, document_json
-from tests.unit.test_api_support import call, cloud  # noqa: F401
+from tests.support.api import call
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKED_IN = REPO / "openapi.json"

@@ -1,5 +1,5 @@
 """/training-jobs and /datasets through the real handler on moto: validation of hyperparameters
-and tags, the QUEUED record the workflow starts from (contract 3), reads, owner scoping, stop."""
+and tags, the QUEUED record the workflow starts from, reads, owner scoping, stop."""
 
 from __future__ import annotations
 
@@ -10,21 +10,13 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from shared.logic import clock, datasets
+from shared.logic import clock
 from shared.logic.training_jobs import NEVER_STARTED, QUEUED_TIMEOUT
 from shared.resources import TRAINING_JOBS, table_name
 from shared.statuses import TrainingStatus
 from shared.store import training_jobs as store
 from shared.store.errors import StaleWrite
-from tests.unit.test_api_support import ALICE, BOB, call, cloud  # noqa: F401
-
-
-@pytest.fixture
-def catalogue(monkeypatch):
-    """The committed catalogue, the one the deployed function reads."""
-    monkeypatch.delenv(datasets.CATALOGUE_ENV, raising=False)
-    return json.loads(datasets.CATALOGUE_PATH.read_text())
-
+from tests.support.api import ALICE, BOB, call
 
 JOB = {
     "modelName": "My chorales",

@@ -54,7 +54,8 @@ TEMPLATE = {
                 "StatusCode": "422",
                 "ResponseParameters": {"gatewayresponse.header.Access-Control-Allow-Origin": "'http://x'"},
                 "ResponseTemplates": {
-                    "application/json": '{"error": {"code": "INVALID_REQUEST_BODY", "message": "$context.error.validationErrorString"}}'
+                    "application/json": '{"error": {"code": "INVALID_REQUEST_BODY", '
+                    '"message": "$context.error.validationErrorString"}}'
                 },
             },
         },

@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from local.cli import epoch_table
-from local.resources import LocalFunction
+from local.cloudformation import LocalFunction
 from local.runtime import _check_port_free, _import_handler, _shared_environment
 
 

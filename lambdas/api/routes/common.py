@@ -3,9 +3,10 @@ documented error answers."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from shared.logic.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from shared.schemas import ErrorBody
@@ -38,7 +39,7 @@ _ERRORS = {
 }
 
 
-def errors(*statuses: int, stored: bool = True) -> dict[int, dict[str, Any]]:
+def errors(*statuses: int, stored: bool = True) -> dict[int, OpenAPIResponse]:
     """OpenAPI answers for the given error statuses, all with the ``ErrorBody`` shape; a route that
     reads or writes a store (``stored``) can also be throttled, so it documents 503 too."""
     return {
@@ -48,7 +49,7 @@ def errors(*statuses: int, stored: bool = True) -> dict[int, dict[str, Any]]:
     }
 
 
-def binary(media_type: str, description: str) -> dict[int, dict[str, Any]]:
+def binary(media_type: str, description: str) -> dict[int, OpenAPIResponse]:
     return {
         200: {"description": description, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -13,8 +13,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas.api import idempotency
 from lambdas.api.observability import metrics
-from lambdas.api.requests import MIDI_TYPES, caller, content_type, json_body, raw_body
+from lambdas.api.requests import caller, content_type, json_body, raw_body
 from lambdas.api.routes.common import AUTH, DEFAULT_PAGE, IdempotencyKey, Limit, NextToken, binary, errors
+from shared.contract import MIDI_TYPES
 from shared.errors import InvalidInput, InvalidMidi, PayloadTooLarge
 from shared.logic import melodies
 from shared.music.melody_rules import MAX_MIDI_BYTES
@@ -47,7 +48,7 @@ def create_melody(
     body = raw_body(event)
     if content_type(event) in MIDI_TYPES:
 
-        def create() -> dict:
+        def create() -> dict[str, Any]:
             return melodies.create_from_midi(owner, name, body).to_wire()
     else:
         create = _from_json(owner, json_body(event))

@@ -1,8 +1,9 @@
 """Turn what SageMaker says about a training job, plus the progress file it syncs, into the record.
 
-The workflow calls this once per poll. The record's status only moves forward
-(``shared.statuses``); progress (epoch, history) is written even while the status stays put, e.g.
-while a stop is pending, so the polling client keeps seeing the model learn.
+The workflow's progress function calls :func:`record` once per poll; the progress file comes from
+``shared.store.blobs`` and every write goes through ``shared.store.training_jobs``. The record's
+status only moves forward (``shared.statuses``); progress (epoch, history) is written even while the
+status stays put, e.g. while a stop is pending, so the polling client keeps seeing the model learn.
 """
 
 from __future__ import annotations
@@ -10,25 +11,19 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from typing import Any
-from urllib.parse import urlparse
 
-from boto3.dynamodb.types import TypeSerializer
-from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from shared.logic import clock
-from shared.resources import TRAINING_JOBS
 from shared.schemas import EpochMetrics
 from shared.statuses import TRAINING_FINAL, TrainingStatus, can_move
-from shared.store import aws, dynamo
+from shared.store import blobs, dynamo
 from shared.store import training_jobs as jobs
 from shared.store.errors import StaleWrite
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_FILE = "progress.json"
 _TRAINING_SECONDARY = frozenset({"Training", "Uploading", "Completed"})
 _OUT_OF_TIME = frozenset({"MaxRuntimeExceeded", "MaxWaitTimeExceeded"})
 _ATTEMPTS = 3
@@ -84,18 +79,13 @@ def target_status(training_job: dict[str, Any], has_progress: bool) -> tuple[Tra
 def read_progress(checkpoint_uri: str) -> dict[str, Any] | None:
     """The progress file from the synced checkpoint prefix; None until the first epoch wrote one
     (or while a half-uploaded copy does not parse: the next poll reads it whole)."""
-    parsed = urlparse(checkpoint_uri)
-    key = f"{parsed.path.strip('/')}/{PROGRESS_FILE}".lstrip("/")
-    try:
-        body = aws.client("s3").get_object(Bucket=parsed.netloc, Key=key)["Body"].read()
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return None
-        raise
+    body = blobs.get_training_progress(checkpoint_uri)
+    if body is None:
+        return None
     try:
         data = json.loads(body)
     except ValueError:
-        logger.warning("progress file %s is not JSON yet", key)
+        logger.warning("progress file under %s is not JSON yet", checkpoint_uri)
         return None
     return data if isinstance(data, dict) else None
 
@@ -120,7 +110,9 @@ def progress_fields(progress: dict[str, Any] | None) -> dict[str, Any]:
 def metrics_attribute(history: list[dict[str, Any]]) -> dict[str, Any]:
     """The last epoch's quality metrics as a DynamoDB ``M`` value, for the model's item."""
     last = history[-1].get("metrics", {}) if history else {}
-    return TypeSerializer().serialize({k: Decimal(str(v)) for k, v in last.items() if isinstance(v, (int, float))})
+    numbers = {k: v for k, v in last.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    typed: dict[str, Any] = dynamo.typed(numbers)
+    return typed
 
 
 def record(owner: str, job_id: str, training_job: dict[str, Any], checkpoint_uri: str) -> Progress:
@@ -139,15 +131,17 @@ def record(owner: str, job_id: str, training_job: dict[str, Any], checkpoint_uri
         now = {"updatedAt": clock.iso(clock.now())}
         try:
             if target == current:
-                item = _write_keeping(owner, job_id, current, {**fields, **now})
+                item = jobs.write_keeping(owner, job_id, current, {**fields, **now})
             elif can_move(current, target):
                 extra = {"failureReason": reason} if reason else {}
                 item = jobs.move(owner, job_id, target, {**fields, **now, **extra})
             else:
-                item = _write_keeping(owner, job_id, current, {**fields, **now})
+                item = jobs.write_keeping(owner, job_id, current, {**fields, **now})
             break
         except StaleWrite:
             continue
+    if item is None:
+        raise RecordMissing(f"training job {owner}/{job_id} does not exist")
     status = TrainingStatus(item["status"])
     sagemaker_status = training_job["TrainingJobStatus"]
     history = item.get("history") or []
@@ -163,18 +157,6 @@ def record(owner: str, job_id: str, training_job: dict[str, Any], checkpoint_uri
     )
 
 
-def _write_keeping(owner: str, job_id: str, status: TrainingStatus, fields: dict[str, Any]) -> dict[str, Any]:
-    """Progress without a status change, only while the status is still ``status``."""
-    return dynamo.update(
-        TRAINING_JOBS,
-        owner,
-        job_id,
-        fields,
-        condition="#st = :current",
-        values={":current": str(status)},
-        names={"#st": "status"},
-    )
-
-
 def as_payload(progress: Progress) -> dict[str, Any]:
+    """The Lambda's answer: the workflow's Choice states read these keys by name."""
     return asdict(progress)

@@ -1,9 +1,7 @@
-"""Shared fixtures for the API tests: moto-backed tables and bucket built from ``shared.resources``,
-real API Gateway REST proxy events, and stand-ins for the two AWS calls moto cannot run for us
-(a Lambda async invoke and a SageMaker endpoint), wired in at the botocore layer exactly where the
-local gateway (contract 7) and the local SageMaker answer them.
-
-Imported by the ``test_api_*`` modules; it holds no tests itself.
+"""What the API tests share: API Gateway REST proxy events (built by ``local.api_server``), calls to
+the real ``api`` handler, and stand-ins for the two AWS calls moto cannot run for us (a Lambda async
+invoke and a SageMaker endpoint), wired in at the botocore layer exactly where the local gateway and
+the local SageMaker answer them. The ``cloud`` fixture (``tests/conftest.py``) puts them in place.
 """
 
 from __future__ import annotations
@@ -11,17 +9,19 @@ from __future__ import annotations
 import base64
 import io
 import json
-import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 from moto import mock_aws
 
+from local.api_server import build_event
+from local.lambda_context import LocalLambdaContext
 from shared.logic.models import register_builtin_model
 from shared.resources import BUCKET_ENV, TABLES
 from shared.store import aws
@@ -33,67 +33,30 @@ BUILTIN_MODEL = "bach-chorales"
 ALICE, BOB = "user-alice-0001", "user-bob-0002"
 
 
-@dataclass
-class Context:
-    """The parts of a Lambda context Powertools reads."""
-
-    function_name: str = "composer-api"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:composer-api"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 def event(
     method: str,
     path: str,
     *,
     user: str | None = ALICE,
-    body: bytes | str | dict | None = None,
+    body: bytes | str | dict[str, Any] | None = None,
     content_type: str | None = None,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A REST API (v1) Lambda proxy event as API Gateway builds it behind a Cognito authorizer."""
+    """A REST API (v1) Lambda proxy event behind a Cognito authorizer, built by the same function the
+    local HTTP server uses; ``user=None`` is a request without identity."""
     all_headers = {"Host": "api.example.com", "User-Agent": "pytest", **(headers or {})}
-    encoded, text = False, None
     if isinstance(body, dict):
-        text, content_type = json.dumps(body), content_type or "application/json"
-    elif isinstance(body, bytes):
-        text, encoded = base64.b64encode(body).decode(), True
+        raw, content_type = json.dumps(body).encode(), content_type or "application/json"
     elif isinstance(body, str):
-        text = body
+        raw = body.encode()
+    else:
+        raw = body or b""
     if content_type:
         all_headers["Content-Type"] = content_type
-    context: dict[str, Any] = {
-        "resourcePath": path,
-        "httpMethod": method,
-        "path": f"/prod{path}",
-        "stage": "prod",
-        "requestId": str(uuid.uuid4()),
-        "accountId": "123456789012",
-        "apiId": "abc123",
-        "identity": {"sourceIp": "203.0.113.9", "userAgent": "pytest"},
-        "requestTimeEpoch": 1_763_800_000_000,
-    }
-    if user is not None:
-        context["authorizer"] = {"claims": {"sub": user, "token_use": "id", "cognito:username": user}}
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": context,
-        "body": text,
-        "isBase64Encoded": encoded,
-    }
+    target = f"{path}?{urlencode(query)}" if query else path
+    claims = {"sub": user, "token_use": "id", "cognito:username": user} if user is not None else {}
+    return build_event(method, target, list(all_headers.items()), raw, claims, source_ip="203.0.113.9")
 
 
 @dataclass
@@ -114,7 +77,7 @@ class Reply:
 def call(method: str, path: str, **kwargs: Any) -> Reply:
     from lambdas.api.handler import lambda_handler
 
-    response = lambda_handler(event(method, path, **kwargs), Context())
+    response = lambda_handler(event(method, path, **kwargs), LocalLambdaContext("composer-api"))
     raw = response.get("body") or ""
     body = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode()
     headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
@@ -146,7 +109,7 @@ class AsyncInvocations:
         while self.queued:
             name, payload = self.queued.pop(0)
             assert name == WORKER_FUNCTION
-            results.append(lambda_handler(payload, Context(function_name=name)))
+            results.append(lambda_handler(payload, LocalLambdaContext(name)))
         return results
 
 
@@ -206,8 +169,8 @@ class Cloud:
 _KEPT: dict[str, Any] = {}
 
 
-@pytest.fixture
-def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
+@contextmanager
+def moto_cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     """Tables and bucket in moto, named through the same environment variables the functions read."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
