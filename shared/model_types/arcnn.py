@@ -15,12 +15,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from shared.model_types.spec import MaxWindows, (
+from shared.model_types.spec import (
     Condition,
     Epochs,
     Knob,
     KnobModel,
     LearningRate,
+    MaxWindows,
     MelodyKept,
     ModelType,
     ModelTypeSpec,

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from shared.model_types.spec import MaxWindows, Epochs, KnobModel, LearningRate, ModelType, ModelTypeSpec, Seed
+from shared.model_types.spec import Epochs, KnobModel, LearningRate, MaxWindows, ModelType, ModelTypeSpec, Seed
 
 
 class Parameters(KnobModel):
