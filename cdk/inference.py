@@ -23,6 +23,7 @@ from constructs import Construct
 
 from cdk.bundling import INFERENCE_ENTRY_POINT, REPO_ROOT, pretrained_model_tarball
 from cdk.storage import METADATA_KEY
+from model.config import CONFIG_FILE, ModelConfig
 from shared.model_types import ModelType, spec_for
 from shared.resources import BUILTIN_OWNER, ID_KEY, OWNER_KEY
 from shared.statuses import ModelStatus
@@ -63,22 +64,24 @@ class ShippedModel:
 
 
 def shipped_models(root: Path = PRETRAINED_DIR) -> list[ShippedModel]:
-    """Every ``<root>/<id>/model.json``: its ``type`` (a GAN when absent) and ``defaultParameters``,
-    checked against the type's rules so a broken default fails the synthesis, not a composition."""
+    """Every ``<root>/<id>/model.json`` (read by ``ModelConfig``): its ``type`` (a GAN when absent) and
+    ``defaultParameters``, checked against the type's rules so a broken default fails the synthesis,
+    not a composition."""
     out = []
-    for config_path in sorted(root.glob("*/model.json")):
+    for config_path in sorted(root.glob(f"*/{CONFIG_FILE}")):
         model_id = config_path.parent.name
-        config = json.loads(config_path.read_text())
+        config = ModelConfig.load(config_path.parent)
         name, description, genre = DISPLAY.get(model_id, (model_id.replace("-", " ").capitalize(), "", "other"))
-        spec = spec_for(config.get("type"))
+        spec = spec_for(config.type)
+        own = config.settings
         out.append(
             ShippedModel(
                 model_id=model_id,
-                name=config.get("name", name),
-                description=config.get("description", description),
-                genre=config.get("genre", genre),
+                name=own.get("name", name),
+                description=own.get("description", description),
+                genre=own.get("genre", genre),
                 model_type=spec.type,
-                default_parameters=spec.validate_model_defaults(config.get("defaultParameters")),
+                default_parameters=spec.validate_model_defaults(own.get("defaultParameters")),
             )
         )
     return out
