@@ -13,13 +13,15 @@ for top-k is no default for nucleus sampling.
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, ValidationError
-from pydantic.fields import FieldInfo
+from pydantic.fields import ComputedFieldInfo, FieldInfo
 
 from shared.errors import InvalidInput
 from shared.wire import WireModel
@@ -86,7 +88,7 @@ class Condition:
 
     field: str
     value: str
-    knobs: Mapping[str, Knob] = field(default_factory=dict)
+    knobs: Mapping[str, Knob] = dataclasses.field(default_factory=dict)
     not_applicable: tuple[str, ...] = ()
 
     @property
@@ -94,7 +96,7 @@ class Condition:
         return set(self.knobs) | set(self.not_applicable)
 
 
-def _title(name: str, info: FieldInfo) -> str:
+def _title(name: str, info: FieldInfo | ComputedFieldInfo) -> str:
     return name.replace("_", " ").capitalize()
 
 
@@ -115,8 +117,8 @@ class ModelTypeSpec:
     type: ModelType
     title: str
     description: str
-    parameters: type[KnobModel]
-    hyperparameters: type[KnobModel]
+    parameters: builtins.type[KnobModel]
+    hyperparameters: builtins.type[KnobModel]
     conditions: tuple[Condition, ...] = ()
     melody_kept: Callable[[Mapping[str, Any]], MelodyKept] = _always_exact
 
@@ -239,7 +241,7 @@ class ModelTypeSpec:
                     filled[name] = int(value)
         return parameters.model_copy(update=filled) if filled else parameters
 
-    def _describe(self, exc: ValidationError, where: str, noun: str, model: type[WireModel]) -> str:
+    def _describe(self, exc: ValidationError, where: str, noun: str, model: builtins.type[WireModel]) -> str:
         """``parameters.threshold: Input should be ... for model type transformer (allowed: 0.1-128)``."""
         fields = model.model_fields
         properties = _clean(model.model_json_schema(by_alias=True, mode="validation")).get("properties", {})
