@@ -90,7 +90,7 @@ class MelodyList(WireModel):
 # --- model types ------------------------------------------------------------------------------
 
 # Knob values are JSON scalars; which names and ranges apply depends on the model type (GET /model-types).
-KnobValue = str | int | float | bool | None
+KnobValue = Annotated[str, Field(max_length=64)] | int | float | bool | None
 Knobs = Annotated[dict[Annotated[str, Field(min_length=1, max_length=64)], KnobValue], Field(max_length=32)]
 
 
