@@ -13,24 +13,16 @@ from typer.testing import CliRunner
 from lambdas.api.handler import lambda_handler
 from local.api_server import ApiServer
 from local.cli import app, knobs_text, parse_assignments
-from shared.logic.models import register_builtin_model
-from shared.model_types import ModelType, spec_for
+from shared.model_types import spec_for
 from tests.unit.test_api_compositions import harmoniser
+from tests.unit.test_api_model_types import HARMONIZER, typed_models  # noqa: F401
 from tests.unit.test_api_support import ALICE, BUILTIN_MODEL, cloud  # noqa: F401
 from tests.unit.test_api_training import catalogue  # noqa: F401
 
-HARMONIZER = "ar-cnn-harmonizer"
-
 
 @pytest.fixture
-def api(cloud) -> Iterator[tuple[str, object]]:
-    register_builtin_model(
-        HARMONIZER,
-        "AR-CNN harmonizer",
-        endpoint_name="composer-harmonizer",
-        model_type=ModelType.AR_CNN,
-        default_parameters={"mode": "harmonize"},
-    )
+def api(typed_models) -> Iterator[tuple[str, object]]:
+    cloud = typed_models
     cloud.endpoint.answer = harmoniser
     stop = threading.Event()
 
