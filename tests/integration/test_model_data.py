@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from model import data as D
+from model.data import corpus
 
 
 @pytest.fixture()
@@ -55,7 +56,7 @@ def test_build_filters_by_tags_splits_by_piece_and_second_build_is_cached(cache,
     def no_parsing(path):
         raise AssertionError(f"parsed {path} again")
 
-    monkeypatch.setattr(D, "parse_piece", no_parsing)
+    monkeypatch.setattr(corpus, "parse_piece", no_parsing)
     again = D.build(["collection:bach-chorales", "meter:3/4"], max_pieces=4)
     assert again.paths == dataset.paths
     assert all(np.array_equal(a, b) for a, b in zip(again.rolls, dataset.rolls, strict=True))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.compose import Composer
+from model.gan.compose import Composer
 from model.inference import input_fn, model_fn, output_fn, predict_fn
 from shared.errors import InvalidInput, MelodyRuleViolation, UnsupportedMediaType
 from shared.music.midi_codec import read_midi, write_midi
@@ -132,3 +132,12 @@ def test_every_built_in_sample_gets_an_in_key_accompaniment(model, sample_id):
     assert composed.time_signature == sample_index()[sample_id].time_signature
     assert all(len(t.notes) > 0 for t in composed.tracks[1:])
     assert result["metrics"]["inKey"] >= 0.8
+
+
+def test_parameters_are_passed_through_to_the_technique_and_must_be_an_object(model):
+    midi = base64.b64encode(melody_midi()).decode()
+    parsed = input_fn(json.dumps({"midi": midi, "seed": 1, "parameters": {"temperature": 0.5}}), "application/json")
+    assert parsed["parameters"] == {"temperature": 0.5}
+    assert input_fn(json.dumps({"midi": midi}), "application/json")["parameters"] == {}
+    with pytest.raises(InvalidInput, match="parameters"):
+        input_fn(json.dumps({"midi": midi, "parameters": [1]}), "application/json")

@@ -100,7 +100,7 @@ def test_job_trains_registers_a_ready_model_and_completes(workflow: Workflow) ->
     model = workflow.gateway.client("dynamodb").get_item(
         TableName=MODELS.logical, Key={"owner": {"S": OWNER}, "id": {"S": record["modelId"]}}
     )["Item"]
-    assert model["status"]["S"] == "READY"
+    assert model["status"]["S"] == "READY" and model["type"]["S"] == "gan"  # the job's modelType
     assert model["trainingJobId"]["S"] == job_id
     assert (
         model["artifactUri"]["S"]

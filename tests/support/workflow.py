@@ -129,7 +129,7 @@ def submit(tags: list[str], hyperparameters: Hyperparameters = TINY) -> str:
         owner=OWNER,
         model_name=f"My model {job_id[-4:]}",
         dataset=DatasetFilter(tags=tags),
-        hyperparameters=hyperparameters,
+        hyperparameters=hyperparameters.to_wire(),
         status=TrainingStatus.QUEUED,
         epochs=hyperparameters.epochs,
         created_at=stamp,
