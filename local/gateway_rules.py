@@ -2,18 +2,28 @@
 a local client meets the same answers as a deployed one: request bodies checked against the
 method's request model (``RequestValidator`` with ``ValidateRequestBody``), and a failure answered
 with the API's ``BAD_REQUEST_BODY`` gateway response (its status, headers and body template).
+
+The validation message names each offending field and the rule it breaks, never the value sent
+(a 100,000-character field must not come back in the answer), and a document nested deeper than
+``MAX_JSON_DEPTH`` is refused before the validator walks it (it would exhaust the stack).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft4Validator
 
 Reply = tuple[int, list[tuple[str, str]], bytes]
+
+MAX_JSON_DEPTH = 64
+_MAX_MESSAGE = 400
+_MAX_ERRORS = 3
 
 
 @dataclass
@@ -76,13 +86,18 @@ class GatewayRules:
             validator = rule.validators.get(media) or rule.validators.get("$default")
             if validator is None:
                 return None
+            if json_depth(body) > MAX_JSON_DEPTH:
+                return self._bad_body(f"[Invalid request body: JSON nested deeper than {MAX_JSON_DEPTH} levels]")
             try:
                 document = json.loads(body or b"null")
-            except ValueError:
-                return self._bad_body("[Invalid request body: not JSON]")
-            errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+            except (ValueError, RecursionError):
+                return self._bad_body("[Invalid request body: not JSON (UTF-8)]")
+            errors = sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
             if errors:
-                return self._bad_body("[" + ", ".join(_describe(e) for e in errors[:5]) + "]")
+                described = ", ".join(_describe(e) for e in errors[:_MAX_ERRORS])
+                if len(errors) > _MAX_ERRORS:
+                    described += f" and {len(errors) - _MAX_ERRORS} more"
+                return self._bad_body("[" + _clip(described, _MAX_MESSAGE) + "]")
             return None
         return None
 
@@ -140,6 +155,52 @@ def _path_pattern(path: str) -> re.Pattern[str]:
     return re.compile("/" + "/".join(parts))
 
 
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(body: bytes) -> int:
+    """How deep the brackets of a JSON text nest (strings left out; 0 when too few to pass the limit),
+    found without parsing it, so without recursion."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return 0
+    steps = (1 if bracket in (b"[", b"{") else -1 for bracket in _BRACKET.findall(_STRING.sub(b"", body)))
+    return max(itertools.accumulate(steps), default=0)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_RULES: dict[str, Callable[[Any], str]] = {
+    "maxLength": lambda v: f"must be at most {v} characters long",
+    "minLength": lambda v: f"must be at least {v} characters long",
+    "maximum": lambda v: f"must be at most {v}",
+    "minimum": lambda v: f"must be at least {v}",
+    "maxItems": lambda v: f"must have at most {v} items",
+    "minItems": lambda v: f"must have at least {v} items",
+    "type": lambda v: f"must be of type {v}",
+    "pattern": lambda v: f"must match the pattern {_clip(str(v), 80)}",
+    "enum": lambda v: f"must be one of {_clip(json.dumps(v), 120)}",
+}
+
+
+def _names(names: list[str]) -> str:
+    return _clip(", ".join(repr(_clip(str(n), 40)) for n in names), 160)
+
+
+def _rule(error: Any) -> str:
+    """What the schema asks, in words; of what was sent, only property names (clipped), never values."""
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    if error.validator == "required":
+        return "lacks the required property " + _names([n for n in error.validator_value if n not in instance])
+    if error.validator == "additionalProperties":
+        defined = error.schema.get("properties") or {}
+        return "has properties the request model does not define: " + _names([n for n in instance if n not in defined])
+    words = _RULES.get(error.validator)
+    return words(error.validator_value) if words else f"breaks the request model's {error.validator!r} rule"
+
+
 def _describe(error: Any) -> str:
-    where = "/".join(str(p) for p in error.absolute_path)
-    return f"{error.message} at '{where or '(root)'}'"
+    where = "/".join(_clip(str(p), 40) for p in error.absolute_path)
+    return f"'{where or '(root)'}' {_rule(error)} ({error.validator})"
