@@ -29,6 +29,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -143,13 +144,19 @@ class Api:
 
 
 @contextmanager
-def local_runtime(poll_seconds: int) -> Iterator[str]:
-    """``python -m local.runtime --port 0`` in a subprocess; yields its URL; Ctrl-C (SIGINT) to stop."""
+def local_runtime(poll_seconds: int, data_args: tuple[str, ...] | None = None) -> Iterator[str]:
+    """``python -m local.runtime --port 0`` in a subprocess; yields its URL; Ctrl-C (SIGINT) to stop.
+
+    ``data_args`` (e.g. ``("--in-memory",)``) choose its persistence; default: a fresh temporary data
+    folder, so a run never touches the checkout's ``.composer/``.
+    """
+    scratch = tempfile.TemporaryDirectory(prefix="composer-bench-data-")
+    data_args = data_args if data_args is not None else ("--data-dir", scratch.name)
     env = {**os.environ, "LOCAL_POLL_SECONDS": str(poll_seconds), "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"}
     for name in ("AWS_ENDPOINT_URL", "PORT", "MOTO_PORT"):
         env.pop(name, None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.runtime", "--port", "0"],
+        [sys.executable, "-m", "local.runtime", "--port", "0", *data_args],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -186,6 +193,7 @@ def local_runtime(poll_seconds: int) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        scratch.cleanup()
 
 
 def pick_tag(api: Api, user: str) -> str:

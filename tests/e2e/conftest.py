@@ -38,8 +38,9 @@ def _pump(stream: object, sink: list[str], lines: queue.Queue[str]) -> None:
 
 
 @pytest.fixture(scope="session")
-def runtime() -> Iterator[RunningRuntime]:
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime]:
     env = {**os.environ, "LOCAL_POLL_SECONDS": "1", "PYTHONUNBUFFERED": "1"}
+    env["COMPOSER_DATA_DIR"] = str(tmp_path_factory.mktemp("composer-data"))  # never the checkout's .composer/
     for name in ("AWS_ENDPOINT_URL", "PORT", "MOTO_PORT"):
         env.pop(name, None)
     process = subprocess.Popen(
