@@ -17,8 +17,8 @@ Start order, each step an adapter around the code that runs on AWS:
 
 With a data folder (``make dev``: ``.composer/`` in the checkout, or ``$COMPOSER_DATA_DIR``), users'
 data persists (``local.persistence``): the journal of an earlier run is replayed into the fresh
-tables and bucket right after they are created, before the shipped models are registered from the
-checkout (so a newer shipped model replaces the stored one, and only users' data is journaled);
+tables and bucket once they and the template's file assets exist, before the shipped models are
+registered from the checkout (so a newer shipped model replaces the stored one, and only users' data is journaled);
 work left in flight is closed with a reason; stream delivery resumes where it stopped. Without one
 (``LocalRuntime()`` in tests, ``--in-memory``) everything is gone when the runtime stops.
 Ctrl-C (or SIGTERM) stops everything cleanly, running training subprocesses included; a SIGKILL
@@ -150,9 +150,6 @@ class LocalRuntime:
         create_tables(resolver, template, out)
         create_buckets(resolver, template, out)
         create_queues(resolver, template, out)
-        if journal is not None:
-            applied, refused = gateway.replay()
-            log.info("Replayed %d journaled write(s) from %s (%d refused)", applied, self.data_dir, refused)
         create_state_machines(
             resolver,
             template,
@@ -161,6 +158,9 @@ class LocalRuntime:
             overrides={"PollSeconds": str(self.poll_seconds)},
         )
         upload_file_assets(resolver, file_assets(assembly))
+        if journal is not None:  # after the assets: a replayed user endpoint loads the inference code from them
+            applied, refused = gateway.replay()
+            log.info("Replayed %d journaled write(s) from %s (%d refused)", applied, self.data_dir, refused)
         create_sagemaker_resources(resolver, template, out)
         collect_functions(resolver, template, out)
         collect_stream_mappings(resolver, template, out)
