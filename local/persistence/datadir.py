@@ -67,6 +67,7 @@ class DataDir:
             ) from None
         version = root / "FORMAT"
         if version.exists() and version.read_text().strip() != FORMAT_VERSION:
+            self.close()
             raise RuntimeError(
                 f"{root} was written by a newer local runtime (format {version.read_text().strip()}, "
                 f"this one reads {FORMAT_VERSION}); update the checkout or use another {DATA_DIR_ENV}"
