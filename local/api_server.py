@@ -37,6 +37,8 @@ from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # What API Gateway answers by itself (e.g. a body failing the request model), or None to call the Lambda.
 GatewayCheck = Callable[[str, str, str | None, bytes], tuple[int, list[tuple[str, str]], bytes] | None]
+# The API's gateway response for a refusal the gateway makes itself: (response type, status, message) -> reply.
+GatewayResponse = Callable[[str, int, str], tuple[int, list[tuple[str, str]], bytes]]
 
 DEFAULT_USER = "local-user"
 STAGE = "local"
@@ -211,11 +213,14 @@ def _error_body(code: str, message: str) -> bytes:
 
 
 class _BodyError(Exception):
-    """The request body cannot be read as sent; answered with this status and the connection closed."""
+    """The request body cannot be read as sent; answered with this status and the connection closed.
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    ``response_type`` is API Gateway's gateway response type for it (``code`` is used without a template).
+    """
+
+    def __init__(self, status: int, code: str, message: str, response_type: str = "DEFAULT_4XX") -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.response_type = status, code, message, response_type
 
 
 _TOO_LARGE = f"The request body is over API Gateway's limit of {MAX_BODY_BYTES} bytes (10 MB)."
@@ -236,7 +241,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """Refuse an announced oversized body before the client sends it."""
         if self._declared_length() > MAX_BODY_BYTES:
             self.close_connection = True
-            self._reply(413, [], _error_body("PAYLOAD_TOO_LARGE", _TOO_LARGE), close=True)
+            self._refuse(_BodyError(413, "PAYLOAD_TOO_LARGE", _TOO_LARGE, "REQUEST_TOO_LARGE"))
             return False
         return super().handle_expect_100()
 
@@ -250,14 +255,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
         except _BodyError as exc:
-            self.close_connection = True
-            self._reply(exc.status, [], _error_body(exc.code, exc.message), close=True)
+            self._refuse(exc)
             return
         except (TimeoutError, ConnectionError):
-            self.close_connection = True
             message = f"The request body did not arrive within {self.server.request_timeout:g} s."
             with contextlib.suppress(OSError):
-                self._reply(408, [], _error_body("REQUEST_TIMEOUT", message), close=True)
+                self._refuse(_BodyError(408, "REQUEST_TIMEOUT", message))
             return
         try:
             claims = claims_from_authorization(self.headers.get("Authorization"), self.server.default_user)
@@ -294,6 +297,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         self._reply(status, headers, out)
 
+    def _refuse(self, error: _BodyError) -> None:
+        """Answer a request whose body could not be taken, then close: the rest of the stream is unknown."""
+        self.close_connection = True
+        if self.server.gateway_response is not None:
+            status, headers, body = self.server.gateway_response(error.response_type, error.status, error.message)
+        else:
+            status, headers, body = error.status, [], _error_body(error.code, error.message)
+        self._reply(status, headers, body, close=True)
+
     def _read_body(self) -> bytes:
         encoding = self.headers.get("Transfer-Encoding", "").strip().lower()
         if encoding and encoding != "identity":
@@ -309,7 +321,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             raise _BodyError(400, "BAD_REQUEST", "Content-Length is negative.")
         if length > MAX_BODY_BYTES:
             self._discard(length)
-            raise _BodyError(413, "PAYLOAD_TOO_LARGE", _TOO_LARGE)
+            raise _BodyError(413, "PAYLOAD_TOO_LARGE", _TOO_LARGE, "REQUEST_TOO_LARGE")
         body = self.rfile.read(length) if length > 0 else b""
         if len(body) < length:
             raise _BodyError(400, "BAD_REQUEST", f"The body ended after {len(body)} of its {length} bytes.")
@@ -344,7 +356,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             total += size
             if total > MAX_BODY_BYTES:
                 self._discard(MAX_DISCARD_BYTES - total)
-                raise _BodyError(413, "PAYLOAD_TOO_LARGE", _TOO_LARGE)
+                raise _BodyError(413, "PAYLOAD_TOO_LARGE", _TOO_LARGE, "REQUEST_TOO_LARGE")
             data = self.rfile.read(size)
             if len(data) < size or self.rfile.read(2) != b"\r\n":
                 raise _BodyError(400, "BAD_REQUEST", "The chunked body ended in the middle of a chunk.")
@@ -384,6 +396,7 @@ class _Server(ThreadingHTTPServer):
     default_user: str
     binary_media_types: list[str] | None
     gateway_check: GatewayCheck | None
+    gateway_response: GatewayResponse | None
     request_timeout: float
 
 
@@ -400,6 +413,7 @@ class ApiServer:
         default_user: str = DEFAULT_USER,
         binary_media_types: list[str] | None = None,
         gateway_check: GatewayCheck | None = None,
+        gateway_response: GatewayResponse | None = None,
         request_timeout: float = REQUEST_TIMEOUT_SECONDS,
     ) -> None:
         self._server = _Server((host, port), _RequestHandler)
@@ -410,6 +424,7 @@ class ApiServer:
         self._server.default_user = default_user
         self._server.binary_media_types = binary_media_types
         self._server.gateway_check = gateway_check
+        self._server.gateway_response = gateway_response
         self._thread: threading.Thread | None = None
 
     @property

@@ -102,18 +102,25 @@ class GatewayRules:
         return None
 
     def _bad_body(self, validation_errors: str) -> Reply:
-        spec = self.responses.get("BAD_REQUEST_BODY") or self.responses.get("DEFAULT_4XX") or {}
-        status = int(spec.get("StatusCode") or 400)
+        return self.respond("BAD_REQUEST_BODY", 400, "Invalid request body", validation_errors)
+
+    def respond(self, response_type: str, status: int, message: str, validation_errors: str = "") -> Reply:
+        """The API's gateway response of ``response_type`` (else its DEFAULT_4XX/5XX) for a refusal the
+        gateway makes itself: its status (``status`` when the response leaves it to the error), headers
+        and body template, with ``message`` as ``$context.error.messageString``."""
+        default = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+        spec = self.responses.get(response_type) or self.responses.get(default) or {}
+        status = int(spec.get("StatusCode") or status)
         headers = [("Content-Type", "application/json")]
         for key, value in (spec.get("ResponseParameters") or {}).items():
             if key.startswith("gatewayresponse.header.") and isinstance(value, str):
                 headers.append((key.removeprefix("gatewayresponse.header."), value.strip("'")))
         template = (spec.get("ResponseTemplates") or {}).get("application/json")
         if not template:
-            return status, headers, json.dumps({"message": "Invalid request body"}).encode()
+            return status, headers, json.dumps({"message": message}).encode()
         escaped = json.dumps(validation_errors)[1:-1]  # the value sits inside a JSON string in the template
         body = template.replace("$context.error.validationErrorString", escaped)
-        body = body.replace("$context.error.messageString", json.dumps("Invalid request body"))
+        body = body.replace("$context.error.messageString", json.dumps(message))
         return status, headers, body.encode()
 
 

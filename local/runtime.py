@@ -215,6 +215,7 @@ class LocalRuntime:
             default_user=self.default_user,
             binary_media_types=self._binary_media_types,
             gateway_check=self._gateway_rules.check,
+            gateway_response=self._gateway_rules.respond,
             **({"request_timeout": self.request_timeout} if self.request_timeout else {}),
         )
         self._stack.enter_context(self.api)

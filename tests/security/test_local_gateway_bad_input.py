@@ -79,7 +79,7 @@ def parse(answer: bytes) -> tuple[int, dict[str, str], dict]:
 def test_a_12_mb_body_is_a_413_with_connection_close(url: str) -> None:
     body = b'{"name": "' + b"x" * (12 * 1024 * 1024) + b'"}'
     r = httpx.post(f"{url}/melodies", content=body, headers={"Content-Type": "application/json"}, timeout=60)
-    assert_refused(r, 413)
+    assert assert_refused(r, 413)["code"] == "REQUEST_TOO_LARGE", "the template's REQUEST_TOO_LARGE response"
     assert r.headers["connection"].lower() == "close"
     assert_healthy(url)
 
@@ -156,6 +156,6 @@ def test_a_silent_client_is_timed_out_while_others_are_served(url: str) -> None:
     silent.join(TIMEOUT * 5)
     status, headers, body = parse(answers[0])
     assert status == 408 and headers["connection"].lower() == "close"
-    assert body["error"]["code"] == "REQUEST_TIMEOUT" and len(body["error"]["message"]) < 500
+    assert set(body["error"]) == {"code", "message"} and len(body["error"]["message"]) < 500
     assert TIMEOUT * 0.9 <= time.monotonic() - started
     assert_healthy(url)
