@@ -19,7 +19,8 @@ GOAL = ("persistenceRatio", "<=", 1.15)
 WARM_UP = 3
 
 
-def _round_trip_ms(client: Any, melody_id: str, seed: int) -> float:
+def compose_round_trip_ms(client: Any, melody_id: str, seed: int) -> float:
+    """POST /compositions with the shipped model, polled every 5 ms until final: the milliseconds to COMPLETED."""
     started = time.perf_counter()
     composition = client.post(
         "/compositions", json={"melodyId": melody_id, "modelId": "bach-chorales", "seed": seed}
@@ -55,7 +56,7 @@ def bench_persistence(compositions: int = 30) -> dict[str, Any]:
         for seed in range(compositions + WARM_UP):
             order = ("on", "off") if seed % 2 else ("off", "on")
             for name in order:
-                elapsed = _round_trip_ms(clients[name], melodies[name], seed)
+                elapsed = compose_round_trip_ms(clients[name], melodies[name], seed)
                 if seed >= WARM_UP:  # the first ones warm the endpoint and the clients
                     durations[name].append(elapsed)
     on_p50, off_p50 = statistics.median(durations["on"]), statistics.median(durations["off"])

@@ -157,6 +157,7 @@ def bench_api(compositions: int = 30) -> dict[str, Any]:
     """
     import httpx
 
+    from benchmarks.bench_persistence import compose_round_trip_ms
     from benchmarks.soak import local_runtime
     from shared.music.midi_codec import write_midi
     from shared.music.samples import sample_index
@@ -166,17 +167,9 @@ def bench_api(compositions: int = 30) -> dict[str, Any]:
         melody_id = client.post("/melodies", content=melody, headers={"Content-Type": "audio/midi"}).json()["id"]
         durations = []
         for seed in range(compositions + 3):
-            started = time.perf_counter()
-            composition = client.post(
-                "/compositions", json={"melodyId": melody_id, "modelId": "bach-chorales", "seed": seed}
-            ).json()
-            while composition["status"] not in ("COMPLETED", "FAILED"):
-                time.sleep(0.005)
-                composition = client.get(f"/compositions/{composition['id']}").json()
-            if composition["status"] != "COMPLETED":
-                raise RuntimeError(f"composition failed: {composition.get('failureReason')}")
+            elapsed = compose_round_trip_ms(client, melody_id, seed)
             if seed >= 3:  # the first ones warm the endpoint and the clients
-                durations.append((time.perf_counter() - started) * 1000)
+                durations.append(elapsed)
     durations.sort()
     return {
         "apiComposeP50Ms": round(statistics.median(durations), 1),

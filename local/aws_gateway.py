@@ -41,12 +41,12 @@ from urllib.parse import unquote, urlsplit
 import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from werkzeug.serving import BaseWSGIServer, make_server
-from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
 from local.persistence.journal import Journal
-from local.persistence.recorder import Recorder
+from local.persistence.recorder import Recorder, call_wsgi
 from local.sagemaker import LocalSageMaker, SageMakerError
 
 LOG = logging.getLogger(__name__)
@@ -164,11 +164,7 @@ class InProcessTransport:
             headers=headers,
             data=body or b"",
         ).get_environ()
-        app_iter, status, response_headers = run_wsgi_app(self._app, environ, buffered=True)
-        try:
-            data = b"".join(app_iter)
-        finally:
-            getattr(app_iter, "close", lambda: None)()
+        status, response_headers, data = call_wsgi(self._app, environ)
         return AWSResponse(request.url, int(status.split(" ", 1)[0]), dict(response_headers), _Body(data))
 
 
@@ -316,10 +312,7 @@ class AwsGateway:
             session.events.unregister("before-send", unique_id=self._transport_id)
         self._sessions.clear()
         self.sagemaker.close()
-        with self._lock:
-            pending = list(self._async_invocations)
-        for thread in pending:
-            thread.join(timeout=30)
+        self.wait_for_async_invocations(30)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -335,6 +328,13 @@ class AwsGateway:
                 os.environ[key] = value
         self._saved_env.clear()
         self._server = None
+
+    def wait_for_async_invocations(self, timeout: float) -> None:
+        """Let ``Event`` invocations in flight (e.g. compose workers) finish, up to ``timeout`` each."""
+        with self._lock:
+            pending = list(self._async_invocations)
+        for thread in pending:
+            thread.join(timeout=timeout)
 
     def __enter__(self) -> AwsGateway:
         return self.start()

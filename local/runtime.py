@@ -46,6 +46,7 @@ from local.api_server import DEFAULT_USER, ApiServer
 from local.gateway_rules import GatewayRules
 from local.lambda_context import LOCAL_REGION
 from local.persistence.datadir import DataDir, DataDirInUse, default_data_dir
+from local.persistence.interrupted import close_interrupted_work
 from local.persistence.journal import Journal
 from local.resources import (
     REPO_ROOT,
@@ -184,9 +185,11 @@ class LocalRuntime:
         log.info("Registered %d shipped model(s)", registered)
         if journal is not None:
             gateway.start_journaling()
-            from local.persistence.interrupted import close_interrupted_work
-
             close_interrupted_work()
+            # On a stop, after the HTTP server and the pollers (closed first) and before the gateway
+            # ends the training jobs: what cannot finish is recorded now with the same reasons, so a
+            # workflow seeing its job terminated cannot record it as a user's stop.
+            self._stack.callback(_close_at_stop, gateway)
 
         for mapping in out.streams:
             function = self._function_named(mapping.function)
@@ -309,6 +312,11 @@ class LocalRuntime:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"Endpoint {endpoint_name} not InService after {timeout:.0f}s")
                 time.sleep(0.2)
+
+
+def _close_at_stop(gateway: Any) -> None:
+    gateway.wait_for_async_invocations(30)
+    close_interrupted_work()
 
 
 def _sqs_destination(queue_arn: str) -> Any:

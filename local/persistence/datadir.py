@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from local.persistence.journal import fsync_directory
+from local.persistence.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +37,6 @@ class DataDirInUse(RuntimeError):
 
 def default_data_dir(repo_root: Path) -> Path:
     return Path(os.environ.get(DATA_DIR_ENV) or repo_root / ".composer").expanduser().resolve()
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: readers see the old content or the new, never a mix."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    fsync_directory(path.parent)
 
 
 class DataDir:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local.persistence.files import write_atomically
+
 log = logging.getLogger(__name__)
 
 MAGIC = b"COMPOSER-JOURNAL 1\n"
@@ -69,15 +71,6 @@ def scan(data: bytes) -> tuple[list[Record], int]:
     return records, offset
 
 
-def fsync_directory(path: Path) -> None:
-    """Make a rename or a new file in ``path`` durable (the directory entry is data too)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class Journal:
     """The open journal: what survived the last run, and appends for this one (thread-safe)."""
 
@@ -93,7 +86,7 @@ class Journal:
         """Open (creating) the journal, cutting a torn last record off first."""
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.stat().st_size < len(MAGIC):
-            _write_new(path)
+            write_atomically(path, MAGIC)  # a new journal is never seen half-made
         data = path.read_bytes()
         records, end = scan(data)
         if end < len(data):
@@ -127,14 +120,3 @@ class Journal:
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
-
-
-def _write_new(path: Path) -> None:
-    """A new, empty journal, made whole under a private name first so no half-made one is ever seen."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
-    with temporary.open("wb") as handle:
-        handle.write(MAGIC)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    fsync_directory(path.parent)

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from local.persistence.journal import Journal
@@ -54,6 +55,15 @@ _SAGEMAKER_WRITES = frozenset(
 _STREAM_READ = "DynamoDBStreams_20120810.GetRecords"
 _CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
 _PRESERVED_S3_HEADERS = ("content-type", "content-encoding", "content-disposition", "cache-control")
+
+
+def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[str, Headers, bytes]:
+    """Run a WSGI app on one request in this thread: its status line, headers and whole body."""
+    app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
+    try:
+        return status, headers, b"".join(app_iter)
+    finally:
+        getattr(app_iter, "close", lambda: None)()
 
 
 def _service(environ: dict[str, Any]) -> str | None:
@@ -86,11 +96,7 @@ class Recorder:
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         environ["wsgi.input"] = io.BytesIO(body)
         with self._lock:
-            app_iter, status, headers = run_wsgi_app(self._app, environ, buffered=True)
-            try:
-                data = b"".join(app_iter)
-            finally:
-                getattr(app_iter, "close", lambda: None)()
+            status, headers, data = call_wsgi(self._app, environ)
             if kind != "stream-read" and status.startswith("2"):
                 self._journal(kind, environ, body)
         start_response(status, list(headers.to_wsgi_list()))
@@ -147,11 +153,7 @@ class Recorder:
         environ = EnvironBuilder(
             method="GET", path=f"/{quote(bucket)}/{quote(key)}", headers={"Authorization": auth}
         ).get_environ()
-        app_iter, status, headers = run_wsgi_app(self._app, environ, buffered=True)
-        try:
-            data = b"".join(app_iter)
-        finally:
-            getattr(app_iter, "close", lambda: None)()
+        status, headers, data = call_wsgi(self._app, environ)
         if not status.startswith("2"):
             log.error(
                 "journal: s3://%s/%s was written but cannot be read back (%s); not journaled", bucket, key, status
@@ -180,11 +182,7 @@ class Recorder:
                 headers=record.header.get("headers") or {},
                 data=record.body,
             ).get_environ()
-            app_iter, status, _ = run_wsgi_app(self._app, environ, buffered=True)
-            try:
-                answer = b"".join(app_iter)
-            finally:
-                getattr(app_iter, "close", lambda: None)()
+            status, _, answer = call_wsgi(self._app, environ)
             if status.startswith("2"):
                 applied += 1
             else:

@@ -180,3 +180,24 @@ def test_sigkill_during_composing_and_training_loses_nothing_completed(tmp_path:
         assert models == [model_id], models
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=120) == 0
+
+
+def test_ctrl_c_during_training_ends_the_job_failed_with_the_reason_not_stopped(tmp_path: Path) -> None:
+    """A clean stop (Ctrl-C) closes a running job the same way a crash does: the user did not stop it."""
+    data_dir = tmp_path / "composer-data"
+    with make_dev(data_dir) as (url, process, output), httpx.Client(base_url=url, timeout=120) as client:
+        r = client.post(
+            "/training-jobs",
+            json={"modelName": "ctrl-c", "dataset": {"tags": [TINY_TAG]}, "hyperparameters": {**TINY, "epochs": 500}},
+            headers=ALICE,
+        )
+        assert r.status_code == 202, r.text
+        job_id = r.json()["id"]
+        poll(lambda: get_json(client, f"/training-jobs/{job_id}"), lambda j: j["status"] == "TRAINING", 900)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=120) == 0, "".join(output[-40:])
+    with make_dev(data_dir) as (url, process, _), httpx.Client(base_url=url, timeout=120) as client:
+        job = get_json(client, f"/training-jobs/{job_id}")
+        assert job["status"] == "FAILED" and job["failureReason"] == TRAINING_REASON, job
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=120) == 0
