@@ -21,10 +21,11 @@ import os
 import struct
 import threading
 import zlib
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from local.persistence.files import write_atomically
 
@@ -48,36 +49,33 @@ def encode(header: dict[str, Any], body: bytes = b"") -> bytes:
     return _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
 
 
-def scan(data: bytes) -> tuple[list[Record], int]:
-    """The whole records at the start of ``data`` (after the magic line) and where they end."""
-    if not data.startswith(MAGIC):
+def scan(handle: BinaryIO) -> Iterator[tuple[Record, int]]:
+    """The whole records of an open journal, one at a time (so a large journal is never all in
+    memory), each with the offset where it ends; stops at the first torn or corrupt one."""
+    handle.seek(0)
+    if handle.read(len(MAGIC)) != MAGIC:
         raise ValueError("not a composer journal (its first line is not the journal's magic line)")
-    records: list[Record] = []
     offset = len(MAGIC)
-    while offset + _FRAME.size <= len(data):
-        length, crc = _FRAME.unpack_from(data, offset)
-        start, end = offset + _FRAME.size, offset + _FRAME.size + length
-        if end > len(data) or length < _HEADER_LENGTH.size:
-            break
-        payload = data[start:end]
-        if zlib.crc32(payload) != crc:
-            break
+    while len(frame := handle.read(_FRAME.size)) == _FRAME.size:
+        length, crc = _FRAME.unpack(frame)
+        payload = handle.read(length)
+        if len(payload) < length or length < _HEADER_LENGTH.size or zlib.crc32(payload) != crc:
+            return
         (head_length,) = _HEADER_LENGTH.unpack_from(payload)
         if _HEADER_LENGTH.size + head_length > len(payload):
-            break
+            return
         head = payload[_HEADER_LENGTH.size : _HEADER_LENGTH.size + head_length]
-        records.append(Record(json.loads(head), payload[_HEADER_LENGTH.size + head_length :]))
-        offset = end
-    return records, offset
+        offset += _FRAME.size + length
+        yield Record(json.loads(head), payload[_HEADER_LENGTH.size + head_length :]), offset
 
 
 class Journal:
     """The open journal: what survived the last run, and appends for this one (thread-safe)."""
 
-    def __init__(self, path: Path, fd: int, records: list[Record]) -> None:
+    def __init__(self, path: Path, fd: int, recovered_end: int) -> None:
         self.path = path
         self._fd = fd
-        self._recovered = records
+        self._recovered_end = recovered_end
         self._lock = threading.Lock()
         self.appended = 0
 
@@ -87,24 +85,29 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.stat().st_size < len(MAGIC):
             write_atomically(path, MAGIC)  # a new journal is never seen half-made
-        data = path.read_bytes()
-        records, end = scan(data)
-        if end < len(data):
-            log.warning("journal %s: dropping a torn last record (%d bytes) left by a crash", path, len(data) - end)
-            with path.open("r+b") as handle:
+        with path.open("r+b") as handle:
+            last = deque(scan(handle), maxlen=1)  # reads every record once, keeps only the last
+            end = last[0][1] if last else len(MAGIC)
+            size = handle.seek(0, os.SEEK_END)
+            if end < size:
+                log.warning("journal %s: dropping a torn last record (%d bytes) left by a crash", path, size - end)
                 handle.truncate(end)
                 handle.flush()
                 os.fsync(handle.fileno())
         fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-        return cls(path, fd, records)
+        return cls(path, fd, end)
 
     def records(self) -> Iterator[Record]:
-        """The records found when the journal was opened, oldest first."""
-        return iter(self._recovered)
+        """The records found when the journal was opened, oldest first, read from the file as they go."""
+        with self.path.open("rb") as handle:
+            for record, end in scan(handle):
+                if end > self._recovered_end:
+                    return
+                yield record
 
     def forget_recovered(self) -> None:
-        """Let go of the recovered records once they are replayed (they can be large)."""
-        self._recovered = []
+        """After the replay, the recovered records are the state; ``records()`` yields nothing more."""
+        self._recovered_end = 0
 
     def append(self, header: dict[str, Any], body: bytes = b"") -> None:
         frame = memoryview(encode(header, body))
