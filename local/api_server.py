@@ -237,6 +237,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.timeout = self.server.request_timeout  # socket timeout for every read of this connection
         super().setup()
 
+    def parse_request(self) -> bool:
+        """A client that stops mid-headers gets a 408 too (an idle keep-alive connection is just closed)."""
+        try:
+            return super().parse_request()
+        except TimeoutError:
+            message = f"The request headers did not arrive within {self.server.request_timeout:g} s."
+            with contextlib.suppress(OSError):
+                self._refuse(_BodyError(408, "REQUEST_TIMEOUT", message))
+            return False
+
     def handle_expect_100(self) -> bool:
         """Refuse an announced oversized body before the client sends it."""
         if self._declared_length() > MAX_BODY_BYTES:

@@ -143,9 +143,17 @@ def test_a_whole_chunked_body_is_served(url: str) -> None:
     assert status == 201 and body["name"] == "chunked", body
 
 
-def test_a_silent_client_is_timed_out_while_others_are_served(url: str) -> None:
+@pytest.mark.parametrize(
+    "request_start",
+    [
+        b"POST /melodies HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+        b"POST /melodies HTTP/1.1\r\nHost: x\r\nContent-Type: appl",  # stops in the middle of the headers
+    ],
+    ids=["headers-then-nothing", "half-the-headers"],
+)
+def test_a_silent_client_is_timed_out_while_others_are_served(url: str, request_start: bytes) -> None:
     answers: list[bytes] = []
-    request = b"POST /melodies HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    request = request_start
     silent = threading.Thread(target=lambda: answers.append(raw_exchange(url, request, timeout=TIMEOUT * 5)))
     started = time.monotonic()
     silent.start()
