@@ -284,6 +284,7 @@ class AwsGateway:
         """Apply the journal of earlier runs to the (fresh) backends: (records applied, records refused)."""
         if self.recorder is None:
             return 0, 0
+        self.recorder.compact()
         return self.recorder.replay(self.endpoint_url)
 
     def start_journaling(self) -> None:

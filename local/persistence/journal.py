@@ -22,12 +22,12 @@ import struct
 import threading
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from local.persistence.files import write_atomically
+from local.persistence.files import fsync_directory, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,28 @@ class Journal:
                 if end > self._recovered_end:
                     return
                 yield record
+
+    def rewrite(self, keep: Callable[[int, Record], bool]) -> int:
+        """Replace the journal with the recovered records ``keep(index, record)`` accepts, in order;
+        returns the bytes saved. Written whole under a private name, fsynced and renamed over the
+        journal, so a crash leaves the old journal or the new, never a mix. Only before appends start."""
+        before = self.path.stat().st_size
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.rewrite")
+        with temporary.open("wb") as out:
+            out.write(MAGIC)
+            for index, record in enumerate(self.records()):
+                if keep(index, record):
+                    out.write(encode(record.header, record.body))
+            out.flush()
+            os.fsync(out.fileno())
+            end = out.tell()
+        with self._lock:
+            os.replace(temporary, self.path)
+            fsync_directory(self.path.parent)
+            os.close(self._fd)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            self._recovered_end = end
+        return before - end
 
     def forget_recovered(self) -> None:
         """After the replay, the recovered records are the state; ``records()`` yields nothing more."""

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, quote, unquote
 from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from local.persistence.journal import Journal
+from local.persistence.journal import Journal, Record
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ _SAGEMAKER_WRITES = frozenset(
 )
 _STREAM_READ = "DynamoDBStreams_20120810.GetRecords"
 _CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
+# A journal smaller than this is replayed as it is: rewriting it would cost more than it saves.
+COMPACT_MIN_BYTES = 64 * 1024 * 1024
 _PRESERVED_S3_HEADERS = ("content-type", "content-encoding", "content-disposition", "cache-control")
 
 
@@ -169,6 +171,39 @@ class Recorder:
     def _append_s3(self, method: str, bucket: str, key: str, headers: dict[str, str], body: bytes = b"") -> None:
         self.journal.append({"method": method, "path": f"/{quote(bucket)}/{quote(key)}", "headers": headers}, body)
 
+    # --- compaction -----------------------------------------------------------------------------
+
+    def compact(self, min_bytes: int = COMPACT_MIN_BYTES) -> int:
+        """Drop S3 records a later one supersedes (a checkpoint re-uploaded every epoch, an object
+        since deleted); returns the bytes saved. Replaying the result rebuilds the same state.
+
+        DynamoDB and SageMaker records are all kept, in order, so the tables' streams are rebuilt
+        under the same sequence numbers and the saved stream positions stay right. Worth it only
+        for a large journal; call before journaling starts.
+        """
+        if self.journal.path.stat().st_size < min_bytes:
+            return 0
+        last: dict[str, int] = {}
+        deleted_last: set[str] = set()
+        for index, record in enumerate(self.journal.records()):
+            if _is_s3(record.header):
+                path = record.header["path"]
+                last[path] = index
+                if record.header["method"] == "DELETE":
+                    deleted_last.add(path)
+                else:
+                    deleted_last.discard(path)
+
+        def keep(index: int, record: Record) -> bool:
+            if not _is_s3(record.header):
+                return True
+            path = record.header["path"]
+            return last[path] == index and path not in deleted_last
+
+        saved = self.journal.rewrite(keep)
+        log.info("journal compacted: %.1f MB of superseded objects dropped", saved / 1e6)
+        return saved
+
     # --- replay -------------------------------------------------------------------------------
 
     def replay(self, base_url: str) -> tuple[int, int]:
@@ -196,6 +231,10 @@ class Recorder:
                 )
         self.journal.forget_recovered()
         return applied, refused
+
+
+def _is_s3(header: dict[str, Any]) -> bool:
+    return "X-Amz-Target" not in (header.get("headers") or {})
 
 
 # Moto picks the service of a request on 127.0.0.1 from the credential scope of its signature.

@@ -161,3 +161,35 @@ def test_replayed_stream_records_are_delivered_once_across_restarts(tmp_path: Pa
         reader.poll_once()
         reader.poll_once()
     assert delivered == ["one", "two", "three"], "each stream record once: none again, none lost"
+
+
+def test_compaction_drops_superseded_objects_and_rebuilds_the_same_state(tmp_path: Path) -> None:
+    path = tmp_path / "journal.log"
+    with AwsGateway(journal=Journal.open(path)) as first:
+        _create_resources(first)
+        first.start_journaling()
+        _write_everything(first)
+        s3 = first.client("s3")
+        for epoch in range(6):  # a checkpoint re-uploaded every epoch: only the last one is state
+            s3.put_object(Bucket=BUCKET, Key="training/j/checkpoints/ckpt.pt", Body=bytes([epoch]) * 200_000)
+        s3.put_object(Bucket=BUCKET, Key="kept.txt", Body=b"kept, second version")
+        before = _state(first)
+        first.recorder.journal.close()  # type: ignore[union-attr]
+    records = list(Journal.open(path).records())
+    size = path.stat().st_size
+
+    journal = Journal.open(path)
+    with AwsGateway(journal=journal) as second:
+        _create_resources(second)
+        saved = second.recorder.compact(min_bytes=0)  # type: ignore[union-attr]
+        kept = list(journal.records())
+        applied, refused = second.recorder.replay(second.endpoint_url)  # type: ignore[union-attr]
+        after = _state(second)
+        journal.close()
+
+    assert after == before and refused == 0 and applied == len(kept)
+    assert saved == size - path.stat().st_size and saved >= 5 * 200_000
+    requests = [r.header for r in records if "X-Amz-Target" in r.header["headers"]]
+    assert [r.header for r in kept if "X-Amz-Target" in r.header["headers"]] == requests, "all item writes kept"
+    objects = [r.header["path"] for r in kept if "X-Amz-Target" not in r.header["headers"]]
+    assert len(objects) == len(set(objects)) == len(before["objects"]), "one record per live object"
