@@ -234,8 +234,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def setup(self) -> None:
-        self.timeout = self.server.request_timeout  # socket timeout for every read of this connection
         super().setup()
+        self.connection.settimeout(self.server.request_timeout)  # for every read of this connection
 
     def parse_request(self) -> bool:
         """A client that stops mid-headers gets a 408 too (an idle keep-alive connection is just closed)."""

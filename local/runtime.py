@@ -42,7 +42,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from local.api_server import DEFAULT_USER, ApiServer
+from local.api_server import DEFAULT_USER, REQUEST_TIMEOUT_SECONDS, ApiServer
 from local.gateway_rules import GatewayRules
 from local.lambda_context import LOCAL_REGION
 from local.persistence.datadir import DataDir, DataDirInUse, default_data_dir
@@ -219,7 +219,7 @@ class LocalRuntime:
             binary_media_types=self._binary_media_types,
             gateway_check=self._gateway_rules.check,
             gateway_response=self._gateway_rules.respond,
-            **({"request_timeout": self.request_timeout} if self.request_timeout else {}),
+            request_timeout=self.request_timeout or REQUEST_TIMEOUT_SECONDS,
         )
         self._stack.enter_context(self.api)
         log.info("Local runtime up in %.1fs", time.monotonic() - started)

@@ -153,7 +153,7 @@ class Recorder:
     def _append_object(self, bucket: str, key: str, auth: str) -> None:
         """The object as moto now holds it, as one PUT that recreates it."""
         environ = EnvironBuilder(
-            method="GET", path=f"/{quote(bucket)}/{quote(key)}", headers={"Authorization": auth}
+            method="GET", path=f"/{quote(bucket)}/{quote(key)}", headers=[("Authorization", auth)]
         ).get_environ()
         status, headers, data = call_wsgi(self._app, environ)
         if not status.startswith("2"):
