@@ -32,10 +32,15 @@ check: $(STAMP)
 test: check
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
-## dev: the whole backend on one machine at http://127.0.0.1:$${PORT:-8000} (Ctrl-C stops it; data lives in memory)
-.PHONY: dev
+## dev: the whole backend on one machine at http://127.0.0.1:$${PORT:-8000}; your work is kept in $${COMPOSER_DATA_DIR:-.composer/} and resumed at the next start (RESET=1 wipes it first, after a prompt)
+.PHONY: dev dev-reset
 dev: $(STAMP)
+	@if [ -n "$(RESET)" ]; then $(MAKE) --no-print-directory dev-reset; fi
 	@exec $(PY) -m local.runtime
+
+## dev-reset: delete the local data folder ($${COMPOSER_DATA_DIR:-.composer/}: melodies, compositions, models, training jobs) after a prompt
+dev-reset: $(STAMP)
+	@$(PY) -m local.persistence.reset
 
 ## synth: the CloudFormation template into cdk.out/ with the pinned CDK CLI (no AWS credentials; offline once the caches are warm)
 .PHONY: synth

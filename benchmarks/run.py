@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.bench_persistence import bench_persistence
+
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_RECIPE_ITERATIONS = 1000  # the reference notebook's training recipe
 GOALS = {
@@ -31,6 +33,7 @@ GOALS = {
     "coldStartRatio": ("<=", 1.3),
     "dataColdSeconds": ("<=", 60.0),
     "dataWarmSeconds": ("<=", 2.0),
+    "persistenceRatio": ("<=", 1.15),
 }
 
 
@@ -149,6 +152,7 @@ def bench_api(compositions: int = 30) -> dict[str, Any]:
     """
     import httpx
 
+    from benchmarks.bench_persistence import compose_round_trip_ms
     from benchmarks.soak import local_runtime
     from shared.music.midi_codec import write_midi
     from shared.music.samples import sample_index
@@ -158,17 +162,9 @@ def bench_api(compositions: int = 30) -> dict[str, Any]:
         melody_id = client.post("/melodies", content=melody, headers={"Content-Type": "audio/midi"}).json()["id"]
         durations = []
         for seed in range(compositions + 3):
-            started = time.perf_counter()
-            composition = client.post(
-                "/compositions", json={"melodyId": melody_id, "modelId": "bach-chorales", "seed": seed}
-            ).json()
-            while composition["status"] not in ("COMPLETED", "FAILED"):
-                time.sleep(0.005)
-                composition = client.get(f"/compositions/{composition['id']}").json()
-            if composition["status"] != "COMPLETED":
-                raise RuntimeError(f"composition failed: {composition.get('failureReason')}")
+            elapsed = compose_round_trip_ms(client, melody_id, seed)
             if seed >= 3:  # the first ones warm the endpoint and the clients
-                durations.append((time.perf_counter() - started) * 1000)
+                durations.append(elapsed)
     durations.sort()
     return {
         "apiComposeP50Ms": round(statistics.median(durations), 1),
@@ -218,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         ("data", bench_data),
         ("compose", lambda: bench_compose(args.compose_runs)),
         ("api", lambda: bench_api(args.api_compositions)),
+        ("persistence", lambda: bench_persistence(args.api_compositions)),
     ]
     for label, step in steps:
         print(f"... {label}", file=sys.stderr, flush=True)

@@ -139,10 +139,15 @@ class Api:
 
 
 @contextmanager
-def local_runtime(poll_seconds: int) -> Iterator[str]:
-    """``python -m local.runtime --port 0`` in a subprocess; yields its URL; Ctrl-C (SIGINT) to stop."""
+def local_runtime(poll_seconds: int, data_args: tuple[str, ...] = ()) -> Iterator[str]:
+    """``python -m local.runtime --port 0`` in a subprocess; yields its URL; Ctrl-C (SIGINT) to stop.
+
+    ``data_args`` (e.g. ``("--in-memory",)``) choose its persistence; by default a fresh temporary data
+    folder (the launcher's), so a run never touches the checkout's ``.composer/``.
+    """
+    env = {"LOCAL_POLL_SECONDS": str(poll_seconds), "LOG_LEVEL": "WARNING"}
     try:
-        with launched({"LOCAL_POLL_SECONDS": str(poll_seconds), "LOG_LEVEL": "WARNING"}, keep_lines=200) as running:
+        with launched(env, keep_lines=200, args=data_args) as running:
             yield running.url
     except RuntimeStartError as exc:
         raise SystemExit(str(exc)) from None

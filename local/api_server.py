@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import re
@@ -36,11 +37,19 @@ from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # What API Gateway answers by itself (e.g. a body failing the request model), or None to call the Lambda.
 GatewayCheck = Callable[[str, str, str | None, bytes], tuple[int, list[tuple[str, str]], bytes] | None]
+# The API's gateway response for a refusal the gateway makes itself: (response type, status, message) -> reply.
+GatewayResponse = Callable[[str, int, str], tuple[int, list[tuple[str, str]], bytes]]
 
 DEFAULT_USER = "local-user"
 STAGE = "local"
 # API Gateway's own payload limit; larger requests never reach the function.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# A body over the limit is still read (and dropped) up to this size, so the client, still sending,
+# gets the 413 instead of a reset connection; beyond it the connection is closed after the answer.
+MAX_DISCARD_BYTES = 64 * 1024 * 1024
+# A client that goes quiet mid-request (headers, then nothing) is answered 408 after this many
+# seconds and its connection closed; the server's other threads keep serving everyone else.
+REQUEST_TIMEOUT_SECONDS = 20.0
 _USER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+\-]{0,127}$")
 _TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
 
@@ -203,6 +212,20 @@ def _error_body(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message}}).encode()
 
 
+class _BodyError(Exception):
+    """The request body cannot be read as sent; answered with this status and the connection closed.
+
+    ``response_type`` is API Gateway's gateway response type for it (``code`` is used without a template).
+    """
+
+    def __init__(self, status: int, code: str, message: str, response_type: str = "DEFAULT_4XX") -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.response_type = status, code, message, response_type
+
+
+_TOO_LARGE = f"The request body is over API Gateway's limit of {MAX_BODY_BYTES} bytes (10 MB)."
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -210,23 +233,45 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # delayed ACK held every answer back ~40 ms (local compose round trip p50 314 ms -> see RESULTS.md).
     disable_nagle_algorithm = True
 
-    def _handle(self) -> None:
-        length_header = self.headers.get("Content-Length")
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            self._reply(
-                411, [], _error_body("LENGTH_REQUIRED", "Send a Content-Length; chunked bodies are not accepted.")
-            )
-            return
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.request_timeout)  # for every read of this connection
+
+    def parse_request(self) -> bool:
+        """A client that stops mid-headers gets a 408 too (an idle keep-alive connection is just closed)."""
         try:
-            length = int(length_header or 0)
-        except ValueError:
-            self._reply(400, [], _error_body("BAD_REQUEST", "Content-Length is not a number."))
-            return
-        if length > MAX_BODY_BYTES:
+            return super().parse_request()
+        except TimeoutError:
+            message = f"The request headers did not arrive within {self.server.request_timeout:g} s."
+            with contextlib.suppress(OSError):
+                self._refuse(_BodyError(408, "REQUEST_TIMEOUT", message))
+            return False
+
+    def handle_expect_100(self) -> bool:
+        """Refuse an announced oversized body before the client sends it."""
+        if self._declared_length() > MAX_BODY_BYTES:
             self.close_connection = True
-            self._reply(413, [], _error_body("PAYLOAD_TOO_LARGE", f"The request body is over {MAX_BODY_BYTES} bytes."))
+            self._refuse(_BodyError(413, "PAYLOAD_TOO_LARGE", _TOO_LARGE, "REQUEST_TOO_LARGE"))
+            return False
+        return super().handle_expect_100()
+
+    def _declared_length(self) -> int:
+        try:
+            return int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return 0
+
+    def _handle(self) -> None:
+        try:
+            body = self._read_body()
+        except _BodyError as exc:
+            self._refuse(exc)
             return
-        body = self.rfile.read(length) if length > 0 else b""
+        except (TimeoutError, ConnectionError):
+            message = f"The request body did not arrive within {self.server.request_timeout:g} s."
+            with contextlib.suppress(OSError):
+                self._refuse(_BodyError(408, "REQUEST_TIMEOUT", message))
+            return
         try:
             claims = claims_from_authorization(self.headers.get("Authorization"), self.server.default_user)
         except AuthError as exc:
@@ -257,11 +302,77 @@ class _RequestHandler(BaseHTTPRequestHandler):
             status, headers, out = response_parts(result)
         except Exception:  # noqa: BLE001 - a crashing function is API Gateway's 502, not a dead server
             traceback.print_exc(file=sys.stderr)
-            self._reply(502, [], json.dumps({"message": "Internal server error"}).encode())
+            # API Gateway's DEFAULT_5XX gateway response (cdk/api.py) gives this the API's error shape.
+            self._reply(502, [], _error_body("INTERNAL_ERROR", "Internal server error"))
             return
         self._reply(status, headers, out)
 
-    def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    def _refuse(self, error: _BodyError) -> None:
+        """Answer a request whose body could not be taken, then close: the rest of the stream is unknown."""
+        self.close_connection = True
+        if self.server.gateway_response is not None:
+            status, headers, body = self.server.gateway_response(error.response_type, error.status, error.message)
+        else:
+            status, headers, body = error.status, [], _error_body(error.code, error.message)
+        self._reply(status, headers, body, close=True)
+
+    def _read_body(self) -> bytes:
+        encoding = self.headers.get("Transfer-Encoding", "").strip().lower()
+        if encoding and encoding != "identity":
+            if encoding != "chunked":
+                raise _BodyError(400, "BAD_REQUEST", "Only the chunked transfer encoding is accepted.")
+            return self._read_chunked()
+        length_header = self.headers.get("Content-Length")
+        try:
+            length = int(length_header or 0)
+        except ValueError:
+            raise _BodyError(400, "BAD_REQUEST", "Content-Length is not a number.") from None
+        if length < 0:
+            raise _BodyError(400, "BAD_REQUEST", "Content-Length is negative.")
+        if length > MAX_BODY_BYTES:
+            self._discard(length)
+            raise _BodyError(413, "PAYLOAD_TOO_LARGE", _TOO_LARGE, "REQUEST_TOO_LARGE")
+        body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:
+            raise _BodyError(400, "BAD_REQUEST", f"The body ended after {len(body)} of its {length} bytes.")
+        return body
+
+    def _discard(self, length: int) -> None:
+        left = min(length, MAX_DISCARD_BYTES)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 1 << 16))
+            if not chunk:
+                return
+            left -= len(chunk)
+
+    def _read_chunked(self) -> bytes:
+        """A chunked body, all of it, or a 4xx: malformed sizes, a body cut short, or one over the limit."""
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024)
+            if not line.endswith(b"\n"):
+                raise _BodyError(400, "BAD_REQUEST", "The chunked body ended before its last (zero-size) chunk.")
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise _BodyError(400, "BAD_REQUEST", "A chunk size of the chunked body is not hexadecimal.") from None
+            if size < 0:
+                raise _BodyError(400, "BAD_REQUEST", "A chunk size of the chunked body is negative.")
+            if size == 0:
+                while self.rfile.readline(1024).strip():  # trailers, up to the blank line
+                    pass
+                return b"".join(parts)
+            total += size
+            if total > MAX_BODY_BYTES:
+                self._discard(MAX_DISCARD_BYTES - total)
+                raise _BodyError(413, "PAYLOAD_TOO_LARGE", _TOO_LARGE, "REQUEST_TOO_LARGE")
+            data = self.rfile.read(size)
+            if len(data) < size or self.rfile.read(2) != b"\r\n":
+                raise _BodyError(400, "BAD_REQUEST", "The chunked body ended in the middle of a chunk.")
+            parts.append(data)
+
+    def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes, *, close: bool = False) -> None:
         self.send_response(status)
         names = {name.lower() for name, _ in headers}
         for name, value in headers:
@@ -270,6 +381,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if "content-type" not in names and body:
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body) if self.command != "HEAD" else 0))
+        if close:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -293,6 +406,8 @@ class _Server(ThreadingHTTPServer):
     default_user: str
     binary_media_types: list[str] | None
     gateway_check: GatewayCheck | None
+    gateway_response: GatewayResponse | None
+    request_timeout: float
 
 
 class ApiServer:
@@ -308,14 +423,18 @@ class ApiServer:
         default_user: str = DEFAULT_USER,
         binary_media_types: list[str] | None = None,
         gateway_check: GatewayCheck | None = None,
+        gateway_response: GatewayResponse | None = None,
+        request_timeout: float = REQUEST_TIMEOUT_SECONDS,
     ) -> None:
         self._server = _Server((host, port), _RequestHandler)
+        self._server.request_timeout = request_timeout
         self._server.lambda_handler = lambda_handler
         self._server.invoke_lock = threading.Lock()
         self._server.function_name = function_name
         self._server.default_user = default_user
         self._server.binary_media_types = binary_media_types
         self._server.gateway_check = gateway_check
+        self._server.gateway_response = gateway_response
         self._thread: threading.Thread | None = None
 
     @property

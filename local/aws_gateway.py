@@ -41,10 +41,12 @@ from urllib.parse import unquote, urlsplit
 import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from werkzeug.serving import BaseWSGIServer, make_server
-from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from local.lambda_context import LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LocalLambdaContext
+from local.persistence.journal import Journal
+from local.persistence.recorder import Recorder, call_wsgi
 from local.sagemaker import LocalSageMaker, SageMakerError
 
 LOG = logging.getLogger(__name__)
@@ -162,11 +164,7 @@ class InProcessTransport:
             headers=headers,
             data=body or b"",
         ).get_environ()
-        app_iter, status, response_headers = run_wsgi_app(self._app, environ, buffered=True)
-        try:
-            data = b"".join(app_iter)
-        finally:
-            getattr(app_iter, "close", lambda: None)()
+        status, response_headers, data = call_wsgi(self._app, environ)
         return AWSResponse(request.url, int(status.split(" ", 1)[0]), dict(response_headers), _Body(data))
 
 
@@ -187,6 +185,8 @@ class AwsGateway:
     fake credentials in ``os.environ`` while the gateway runs (and restores them after), so boto3
     clients, in-process Lambda handlers and moto's Step Functions interpreter all find it.
     ``sagemaker_options`` go to :class:`LocalSageMaker` (e.g. ``max_concurrent_training_jobs``).
+    With a ``journal``, every data write is journaled once :meth:`start_journaling` is called, and
+    :meth:`replay` applies what an earlier run journaled (see :mod:`local.persistence.recorder`).
     """
 
     def __init__(
@@ -197,6 +197,7 @@ class AwsGateway:
         region: str = "us-east-1",
         work_dir: Path | None = None,
         export_environment: bool = True,
+        journal: Journal | None = None,
         **sagemaker_options: Any,
     ) -> None:
         self.host = host
@@ -212,6 +213,8 @@ class AwsGateway:
         self._transport: InProcessTransport | None = None
         self._transport_id = f"local-gateway-{uuid.uuid4()}"
         self._sessions: list[boto3.Session] = []
+        self._journal = journal
+        self.recorder: Recorder | None = None
         self.sagemaker = LocalSageMaker(self._s3_client, region=region, work_dir=work_dir, **sagemaker_options)
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -262,7 +265,10 @@ class AwsGateway:
                     self._backends[host] = super().get_backend_for_host(host)
                 return self._backends[host]
 
-        app = _Router(self, _Dispatcher())
+        router = _Router(self, _Dispatcher())
+        app: Callable[..., Iterable[bytes]] = router
+        if self._journal is not None:
+            self.recorder = app = Recorder(router, self._journal)
         self._server = make_server(self.host, self._requested_port, app, threaded=True, request_handler=_QuietHandler)
         self._transport = InProcessTransport(app, self.endpoint_url)
         self._thread = threading.Thread(target=self._server.serve_forever, name="aws-gateway", daemon=True)
@@ -273,6 +279,18 @@ class AwsGateway:
                 os.environ[key] = value
         LOG.info("local AWS endpoint on %s", self.endpoint_url)
         return self
+
+    def replay(self) -> tuple[int, int]:
+        """Apply the journal of earlier runs to the (fresh) backends: (records applied, records refused)."""
+        if self.recorder is None:
+            return 0, 0
+        self.recorder.compact()
+        return self.recorder.replay(self.endpoint_url)
+
+    def start_journaling(self) -> None:
+        """From now on every data write is journaled (what start-up creates from the checkout is not)."""
+        if self.recorder is not None:
+            self.recorder.enabled = True
 
     def serve_in_process(self, session: boto3.Session | None = None) -> None:
         """Answer this process's boto3 calls to the gateway in the calling thread, without a socket.
@@ -295,10 +313,7 @@ class AwsGateway:
             session.events.unregister("before-send", unique_id=self._transport_id)
         self._sessions.clear()
         self.sagemaker.close()
-        with self._lock:
-            pending = list(self._async_invocations)
-        for thread in pending:
-            thread.join(timeout=30)
+        self.wait_for_async_invocations(30)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -314,6 +329,13 @@ class AwsGateway:
                 os.environ[key] = value
         self._saved_env.clear()
         self._server = None
+
+    def wait_for_async_invocations(self, timeout: float) -> None:
+        """Let ``Event`` invocations in flight (e.g. compose workers) finish, up to ``timeout`` each."""
+        with self._lock:
+            pending = list(self._async_invocations)
+        for thread in pending:
+            thread.join(timeout=timeout)
 
     def __enter__(self) -> AwsGateway:
         return self.start()

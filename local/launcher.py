@@ -13,8 +13,9 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,16 +61,25 @@ def _pump(stream: IO[str], sink: list[str], lines: queue.Queue[str], keep: int |
 
 
 @contextmanager
-def launched(env: Mapping[str, str] | None = None, keep_lines: int | None = None) -> Iterator[RunningRuntime]:
-    """A started runtime (``env`` on top of this process's environment); stopped on leaving.
+def launched(
+    env: Mapping[str, str] | None = None, keep_lines: int | None = None, args: Sequence[str] = ()
+) -> Iterator[RunningRuntime]:
+    """A started runtime (``env`` on top of this process's environment, ``args`` after ``--port 0``);
+    stopped on leaving.
 
-    ``keep_lines`` bounds the output kept in memory, for long runs; None keeps all of it.
+    ``keep_lines`` bounds the output kept in memory, for long runs; None keeps all of it. Unless ``env``
+    or ``args`` choose the persistence (``COMPOSER_DATA_DIR``, ``--data-dir``, ``--in-memory``), the
+    runtime keeps its data in a fresh temporary folder, so a test or a benchmark never touches the
+    checkout's ``.composer/``.
     """
     child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     for name in ("AWS_ENDPOINT_URL", "PORT", "MOTO_PORT"):
         child_env.pop(name, None)
+    scratch = tempfile.TemporaryDirectory(prefix="composer-runtime-data-")
+    if not (env and "COMPOSER_DATA_DIR" in env) and not {"--data-dir", "--in-memory"} & set(args):
+        child_env["COMPOSER_DATA_DIR"] = scratch.name
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.runtime", "--port", "0"],
+        [sys.executable, "-m", "local.runtime", "--port", "0", *args],
         cwd=REPO_ROOT,
         env=child_env,
         stdout=subprocess.PIPE,
@@ -96,3 +106,4 @@ def launched(env: Mapping[str, str] | None = None, keep_lines: int | None = None
     finally:
         if process.poll() is None:
             RunningRuntime("", process, output).stop()
+        scratch.cleanup()

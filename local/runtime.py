@@ -15,8 +15,14 @@ Start order, each step an adapter around the code that runs on AWS:
 5. the HTTP server (``local.api_server``) turning requests into API Gateway events for the ``api``
    handler.
 
-Data lives in memory (moto) and in a scratch folder for training jobs; all of it is gone when the
-runtime stops. Ctrl-C (or SIGTERM) stops everything cleanly, running training subprocesses included.
+With a data folder (``make dev``: ``.composer/`` in the checkout, or ``$COMPOSER_DATA_DIR``), users'
+data persists (``local.persistence``): the journal of an earlier run is replayed into the fresh
+tables and bucket once they and the template's file assets exist, before the shipped models are
+registered from the checkout (so a newer shipped model replaces the stored one, and only users' data is journaled);
+work left in flight is closed with a reason; stream delivery resumes where it stopped. Without one
+(``LocalRuntime()`` in tests, ``--in-memory``) everything is gone when the runtime stops.
+Ctrl-C (or SIGTERM) stops everything cleanly, running training subprocesses included; a SIGKILL
+takes them along too (``PR_SET_PDEATHSIG``), and the next start kills any recorded one still alive.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from local.api_server import DEFAULT_USER, ApiServer
+from local.api_server import DEFAULT_USER, REQUEST_TIMEOUT_SECONDS, ApiServer
 from local.cloudformation import (
     REPO_ROOT,
     LocalFunction,
@@ -58,6 +64,9 @@ from local.cloudformation import (
 )
 from local.gateway_rules import GatewayRules
 from local.lambda_context import LOCAL_CREDENTIALS, LOCAL_REGION
+from local.persistence.datadir import DataDir, DataDirInUse, default_data_dir
+from local.persistence.interrupted import close_interrupted_work
+from local.persistence.journal import Journal
 from local.triggers import StreamPoller, StreamSubscription, parse_filter_criteria
 from shared.contract import Env
 
@@ -92,8 +101,13 @@ class LocalRuntime:
         default_user: str = DEFAULT_USER,
         refresh_template: bool = False,
         assembly: Path | None = None,
+        data_dir: Path | None = None,
+        request_timeout: float | None = None,
     ) -> None:
         self.port = port
+        self.data_dir = data_dir
+        self.request_timeout = request_timeout
+        self.data: DataDir | None = None
         self.gateway_port = gateway_port
         self.poll_seconds = poll_seconds
         self.default_user = default_user
@@ -127,7 +141,8 @@ class LocalRuntime:
         stack, template = stack_template(assembly)
         log.info("Template ready (%.1fs)", time.monotonic() - started)
 
-        gateway = self._start_gateway()  # exports AWS_ENDPOINT_URL and MOTO_PORT while it runs
+        journal = self._open_data_dir()
+        gateway = self._start_gateway(journal)  # exports AWS_ENDPOINT_URL and MOTO_PORT while it runs
         _reset_store_clients()
 
         resolver = Resolver(stack, template)
@@ -143,6 +158,9 @@ class LocalRuntime:
             overrides={"PollSeconds": str(self.poll_seconds)},
         )
         upload_file_assets(resolver, file_assets(assembly))
+        if journal is not None:  # after the assets: a replayed user endpoint loads the inference code from them
+            applied, refused = gateway.replay()
+            log.info("Replayed %d journaled write(s) from %s (%d refused)", applied, self.data_dir, refused)
         create_sagemaker_resources(resolver, template, out)
         collect_functions(resolver, template, out)
         collect_stream_mappings(resolver, template, out)
@@ -161,9 +179,16 @@ class LocalRuntime:
             time.monotonic() - started,
             len(out.endpoints),
         )
-        self._wait_endpoints_in_service(out)
+        self._wait_endpoints_in_service(gateway.sagemaker.endpoint_names())
         registered = run_sdk_custom_resources(resolver, template)
         log.info("Registered %d shipped model(s)", registered)
+        if journal is not None:
+            gateway.start_journaling()
+            close_interrupted_work()
+            # On a stop, after the HTTP server and the pollers (closed first) and before the gateway
+            # ends the training jobs: what cannot finish is recorded now with the same reasons, so a
+            # workflow seeing its job terminated cannot record it as a user's stop.
+            self._stack.callback(_close_at_stop, gateway)
 
         for mapping in out.streams:
             function = self._function_named(mapping.function)
@@ -180,6 +205,7 @@ class LocalRuntime:
                     on_failure=_sqs_destination(mapping.on_failure_arn) if mapping.on_failure_arn else None,
                 ),
                 poll_seconds=0.2,
+                positions=self.data.streams if self.data is not None else None,
             )
             self._stack.enter_context(poller)
 
@@ -191,12 +217,17 @@ class LocalRuntime:
             default_user=self.default_user,
             binary_media_types=self._binary_media_types,
             gateway_check=self._gateway_rules.check,
+            gateway_response=self._gateway_rules.respond,
+            request_timeout=self.request_timeout or REQUEST_TIMEOUT_SECONDS,
         )
         self._stack.enter_context(self.api)
         log.info("Local runtime up in %.1fs", time.monotonic() - started)
 
     def stop(self) -> None:
         self._stack.close()
+        if self.data is not None:
+            self.data.close()
+            self.data = None
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -218,10 +249,23 @@ class LocalRuntime:
 
     # --- steps -------------------------------------------------------------------------------
 
-    def _start_gateway(self) -> Any:
-        from local.aws_gateway import AwsGateway  # moto + local SageMaker on one port; imported late: it loads moto
+    def _open_data_dir(self) -> Journal | None:
+        """Lock the data folder, end processes a killed run left behind, and open its journal."""
+        if self.data_dir is None:
+            return None
+        self.data = DataDir(self.data_dir)
+        self.data.processes.kill_stale()
+        journal = Journal.open(self.data.journal_path)
+        self._stack.callback(journal.close)
+        return journal
 
-        gateway = self._stack.enter_context(AwsGateway(port=self.gateway_port))
+    def _start_gateway(self, journal: Journal | None) -> Any:
+        from local.aws_gateway import AwsGateway
+
+        options: dict[str, Any] = {}
+        if self.data is not None:
+            options = {"work_dir": self.data.fresh_scratch(), "processes": self.data.processes}
+        gateway = self._stack.enter_context(AwsGateway(port=self.gateway_port, journal=journal, **options))
         # The in-process Lambda handlers' boto3 calls skip the socket; see InProcessTransport.
         gateway.serve_in_process()
         return gateway
@@ -245,24 +289,33 @@ class LocalRuntime:
                 return function
         raise LookupError("The template has no 'api' function")
 
-    def _wait_endpoints_in_service(self, out: LocalResources, timeout: float = 300) -> None:
-        """Endpoints load their model in the background, as on AWS; the first composition should not wait."""
+    def _wait_endpoints_in_service(self, endpoints: list[str], timeout: float = 300) -> None:
+        """Endpoints load their model in the background, as on AWS; the first composition should not wait.
+
+        These are the shipped models' and, after a restart, those of users' models re-created from
+        their stored artifacts by the replay.
+        """
         import boto3
 
         sm = boto3.client("sagemaker")
         deadline = time.monotonic() + timeout
-        for endpoint in out.endpoints:
+        for endpoint_name in endpoints:
             while True:
-                status = sm.describe_endpoint(EndpointName=endpoint.endpoint_name)
+                status = sm.describe_endpoint(EndpointName=endpoint_name)
                 if status["EndpointStatus"] == "InService":
                     break
                 if status["EndpointStatus"] == "Failed":
                     # Training and the rest still work; compositions with this model will report the failure.
-                    log.error("Endpoint %s failed: %s", endpoint.endpoint_name, status.get("FailureReason"))
+                    log.error("Endpoint %s failed: %s", endpoint_name, status.get("FailureReason"))
                     break
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"Endpoint {endpoint.endpoint_name} not InService after {timeout:.0f}s")
+                    raise TimeoutError(f"Endpoint {endpoint_name} not InService after {timeout:.0f}s")
                 time.sleep(0.2)
+
+
+def _close_at_stop(gateway: Any) -> None:
+    gateway.wait_for_async_invocations(30)
+    close_interrupted_work()
 
 
 def _sqs_destination(queue_arn: str) -> Any:
@@ -351,10 +404,15 @@ def _import_handler(function: LocalFunction) -> Any:
 # --- command line -----------------------------------------------------------------------------
 
 
-def banner(url: str) -> str:
+def banner(url: str, data_dir: Path | None) -> str:
+    kept = (
+        f"your work is kept in {data_dir} (make dev-reset wipes it)"
+        if data_dir
+        else "data in memory: it is gone when you stop"
+    )
     return f"""
   Composer backend running locally at {url}
-  (data in memory: it is gone when you stop; Ctrl-C to stop)
+  ({kept}; Ctrl-C to stop)
 
   Try:
     curl -s {url}/health
@@ -401,6 +459,13 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("LOCAL_POLL_SECONDS") or 2),
         help="how often the training workflow polls its job (AWS: 60)",
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where users' data persists (default: $COMPOSER_DATA_DIR or .composer/ in the checkout)",
+    )
+    parser.add_argument("--in-memory", action="store_true", help="keep nothing: all data is gone at stop")
     parser.add_argument("--refresh-template", action="store_true", help="synthesize again even if cached")
     parser.add_argument(
         "--assembly",
@@ -422,16 +487,22 @@ def main(argv: list[str] | None = None) -> int:
         poll_seconds=args.poll_seconds,
         refresh_template=args.refresh_template,
         assembly=args.assembly,
+        data_dir=None if args.in_memory else (args.data_dir or default_data_dir(REPO_ROOT)),
     )
+    if runtime.data_dir is not None:
+        print(f"Data folder: {runtime.data_dir}", flush=True)
     with _signals_raise_interrupt():
         try:
             runtime.start()
-            print(banner(runtime.url), flush=True)
+            print(banner(runtime.url, runtime.data_dir), flush=True)
             print(f"READY {runtime.url}", flush=True)
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             print("\nStopping...", flush=True)
+        except DataDirInUse as exc:
+            print(exc, file=sys.stderr, flush=True)
+            return 1
         finally:
             runtime.stop()
     print("Stopped.", flush=True)

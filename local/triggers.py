@@ -5,6 +5,10 @@ get_records), keeps the records the mapping's filter criteria select, and hands 
 batches shaped exactly like Lambda's ``{"Records": [...]}`` event. Like Lambda, a batch whose handler
 raises is retried (up to ``max_retries`` times, then skipped and logged), and a partial batch response
 (``batchItemFailures``) retries from the first failed record.
+
+With ``positions``, the last sequence number handled (delivered, or dropped after its retries) is
+saved after every batch and a new poller resumes after it: with the journal's replay rebuilding the
+stream under the same numbers, a record is delivered once across restarts.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 
@@ -42,6 +46,17 @@ class StreamSubscription:
     report_batch_item_failures: bool = False
     # The mapping's on-failure destination: gets Lambda's record of a batch dropped after its retries.
     on_failure: Callable[[dict[str, Any]], None] | None = None
+
+
+class StreamPositionStore(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, sequence_number: str) -> None: ...
+
+
+def stream_table(stream_arn: str) -> str:
+    """``arn:...:table/<name>/stream/<label>`` -> ``<name>``: the label changes when a table is re-created."""
+    return stream_arn.split(":table/", 1)[-1].split("/stream/", 1)[0]
 
 
 # --- filter criteria (the subset of EventBridge patterns Lambda filters use) ------------------
@@ -166,8 +181,17 @@ def failure_record(
 class StreamPoller:
     """Polls one table stream and delivers its records to one handler, until stopped."""
 
-    def __init__(self, subscription: StreamSubscription, *, poll_seconds: float = 0.5, client: Any = None) -> None:
+    def __init__(
+        self,
+        subscription: StreamSubscription,
+        *,
+        poll_seconds: float = 0.5,
+        client: Any = None,
+        positions: StreamPositionStore | None = None,
+    ) -> None:
         self.subscription = subscription
+        self._positions = positions
+        self._position_key = f"{stream_table(subscription.stream_arn)}->{subscription.function_name}"
         self.poll_seconds = poll_seconds
         self._client = client or boto3.client("dynamodbstreams")
         self._iterators: dict[str, str | None] = {}
@@ -200,9 +224,15 @@ class StreamPoller:
         for shard in shards:
             shard_id = shard["ShardId"]
             if shard_id not in self._iterators:
-                self._iterators[shard_id] = self._client.get_shard_iterator(
-                    StreamArn=arn, ShardId=shard_id, ShardIteratorType=position
-                )["ShardIterator"]
+                saved = self._positions.get(f"{self._position_key}/{shard_id}") if self._positions else None
+                where: dict[str, str] = (
+                    {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": saved}
+                    if saved
+                    else {"ShardIteratorType": position}
+                )
+                self._iterators[shard_id] = self._client.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **where)[
+                    "ShardIterator"
+                ]
 
     def _run(self) -> None:
         rounds = 0
@@ -229,6 +259,9 @@ class StreamPoller:
             if records:
                 busy = True
                 self._deliver([lambda_record(r, self.subscription.stream_arn) for r in records], shard_id)
+                if self._positions is not None and not self._stop.is_set():
+                    last = records[-1]["dynamodb"]["SequenceNumber"]
+                    self._positions.set(f"{self._position_key}/{shard_id}", last)
             self._iterators[shard_id] = response.get("NextShardIterator")
         return busy
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from local.sagemaker import hosting
 from local.sagemaker.errors import SageMakerError, limit_exceeded, validation
-from local.sagemaker.training import TrainingJob
+from local.sagemaker.training import ProcessRegistry, TrainingJob
 
 LOG = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ class LocalSageMaker:
         max_concurrent_training_jobs: int | None = None,
         checkpoint_sync_seconds: float = 1.0,
         stop_grace_seconds: float = 10.0,
+        processes: ProcessRegistry | None = None,
     ) -> None:
         self._s3_factory = s3_client_factory
         self.region = region
@@ -65,6 +66,7 @@ class LocalSageMaker:
         self.max_concurrent_training_jobs = max_concurrent_training_jobs
         self._sync_seconds = checkpoint_sync_seconds
         self._grace = stop_grace_seconds
+        self._processes = processes
         self._lock = threading.Lock()
         self._jobs: dict[str, TrainingJob] = {}
         self._models: dict[str, dict[str, Any]] = {}
@@ -121,6 +123,7 @@ class LocalSageMaker:
                 python=self._python,
                 checkpoint_sync_seconds=self._sync_seconds,
                 stop_grace_seconds=self._grace,
+                processes=self._processes,
             )
             self._jobs[name] = job
         job.start()
@@ -296,6 +299,10 @@ class LocalSageMaker:
         return hosting.invoke(endpoint, body, content_type, accept)
 
     # --- lifecycle -------------------------------------------------------------------------------
+
+    def endpoint_names(self) -> list[str]:
+        with self._lock:
+            return list(self._endpoints)
 
     def wait_for_training_jobs(self, timeout: float | None = None) -> bool:
         """Block until every training job has ended; True when they all did within ``timeout``."""

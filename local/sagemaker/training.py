@@ -9,6 +9,7 @@ process, read ``$SM_OUTPUT_DIR/failure`` as the ``FailureReason``, and upload th
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -17,8 +18,9 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from local.sagemaker import storage
@@ -28,6 +30,37 @@ LOG = logging.getLogger(__name__)
 # The hyperparameters SageMaker's framework containers consume themselves; the script never sees them.
 _FRAMEWORK_PREFIX = "sagemaker_"
 _FAILURE_REASON_LIMIT = 1024
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+class ProcessRegistry(Protocol):
+    """Where started processes are recorded, so a later start can end any that outlived a killed runtime."""
+
+    def add(self, pid: int, what: str) -> None: ...
+
+    def remove(self, pid: int) -> None: ...
+
+
+def _die_with_parent() -> Callable[[], None]:
+    """A ``preexec_fn``: the child gets SIGKILL when the thread that started it dies, even by SIGKILL.
+
+    (Linux ``prctl(PR_SET_PDEATHSIG)``; elsewhere the start-up cleanup of recorded processes remains.)
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return lambda: None
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
+
+    return arm
 
 
 def _decode_hyperparameter(value: str) -> Any:
@@ -59,8 +92,10 @@ class TrainingJob:
         python: str,
         checkpoint_sync_seconds: float,
         stop_grace_seconds: float,
+        processes: ProcessRegistry | None = None,
     ) -> None:
         self.name: str = request["TrainingJobName"]
+        self._processes = processes
         self._request = request
         self._arn = arn
         self._s3 = s3
@@ -246,8 +281,15 @@ class TrainingJob:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with_parent(),  # noqa: PLW1509 - only prctl and getppid run in the child
             )
-            outcome = self._supervise(self._process, sync, deadline=started + max_runtime)
+            if self._processes is not None:
+                self._processes.add(self._process.pid, f"training job {self.name}")
+            try:
+                outcome = self._supervise(self._process, sync, deadline=started + max_runtime)
+            finally:
+                if self._processes is not None:
+                    self._processes.remove(self._process.pid)
         if sync:
             sync.sync()
         self._final_metrics = self._read_metrics(log_path)
