@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from local.persistence.datadir import DataDirInUse, default_data_dir, reset
 from local.cloudformation import REPO_ROOT
+from local.persistence.datadir import DataDirInUse, default_data_dir, reset
 
 
 def main(argv: list[str] | None = None) -> int:
