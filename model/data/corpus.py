@@ -23,7 +23,7 @@ import numpy as np
 
 from model.atomic import write_atomically, write_json
 from model.data.split import is_held_out
-from model.metrics import estimate_key, key_name
+from model.keys import estimate_key, key_name
 from shared.music.pianoroll import PITCHES, STEPS_PER_BEAT
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
