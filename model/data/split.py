@@ -67,7 +67,7 @@ def tune_groups(tunes: Mapping[str, Sequence[int]]) -> list[list[str]]:
 
 def choose_held_out(groups: Sequence[Sequence[str]]) -> list[str]:
     """The held-out paths: every piece of each group whose first path hashes into the held-out tenth."""
-    held = []
+    held: list[str] = []
     for group in groups:
         digest = hashlib.sha256(min(group).encode()).digest()
         if int.from_bytes(digest[:4], "big") % 1000 < HELD_OUT_PER_MILLE:

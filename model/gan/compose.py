@@ -151,7 +151,9 @@ class Composer:
         ``(model steps, pitch_count, 3)`` on the band, the melody on the same grid and band, and
         the octave shift applied; all windows of all melodies go through the generator in one batch."""
         c = self.settings
-        windows, profiles, layout = [], [], []
+        windows: list[np.ndarray] = []
+        profiles: list[np.ndarray] = []
+        layout: list[tuple[np.ndarray, list[int], int]] = []
         for melody in melodies:
             shift = octave_shift(melody, c)
             moved = np.zeros_like(melody)

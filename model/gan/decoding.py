@@ -44,7 +44,7 @@ def candidates(probabilities: np.ndarray, sounding: np.ndarray, k: int = CANDIDA
     top_scores = np.take_along_axis(logq, top, axis=1)
     combos = np.array(list(product(range(k), repeat=voices)))  # (k**voices, voices)
     chosen = np.stack([top[:, combos[:, v], v] for v in range(voices)], axis=2)  # (steps, J, voices)
-    scores = sum(top_scores[:, combos[:, v], v] for v in range(voices))  # (steps, J)
+    scores = np.stack([top_scores[:, combos[:, v], v] for v in range(voices)]).sum(axis=0)  # (steps, J)
     chosen = np.where(sounding[:, None, :], chosen, SILENT)
     return chosen, scores
 

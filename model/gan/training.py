@@ -32,6 +32,7 @@ from model.gan.network import (
     condition_planes,
     gradient_penalty,
     harmony_loss,
+    pitch_class_fold,
     reconstruction_loss,
 )
 from model.sagemaker import (
@@ -145,6 +146,7 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
         Generator(hp.width, CONDITION_CHANNELS, D.LOW_PITCH, D.PITCH_COUNT).to(device),
         Critic(hp.width, WINDOW_STEPS, D.PITCH_COUNT).to(device),
     )
+    fold = pitch_class_fold(D.LOW_PITCH, D.PITCH_COUNT).to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     opt_c = torch.optim.Adam(critic.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     history: list[dict] = []
@@ -196,16 +198,14 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
             if (b + 1) % hp.update_ratio == 0:
                 logits, harmony = generator(condition, torch.randn(generator.noise_shape(melody), device=device))
                 generator_loss = -critic(torch.cat([melody, as_roll(logits)], dim=1)).mean()
-                supervised = reconstruction_loss(logits, real_batch[:, 1:]) + harmony_loss(
-                    harmony, real_batch, generator.fold
-                )
+                supervised = reconstruction_loss(logits, real_batch[:, 1:]) + harmony_loss(harmony, real_batch, fold)
                 opt_g.zero_grad(set_to_none=True)
                 (generator_loss + RECONSTRUCTION_WEIGHT * supervised).backward()
                 opt_g.step()
                 g_losses.append(generator_loss.item())
         generator.eval()
         values = Q.shown(Q.summarise(composed_rolls(composer, eval_segments, hp.seed)), reference)
-        entry = {
+        entry: dict[str, Any] = {
             "epoch": epoch,
             "generatorLoss": rounded(float(np.mean(g_losses)) if g_losses else math.nan),
             "criticLoss": rounded(float(np.mean(c_losses)) if c_losses else math.nan),
