@@ -1,7 +1,17 @@
-"""Melody in, four-track composition out: the generator applied window by window.
+"""Melody in, four-track composition out: the generator over overlapping windows, then decoding.
 
-This is the one composing path: the inference handlers, the evaluation and the per-epoch
-validation during training all call ``Composer``. It knows nothing about HTTP or SageMaker.
+This is the one composing path of the GAN: the inference handlers, the evaluation and the
+per-epoch validation during training all call ``Composer``. It knows nothing about HTTP or
+SageMaker. The steps, all part of the model (and of ``predict_fn``):
+
+1. the melody is moved by whole octaves to the training melodies' centre and cropped to the band;
+2. it is sampled on the model's grid (``grid`` 16ths per step: 2 = eighth notes);
+3. windows of ``window_steps`` start every ``hop`` steps, so every step but the first and last
+   ``hop`` is seen by two windows; the generator's probabilities are averaged where windows overlap
+   (no seam between independently composed windows);
+4. the three voices are decoded together as one Viterbi path over the network's candidate pitches
+   (``model/gan/decoding.py``), each step held for ``grid`` 16ths;
+5. the accompaniment is moved back by the same octaves; the melody itself is never touched.
 """
 
 from __future__ import annotations
@@ -14,12 +24,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from model import metrics as M
+from model import quality as Q
 from model.config import ModelConfig
 from model.data import normalised_profile
-from model.gan.network import Generator, decode, key_plane
+from model.gan.decoding import CHANGE_COST, CROSSING_COST, LEAP_COST, PARALLEL_COST, decode_voices
+from model.gan.network import Generator, condition_planes, voice_probabilities
 from model.output import composition_result
-from shared.music.pianoroll import PITCHES, binarise, notes_to_roll, roll_to_notes
+from shared.music.pianoroll import PITCHES, STEPS_PER_BEAT, binarise, notes_to_roll, roll_to_notes
 from shared.music.score import Score, Track
 
 WEIGHTS_FILE = "generator.pt"
@@ -28,14 +39,21 @@ ACCOMPANIMENT_VELOCITY = 80
 
 @dataclass
 class GanSettings:
-    """The GAN's own ``model.json`` fields: the network's width and the window it was trained on."""
+    """The GAN's own ``model.json`` fields: the network's width, its grid and window, the decoder."""
 
     width: int
     low_pitch: int
     pitch_count: int
-    window_steps: int
+    window_steps: int  # model steps per window
     melody_center: float
-    condition_channels: int = 2  # 1 = melody only (models without the key plane)
+    condition_channels: int = 2  # 1 = melody only, 2 = + key plane, 4 = + melody pitch classes + beats
+    grid: int = 1  # 16th steps per model step (1 = 16ths, 2 = eighths)
+    hop: int = 0  # model steps between window starts; 0 = window_steps (no overlap)
+    change_cost: float = CHANGE_COST
+    leap_cost: float = LEAP_COST
+    parallel_cost: float = PARALLEL_COST
+    crossing_cost: float = CROSSING_COST
+    hold: int = 1  # model steps one decoded sonority lasts (2 on the eighth grid = one per beat)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GanSettings:
@@ -46,6 +64,13 @@ class GanSettings:
             window_steps=int(data["windowSteps"]),
             melody_center=float(data["melodyCenter"]),
             condition_channels=int(data.get("conditionChannels", 1)),
+            grid=int(data.get("grid", 1)),
+            hop=int(data.get("hop", 0)),
+            change_cost=float(data.get("changeCost", CHANGE_COST)),
+            leap_cost=float(data.get("leapCost", LEAP_COST)),
+            parallel_cost=float(data.get("parallelCost", PARALLEL_COST)),
+            crossing_cost=float(data.get("crossingCost", CROSSING_COST)),
+            hold=int(data.get("hold", 1)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -56,7 +81,22 @@ class GanSettings:
             "windowSteps": self.window_steps,
             "melodyCenter": round(self.melody_center, 3),
             "conditionChannels": self.condition_channels,
+            "grid": self.grid,
+            "hop": self.hop,
+            "changeCost": self.change_cost,
+            "leapCost": self.leap_cost,
+            "parallelCost": self.parallel_cost,
+            "crossingCost": self.crossing_cost,
+            "hold": self.hold,
         }
+
+    @property
+    def stride(self) -> int:
+        return self.hop or self.window_steps
+
+    @property
+    def steps_per_beat(self) -> int:
+        return max(1, STEPS_PER_BEAT // self.grid)
 
 
 @dataclass
@@ -77,14 +117,19 @@ def octave_shift(melody: np.ndarray, settings: GanSettings) -> int:
     return 12 * round((settings.melody_center - centre) / 12)
 
 
+def window_starts(steps: int, settings: GanSettings) -> list[int]:
+    """Window starts (model steps) covering ``steps``: every ``stride``, the last one padded."""
+    last = max(0, math.ceil((steps - settings.window_steps) / settings.stride))
+    return [i * settings.stride for i in range(last + 1)]
+
+
 class Composer:
-    """A loaded generator plus its configuration; ``compose_roll`` and ``compose`` are the API."""
+    """A loaded generator plus its configuration; ``compose_rolls`` and ``compose`` are the API."""
 
     def __init__(self, generator: Generator, config: ModelConfig, device: torch.device | None = None) -> None:
         self.generator = generator.eval()
         self.config = config
         self.settings = GanSettings.from_json(config.settings)
-        self.reference = M.reference_from_json(config.reference)
         self.device = device or next(generator.parameters()).device
 
     @classmethod
@@ -95,53 +140,77 @@ class Composer:
         config = config or ModelConfig.load(model_dir)
         settings = GanSettings.from_json(config.settings)
         device = device or torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        generator = Generator(settings.width, settings.condition_channels)
+        generator = Generator(settings.width, settings.condition_channels, settings.low_pitch, settings.pitch_count)
         state = torch.load(model_dir / WEIGHTS_FILE, map_location=device, weights_only=True)
         generator.load_state_dict(state)
         return cls(generator.to(device), config, device)
 
     @torch.no_grad()
-    def compose_rolls(self, melodies: list[np.ndarray], seed: int) -> list[np.ndarray]:
-        """Accompaniment ``(steps, 128, 3)`` for each binary melody roll ``(steps, 128)``; all
-        windows of all melodies go through the generator in one batch."""
+    def probabilities(self, melodies: list[np.ndarray], seed: int) -> list[tuple[np.ndarray, np.ndarray, int]]:
+        """For each binary melody roll ``(steps, 128)``: the generator's averaged probabilities
+        ``(model steps, pitch_count, 3)`` on the band, the melody on the same grid and band, and
+        the octave shift applied; all windows of all melodies go through the generator in one batch."""
         c = self.settings
-        windows, spans, shifts, profiles = [], [], [], []
+        windows: list[np.ndarray] = []
+        profiles: list[np.ndarray] = []
+        layout: list[tuple[np.ndarray, list[int], int]] = []
         for melody in melodies:
-            profiles.append(
-                np.repeat(normalised_profile(melody)[None], max(1, math.ceil(melody.shape[0] / c.window_steps)), axis=0)
-            )
             shift = octave_shift(melody, c)
-            steps = melody.shape[0]
-            count = max(1, math.ceil(steps / c.window_steps))
-            padded = np.zeros((count * c.window_steps, PITCHES), dtype=bool)
-            padded[:steps] = melody
-            moved = np.zeros_like(padded)
+            moved = np.zeros_like(melody)
             lo, hi = max(0, shift), min(PITCHES, PITCHES + shift)
-            moved[:, lo:hi] = padded[:, lo - shift : hi - shift]
-            cropped = moved[:, c.low_pitch : c.low_pitch + c.pitch_count]
-            windows.append(cropped.reshape(count, c.window_steps, c.pitch_count))
-            spans.append(count)
-            shifts.append(shift)
-        batch = torch.from_numpy(np.concatenate(windows)).float().mul(2).sub(1).unsqueeze(1).to(self.device)
-        noise = torch.randn(self.generator.noise_shape(batch), generator=torch.Generator().manual_seed(seed))
-        if c.condition_channels > 1:
-            plane = key_plane(
-                torch.from_numpy(np.concatenate(profiles)).to(self.device), c.low_pitch, c.pitch_count, c.window_steps
-            )
-            batch = torch.cat([batch, plane], dim=1)
-        output = decode(self.generator(batch, noise.to(self.device))).cpu().numpy()  # (n, 3, steps, P)
+            moved[:, lo:hi] = melody[:, lo - shift : hi - shift]
+            grid = moved[:: c.grid, c.low_pitch : c.low_pitch + c.pitch_count]
+            starts = window_starts(grid.shape[0], c)
+            padded = np.zeros((starts[-1] + c.window_steps, c.pitch_count), dtype=bool)
+            padded[: grid.shape[0]] = grid
+            windows.extend(padded[s : s + c.window_steps] for s in starts)
+            profiles.extend([normalised_profile(melody)] * len(starts))
+            layout.append((grid, starts, shift))
+        batch = torch.from_numpy(np.stack(windows)).to(self.device)
+        condition = condition_planes(
+            batch,
+            torch.from_numpy(np.stack(profiles)).to(self.device),
+            c.low_pitch,
+            c.steps_per_beat,
+            c.condition_channels,
+        )
+        noise = torch.randn(self.generator.noise_shape(condition), generator=torch.Generator().manual_seed(seed))
+        output, _ = self.generator(condition, noise.to(self.device))
+        probability = voice_probabilities(output).permute(0, 2, 3, 1).cpu().numpy()  # (n, steps, P, 3)
         results, offset = [], 0
-        for melody, count, shift in zip(melodies, spans, shifts, strict=False):
-            part = (
-                output[offset : offset + count].transpose(0, 2, 3, 1).reshape(count * c.window_steps, c.pitch_count, 3)
+        for grid, starts, shift in layout:
+            steps = grid.shape[0]
+            total = np.zeros((starts[-1] + c.window_steps, c.pitch_count, 3))
+            seen = np.zeros((starts[-1] + c.window_steps, 1, 1))
+            for s in starts:
+                total[s : s + c.window_steps] += probability[offset]
+                seen[s : s + c.window_steps] += 1
+                offset += 1
+            results.append(((total / seen)[:steps], grid, shift))
+        return results
+
+    def compose_rolls(self, melodies: list[np.ndarray], seed: int) -> list[np.ndarray]:
+        """Accompaniment ``(steps, 128, 3)`` for each binary melody roll ``(steps, 128)``."""
+        c = self.settings
+        results = []
+        for melody, (probability, grid, shift) in zip(melodies, self.probabilities(melodies, seed), strict=True):
+            steps = probability.shape[0]
+            beats = -(-steps // c.hold)
+            pooled = np.zeros((beats * c.hold, *probability.shape[1:]))
+            pooled[:steps] = probability
+            pooled = pooled.reshape(beats, c.hold, *probability.shape[1:]).mean(axis=1)
+            onsets = np.zeros((beats * c.hold, grid.shape[1]), dtype=bool)
+            onsets[:steps] = grid
+            voices = decode_voices(
+                pooled, onsets[:: c.hold], c.change_cost, c.leap_cost, c.parallel_cost, c.crossing_cost
             )
-            offset += count
-            full = np.zeros((part.shape[0], PITCHES, 3), dtype=bool)
+            held = np.repeat(voices, c.grid * c.hold, axis=0)[: melody.shape[0]]
+            full = np.zeros((melody.shape[0], PITCHES, 3), dtype=bool)
             for i in range(c.pitch_count):
                 pitch = c.low_pitch + i - shift
                 if 0 <= pitch < PITCHES:
-                    full[:, pitch] = part[:, i]
-            results.append(full[: melody.shape[0]])
+                    full[: held.shape[0], pitch] = held[:, i]
+            results.append(full)
         return results
 
     def compose(self, melody: Score, seed: int, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -172,11 +241,7 @@ class Composer:
             time_signature=melody.time_signature,
         )
         roll = np.concatenate([melody_roll[:, :, None], accompaniment], axis=2)
-        per_track = M.track_metrics(roll)
-        values = M.summary(per_track)
-        if self.reference:
-            values["similarity"] = M.similarity(per_track, self.reference)
-        return Composition(score=score, roll=roll, metrics=M.finite(values))
+        return Composition(score=score, roll=roll, metrics=Q.composition_metrics(roll, self.config.reference))
 
 
 def load(model_dir: str | Path, config: ModelConfig) -> Composer:

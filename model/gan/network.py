@@ -4,9 +4,18 @@ Shapes: a window is ``(batch, tracks, 32 steps, pitches)`` with values in [-1, 1
 The generator reads a condition ``(batch, 2, 32, P)`` plus noise and writes the three accompaniment
 tracks ``(batch, 3, 32, P)``; the critic scores all four tracks. ``P`` must be divisible by 16.
 
-The condition is the melody window (channel 0) and the *key plane* (channel 1): the pitch-class
-profile of the whole melody, painted on every pitch row of its class. A 2-bar window alone often
-cannot tell the key; the whole melody can, and the key is what keeps the accompaniment in tune.
+The condition (``condition_planes``) is four planes over the window:
+
+0. the melody window;
+1. the *key plane*: the pitch-class profile of the whole melody, painted on every pitch row of its
+   class (a window alone often cannot tell the key; the whole melody can);
+2. the *melody pitch-class plane*: on each step, every row of the sounding melody note's pitch
+   class (its octaves). A 4x4 kernel cannot see an octave or a tenth away; this plane puts the
+   melody's pitch class beside every candidate pitch of every voice, which is what harmony is;
+3. the *beat plane*: +1 on steps that start a beat, -1 between, so the network knows where the
+   chord changes fall (convolutions are otherwise blind to the metre).
+
+Older models (``condition_channels`` 1 or 2) read only the first one or two planes.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from torch import nn
 
 NOISE_CHANNELS = 8
 ACCOMPANIMENT_TRACKS = 3
-CONDITION_CHANNELS = 2
+CONDITION_CHANNELS = 4
 
 
 def key_plane(profiles: torch.Tensor, low_pitch: int, pitch_count: int, steps: int) -> torch.Tensor:
@@ -24,6 +33,27 @@ def key_plane(profiles: torch.Tensor, low_pitch: int, pitch_count: int, steps: i
     classes = (torch.arange(pitch_count, device=profiles.device) + low_pitch) % 12
     rows = profiles[:, classes] * 2 - 1  # (batch, pitch_count)
     return rows[:, None, None, :].expand(-1, 1, steps, -1)
+
+
+def condition_planes(
+    melody: torch.Tensor, profiles: torch.Tensor, low_pitch: int, steps_per_beat: int, channels: int
+) -> torch.Tensor:
+    """(batch, steps, pitch_count) binary melody windows and (batch, 12) profiles -> the first
+    ``channels`` condition planes ``(batch, channels, steps, pitch_count)`` in [-1, 1]."""
+    melody = melody.float()
+    batch, steps, count = melody.shape
+    planes = [melody * 2 - 1]
+    if channels > 1:
+        planes.append(key_plane(profiles, low_pitch, count, steps)[:, 0])
+    if channels > 2:
+        classes = (torch.arange(count, device=melody.device) + low_pitch) % 12
+        fold = (classes[:, None] == torch.arange(12, device=melody.device)[None, :]).float()  # (count, 12)
+        sounding = (melody @ fold).clamp(max=1)  # (batch, steps, 12)
+        planes.append((sounding @ fold.T) * 2 - 1)
+    if channels > 3:
+        onsets = (torch.arange(steps, device=melody.device) % steps_per_beat == 0).float() * 2 - 1
+        planes.append(onsets[None, :, None].expand(batch, steps, count))
+    return torch.stack(planes, dim=1)
 
 
 def _down(cin: int, cout: int, norm: bool) -> nn.Sequential:
@@ -38,11 +68,26 @@ def _up(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1), nn.BatchNorm2d(cout), nn.ReLU())
 
 
+def pitch_class_fold(low_pitch: int, pitch_count: int) -> torch.Tensor:
+    """(pitch_count, 12): which pitch class each row of the band is."""
+    classes = (torch.arange(pitch_count) + low_pitch) % 12
+    return (classes[:, None] == torch.arange(12)[None, :]).float()
+
+
 class Generator(nn.Module):
     """4 strided convs down, noise concatenated at the bottleneck, 3 deconvs up with skips, then a
-    last deconv to the three tracks with tanh."""
+    last deconv to the three voices plus a *harmony* channel.
 
-    def __init__(self, width: int = 16, condition_channels: int = CONDITION_CHANNELS) -> None:
+    The harmony channel, averaged over the octaves of each pitch class, is the network's guess of
+    the pitch classes sounding on each step (trained against the real sonority's); it is added to
+    every voice's logits on every row of those classes, so the three voices choose from one shared
+    idea of the chord instead of three independent ones. ``forward`` returns the voices' logits
+    (each voice's choice on a step is a softmax over the pitches, ``voice_probabilities``, which is
+    what the critic sees as ``2p - 1``) and the harmony logits ``(batch, steps, 12)``."""
+
+    def __init__(
+        self, width: int = 16, condition_channels: int = CONDITION_CHANNELS, low_pitch: int = 34, pitch_count: int = 48
+    ) -> None:
         super().__init__()
         w = width
         self.d1, self.d2 = _down(condition_channels, w, False), _down(w, 2 * w, True)
@@ -50,12 +95,15 @@ class Generator(nn.Module):
         self.u1 = _up(8 * w + NOISE_CHANNELS, 4 * w)
         self.u2 = _up(8 * w, 2 * w)
         self.u3 = _up(4 * w, w)
-        self.out = nn.ConvTranspose2d(2 * w, ACCOMPANIMENT_TRACKS, 4, stride=2, padding=1)
+        self.out = nn.ConvTranspose2d(2 * w, ACCOMPANIMENT_TRACKS + 1, 4, stride=2, padding=1)
+        fold = pitch_class_fold(low_pitch, pitch_count)
+        self.register_buffer("fold", fold, persistent=False)
+        self.register_buffer("fold_mean", fold / fold.sum(dim=0, keepdim=True), persistent=False)
 
     def noise_shape(self, melody: torch.Tensor) -> tuple[int, int, int, int]:
         return (melody.shape[0], NOISE_CHANNELS, melody.shape[2] // 16, melody.shape[3] // 16)
 
-    def forward(self, condition: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    def forward(self, condition: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h1 = self.d1(condition)
         h2 = self.d2(h1)
         h3 = self.d3(h2)
@@ -63,7 +111,10 @@ class Generator(nn.Module):
         x = self.u1(torch.cat([h4, noise], dim=1))
         x = self.u2(torch.cat([x, h3], dim=1))
         x = self.u3(torch.cat([x, h2], dim=1))
-        return torch.tanh(self.out(torch.cat([x, h1], dim=1)))
+        out = self.out(torch.cat([x, h1], dim=1))
+        harmony = out[:, ACCOMPANIMENT_TRACKS] @ self.fold_mean  # (batch, steps, 12)
+        voices = out[:, :ACCOMPANIMENT_TRACKS] + (harmony @ self.fold.T)[:, None]
+        return voices, harmony
 
 
 class Critic(nn.Module):
@@ -93,23 +144,28 @@ def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> 
     return ((grads.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 
-def reconstruction_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """The pix2pix-style auxiliary loss that makes the GAN learn fast on a CPU budget: binary
-    cross-entropy of the output read as probabilities ``(x + 1) / 2`` against the real
-    accompaniment, summed over pitches (one voice's choice) and averaged over the rest."""
-    probability = ((output + 1) / 2).clamp(1e-6, 1 - 1e-6)
+def voice_probabilities(logits: torch.Tensor) -> torch.Tensor:
+    """(batch, 3, steps, pitches) logits -> each voice's pitch distribution per step."""
+    return torch.softmax(logits, dim=3)
+
+
+def as_roll(logits: torch.Tensor) -> torch.Tensor:
+    """The generator's output in the critic's [-1, 1] roll form: ``2p - 1``."""
+    return voice_probabilities(logits) * 2 - 1
+
+
+def harmony_loss(harmony: torch.Tensor, real: torch.Tensor, fold: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of the harmony logits ``(batch, steps, 12)`` against the pitch classes
+    the real four voices ``(batch, 4, steps, pitches)`` in [-1, 1] sound on each step."""
+    sounding = (((real + 1) / 2).amax(dim=1) @ fold).clamp(max=1)  # (batch, steps, 12)
+    return nn.functional.binary_cross_entropy_with_logits(harmony, sounding, reduction="none").sum(dim=2).mean()
+
+
+def reconstruction_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The pix2pix-style auxiliary loss that makes the GAN learn fast on a CPU budget: the
+    cross-entropy of each voice's pitch distribution against the pitch the real voice sings
+    (``target`` in [-1, 1], one +1 per sounding voice and step), over the steps where it sings."""
     truth = (target + 1) / 2
-    cells = -(truth * probability.log() + (1 - truth) * (1 - probability).log())
-    return cells.sum(dim=3).mean()
-
-
-def decode(output: torch.Tensor) -> torch.Tensor:
-    """Generator output -> binary accompaniment ``(batch, 3, steps, pitches)``. The voices are
-    monophonic, so each track plays at most its most likely pitch on a step, and plays at all
-    only where the probabilities ``(x + 1) / 2`` of its pitches add up to more than one half."""
-    probability = (output + 1) / 2
-    best = probability.argmax(dim=3, keepdim=True)
-    sounding = probability.sum(dim=3, keepdim=True) > 0.5
-    binary = torch.zeros_like(output, dtype=torch.bool)
-    binary.scatter_(3, best, sounding)
-    return binary
+    sings = truth.sum(dim=3) > 0
+    cells = -(truth * torch.log_softmax(logits, dim=3)).sum(dim=3)
+    return cells[sings].mean() if sings.any() else cells.sum() * 0

@@ -1,5 +1,9 @@
-"""The GAN's training run: WGAN-GP on 2-bar windows with the pix2pix-style reconstruction loss,
-checkpointed every epoch; ``run`` is what ``model/train.py`` hands a ``gan`` job to.
+"""The GAN's training run: WGAN-GP on 4-bar windows of eighth notes with the pix2pix-style
+reconstruction loss, checkpointed every epoch; ``run`` is what ``model/train.py`` hands a ``gan``
+job to.
+
+Every epoch the generator accompanies the real sopranos of held-out 8-bar segments and is judged
+by the music figures against the held-out real music (``model/quality.py``).
 """
 
 from __future__ import annotations
@@ -15,12 +19,22 @@ import torch
 from pydantic import ValidationError
 
 from model import data as D
-from model import metrics as M
+from model import quality as Q
 from model.atomic import write_atomically
 from model.config import ModelConfig
-from model.evaluate import composed_rolls, real_metrics
+from model.evaluate import composed_rolls, four_four
 from model.gan.compose import WEIGHTS_FILE, Composer, GanSettings
-from model.gan.network import CONDITION_CHANNELS, Critic, Generator, gradient_penalty, key_plane, reconstruction_loss
+from model.gan.network import (
+    CONDITION_CHANNELS,
+    Critic,
+    Generator,
+    as_roll,
+    condition_planes,
+    gradient_penalty,
+    harmony_loss,
+    pitch_class_fold,
+    reconstruction_loss,
+)
 from model.sagemaker import (
     Environment,
     Log,
@@ -37,9 +51,13 @@ from shared.music.midi_codec import write_midi
 from shared.music.pianoroll import roll_to_score
 from shared.schemas import Hyperparameters
 
-EVAL_PIECES = 48  # held-out pieces judged every epoch (all of them in `make eval`)
+EVAL_SEGMENTS = 48  # held-out 8-bar segments judged every epoch (all of them, 3 seeds, in `make eval`)
 TAGS_KEYS = ("dataset_tags", "datasetTags")
 RECONSTRUCTION_WEIGHT = 20.0  # weight of the auxiliary loss next to the adversarial one
+GRID = 2  # 16ths per model step: the network writes eighth notes
+WINDOW_STEPS = 32  # model steps per window: 4 bars of eighths
+HOP_STEPS = 16  # model steps between windows at inference (2 bars: every step seen twice)
+TRAIN_HOP = 16  # 16th steps between training windows (one bar)
 
 
 def read_hyperparameters(values: dict[str, Any]) -> tuple[Hyperparameters, list[str]]:
@@ -67,7 +85,7 @@ def _to_tensor(windows: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def _sample(composer: Composer, held_out: list[np.ndarray], seed: int) -> dict:
-    """A small composed example (the first held-out window) for the progress file."""
+    """A small composed example (the first held-out segment's first 2 bars) for the progress file."""
     window = held_out[0][:32]
     roll = composed_rolls(composer, [window], seed)[0]
     names = [t["name"] for t in composer.config.tracks]
@@ -97,7 +115,8 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
             f"The data set {tags} has {len(train_rolls)} training and {len(held_out)} held-out pieces; "
             "it needs at least one of each. Widen the filter."
         )
-    rows = D.window_index(train_rolls)
+    span = WINDOW_STEPS * GRID
+    rows = D.window_index(train_rolls, steps=span, hop=TRAIN_HOP)
     if len(rows) < hp.batch_size:
         raise TrainingInputError(
             f"Only {len(rows)} training windows for batch size {hp.batch_size}; lower batch_size or widen the filter."
@@ -106,23 +125,28 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
     if hp.max_windows is not None and len(rows) > hp.max_windows:
         rows = rows[np.sort(rng.choice(len(rows), hp.max_windows, replace=False))]
     profiles = D.melody_profiles(train_rolls)
-    eval_rolls = held_out[:EVAL_PIECES]
-    real = real_metrics(eval_rolls)
+    held_paths = [p for p, h in zip(dataset.paths, dataset.held_out, strict=True) if h]
+    judged = four_four(held_paths, held_out)
+    eval_segments = Q.segments(judged)[0][:EVAL_SEGMENTS] or [r[: 8 * Q.BAR_STEPS] for r in judged]
+    reference = Q.real_reference(judged, held_paths)
     melody_pitches = np.nonzero(np.concatenate([r[:, :, 0] for r in train_rolls]))[1]
     settings = GanSettings(
         width=hp.width,
         low_pitch=D.LOW_PITCH,
         pitch_count=D.PITCH_COUNT,
-        window_steps=D.WINDOW_STEPS,
+        window_steps=WINDOW_STEPS,
         melody_center=float(melody_pitches.mean()),
         condition_channels=CONDITION_CHANNELS,
+        grid=GRID,
+        hop=HOP_STEPS,
     )
-    config = ModelConfig(type="gan", reference=M.reference_to_json(real), settings=settings.to_json())
+    config = ModelConfig(type="gan", reference=reference, settings=settings.to_json())
 
     generator, critic = (
-        Generator(hp.width, CONDITION_CHANNELS).to(device),
-        Critic(hp.width, D.WINDOW_STEPS, D.PITCH_COUNT).to(device),
+        Generator(hp.width, CONDITION_CHANNELS, D.LOW_PITCH, D.PITCH_COUNT).to(device),
+        Critic(hp.width, WINDOW_STEPS, D.PITCH_COUNT).to(device),
     )
+    fold = pitch_class_fold(D.LOW_PITCH, D.PITCH_COUNT).to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     opt_c = torch.optim.Adam(critic.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     history: list[dict] = []
@@ -150,17 +174,20 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
         batches = len(order) // hp.batch_size
         for b in range(batches):
             batch_rows = rows[order[b * hp.batch_size : (b + 1) * hp.batch_size]]
-            real_batch = _to_tensor(D.gather(train_rolls, batch_rows), device)
+            windows = D.gather(train_rolls, batch_rows, steps=span)[:, ::GRID]
+            real_batch = _to_tensor(windows, device)
             melody = real_batch[:, :1]
-            plane = key_plane(
+            condition = condition_planes(
+                torch.from_numpy(windows[:, :, :, 0]).to(device),
                 torch.from_numpy(D.gather_profiles(profiles, batch_rows)).to(device),
                 D.LOW_PITCH,
-                D.PITCH_COUNT,
-                D.WINDOW_STEPS,
+                settings.steps_per_beat,
+                CONDITION_CHANNELS,
             )
-            condition = torch.cat([melody, plane], dim=1)
             with torch.no_grad():
-                fake_tracks = generator(condition, torch.randn(generator.noise_shape(melody), device=device))
+                fake_tracks = as_roll(
+                    generator(condition, torch.randn(generator.noise_shape(melody), device=device))[0]
+                )
             fake = torch.cat([melody, fake_tracks], dim=1)
             critic_loss = critic(fake).mean() - critic(real_batch).mean()
             penalty = gradient_penalty(critic, real_batch, fake)
@@ -169,36 +196,23 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
             opt_c.step()
             c_losses.append(critic_loss.item())
             if (b + 1) % hp.update_ratio == 0:
-                tracks = generator(condition, torch.randn(generator.noise_shape(melody), device=device))
-                generator_loss = -critic(torch.cat([melody, tracks], dim=1)).mean()
+                logits, harmony = generator(condition, torch.randn(generator.noise_shape(melody), device=device))
+                generator_loss = -critic(torch.cat([melody, as_roll(logits)], dim=1)).mean()
+                supervised = reconstruction_loss(logits, real_batch[:, 1:]) + harmony_loss(harmony, real_batch, fold)
                 opt_g.zero_grad(set_to_none=True)
-                (generator_loss + RECONSTRUCTION_WEIGHT * reconstruction_loss(tracks, real_batch[:, 1:])).backward()
+                (generator_loss + RECONSTRUCTION_WEIGHT * supervised).backward()
                 opt_g.step()
                 g_losses.append(generator_loss.item())
         generator.eval()
-        per_track = M.set_metrics(composed_rolls(composer, eval_rolls, hp.seed))
-        values = M.summary(per_track)
-        values["similarity"] = M.similarity(per_track, real)
-        entry = {
+        values = Q.shown(Q.summarise(composed_rolls(composer, eval_segments, hp.seed)), reference)
+        entry: dict[str, Any] = {
             "epoch": epoch,
             "generatorLoss": rounded(float(np.mean(g_losses)) if g_losses else math.nan),
             "criticLoss": rounded(float(np.mean(c_losses)) if c_losses else math.nan),
-            "metrics": M.finite(values),
+            "metrics": values,
             "seconds": round(time.perf_counter() - epoch_started, 3),
         }
         history.append(entry)
-        log(
-            metric_line(
-                epoch,
-                hp.epochs,
-                {
-                    "generator_loss": entry["generatorLoss"],
-                    "critic_loss": entry["criticLoss"],
-                    "similarity": values["similarity"],
-                    "in_key": values["inKey"],
-                },
-            )
-        )
         save_checkpoint(
             env,
             {
@@ -211,9 +225,23 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
                 "opt_c": opt_c.state_dict(),
             },
         )
-        write_progress(env, epoch, hp.epochs, history, _sample(composer, eval_rolls, hp.seed))
+        write_progress(env, epoch, hp.epochs, history, _sample(composer, eval_segments, hp.seed))
         # the model dir is current after every epoch, so a stopped job still leaves a usable model
         save_model(generator, config, hp, tags, dataset, len(rows), history, env, device, started)
+        log(  # last: whoever reads the line finds the epoch's files written
+            metric_line(
+                epoch,
+                hp.epochs,
+                {
+                    "generator_loss": entry["generatorLoss"],
+                    "critic_loss": entry["criticLoss"],
+                    "similarity": values.get("similarity"),
+                    "chord_beats": values.get("chordBeats"),
+                    "parallels": values.get("parallels"),
+                    "bass_steps": values.get("bassSteps"),
+                },
+            )
+        )
 
     return save_model(generator, config, hp, tags, dataset, len(rows), history, env, device, started)
 
@@ -237,9 +265,9 @@ def save_model(
         tracks=config.tracks,
         reference=config.reference,
         settings={
-            "architecture": "conditional U-Net generator, WGAN-GP",
+            "architecture": "conditional U-Net generator, WGAN-GP, Viterbi decoding",
             **config.settings,
-            "stepsPerBeat": 4,
+            "stepsPerBeat": GanSettings.from_json(config.settings).steps_per_beat,
             "hyperparameters": hp.to_wire(),
             "reconstructionWeight": RECONSTRUCTION_WEIGHT,
             "dataset": {

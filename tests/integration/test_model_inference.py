@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from model import keys as M
 from model.gan.compose import Composer
 from model.inference import input_fn, model_fn, output_fn, predict_fn
 from shared.errors import InvalidInput, MelodyRuleViolation, UnsupportedMediaType
@@ -51,7 +52,8 @@ def test_json_in_json_out_keeps_the_melody_exactly_and_adds_three_instruments(mo
     for info, track in zip(result["tracks"], composed.tracks, strict=True):
         assert info["noteCount"] == len(track.notes) and info["program"] == track.program
     assert all(t["noteCount"] > 0 for t in result["tracks"][1:])
-    assert {"inKey", "emptyBars", "similarity"} <= set(result["metrics"])
+    assert {"chordBeats", "parallels", "bassSteps", "similarity"} <= set(result["metrics"])
+    assert 0 <= result["metrics"]["similarity"] <= 1
     # the accompaniment stays within the melody's 8 bars
     assert composed.end_tick <= 8 * composed.ticks_per_bar
 
@@ -131,7 +133,13 @@ def test_every_built_in_sample_gets_an_in_key_accompaniment(model, sample_id):
     assert composed.tracks[0].notes == read_midi(midi).score.tracks[0].notes
     assert composed.time_signature == sample_index()[sample_id].time_signature
     assert all(len(t.notes) > 0 for t in composed.tracks[1:])
-    assert result["metrics"]["inKey"] >= 0.8
+    melody = composed.tracks[0].notes
+    key = M.estimate_key(np.bincount([n.pitch % 12 for n in melody], [n.duration for n in melody], minlength=12))
+    scale = M.scale_pitch_classes(key)
+    accompaniment = [n for t in composed.tracks[1:] for n in t.notes]
+    assert sum(n.pitch % 12 in scale for n in accompaniment) >= 0.8 * len(accompaniment)  # in key
+    for track, (low, high) in zip(composed.tracks[1:], ((53, 77), (45, 70), (33, 64)), strict=True):
+        assert all(low <= n.pitch <= high for n in track.notes), track.name  # in the voice's range
 
 
 def test_parameters_are_passed_through_to_the_technique_and_must_be_an_object(model):

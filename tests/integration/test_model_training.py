@@ -21,12 +21,15 @@ from shared.music.samples import sample_index
 from shared.schemas import EpochMetrics
 
 REPO = Path(__file__).resolve().parents[2]
-LINE = re.compile(r"^epoch=(\d+)/(\d+) generator_loss=(\S+) critic_loss=(\S+) similarity=([0-9.]+) in_key=([0-9.]+)$")
+LINE = re.compile(
+    r"^epoch=(\d+)/(\d+) generator_loss=(\S+) critic_loss=(\S+) similarity=([0-9.]+) "
+    r"chord_beats=([0-9.]+|nan) parallels=([0-9.]+|nan) bass_steps=([0-9.]+|nan)$"
+)
 # the regexes a MetricDefinitions list would use
 METRIC_REGEXES = {
     "generator_loss": r"generator_loss=(-?[0-9.]+)",
     "similarity": r"similarity=([0-9.]+)",
-    "in_key": r"in_key=([0-9.]+)",
+    "chord_beats": r"chord_beats=([0-9.]+)",
 }
 TINY = {
     "epochs": "2",
@@ -39,6 +42,7 @@ TINY = {
     "sagemaker_program": "train.py",
 }
 PIECES = [
+    "bach/bwv113.8.mxl",  # held out (model/data/held_out.txt)
     "bach/bwv66.6.mxl",
     "bach/bwv1.6.mxl",
     "bach/bwv10.7.mxl",
@@ -58,8 +62,6 @@ def channel(tmp_path_factory) -> Path:
             patch.setenv(D.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
         pieces = [D.load_or_parse(p) for p in PIECES]
     held_out = np.array([D.is_held_out(p) for p in PIECES])
-    if not held_out.any():
-        held_out[0] = True
     directory = tmp_path_factory.mktemp("channel")
     D.Dataset(PIECES, [D.piece_roll(p) for p in pieces], held_out, ["collection:bach-chorales"]).save(
         directory / "dataset.npz"
@@ -107,7 +109,12 @@ def test_two_tiny_epochs_print_metrics_write_progress_and_artifacts(tmp_path, ch
     assert read_midi(base64.b64decode(progress["sample"]["midi"])).score.tracks[0].notes
 
     model_json = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert model_json["type"] == "gan"
     assert model_json["width"] == 4 and model_json["hyperparameters"]["epochs"] == 2
+    # the similarity reference is the real held-out music of this corpus, and says which pieces
+    reference = model_json["reference"]
+    assert reference["heldOut"] == ["bach/bwv113.8.mxl"]
+    assert 50 < reference["figures"]["chord_beats_pct"] <= 100
     assert model_json["dataset"]["tags"] == ["collection:bach-chorales"]
     assert model_json["dataset"]["pieces"] == len(PIECES)
     assert (tmp_path / "output" / "data" / "metrics.json").exists()

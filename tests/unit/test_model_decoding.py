@@ -1,0 +1,67 @@
+"""The GAN's joint Viterbi decoder: it picks among the network's own candidates, holds a voice
+through small doubts, avoids parallel perfect intervals, and rests with the melody."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.gan.decoding import decode_voices
+
+P = 48
+
+
+def one_voice_probabilities(steps: int, choices: list[dict[int, float]], voices: int = 3) -> np.ndarray:
+    """Probabilities for every voice; voice 0 follows ``choices`` (pitch -> weight per step),
+    the other voices sit firmly on pitches 10 and 0."""
+    p = np.full((steps, P, voices), 1e-4)
+    for t, choice in enumerate(choices):
+        for pitch, weight in choice.items():
+            p[t, pitch, 0] = weight
+    p[:, 10, 1] = 1.0
+    p[:, 0, 2] = 1.0
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def melody(steps: int, pitch: int = 40) -> np.ndarray:
+    roll = np.zeros((steps, P), dtype=bool)
+    roll[:, pitch] = True
+    return roll
+
+
+def pitches(out: np.ndarray, voice: int) -> list[int]:
+    return [int(np.argmax(step)) if step.any() else -1 for step in out[:, :, voice]]
+
+
+def test_a_small_doubt_does_not_become_flicker_but_a_clear_change_does():
+    doubt = [{30: 0.55, 32: 0.45} if t % 2 == 0 else {30: 0.45, 32: 0.55} for t in range(8)]
+    out = decode_voices(one_voice_probabilities(8, doubt), melody(8))
+    assert len(set(pitches(out, 0))) == 1  # argmax per step would alternate 30, 32, 30, ...
+    clear = [{30: 0.9, 32: 0.1}] * 4 + [{30: 0.1, 32: 0.9}] * 4
+    assert pitches(decode_voices(one_voice_probabilities(8, clear), melody(8)), 0) == [30] * 4 + [32] * 4
+
+
+def test_only_the_networks_candidates_are_written_and_each_voice_sings_one_pitch():
+    rng = np.random.default_rng(0)
+    p = rng.random((16, P, 3)) ** 8
+    out = decode_voices(p, melody(16))
+    assert (out.sum(axis=1) == 1).all()
+    top = np.argsort(-p, axis=1)[:, :4, :]
+    for t in range(16):
+        for v in range(3):
+            assert int(np.argmax(out[t, :, v])) in top[t, :, v]
+
+
+def test_parallel_octaves_with_the_melody_are_avoided_when_the_network_offers_another_pitch():
+    tune = np.zeros((2, P), dtype=bool)
+    tune[0, 40], tune[1, 42] = True, True  # the melody steps up a tone
+    # voice 0 is an octave below (28) and would follow in parallel to 30; 33 is its second choice
+    choices = [{28: 1.0}, {30: 0.6, 33: 0.4}]
+    out = decode_voices(one_voice_probabilities(2, choices), tune)
+    assert pitches(out, 0) == [28, 33]
+
+
+def test_the_voices_rest_where_the_melody_rests():
+    tune = melody(8)
+    tune[4:6] = False
+    out = decode_voices(one_voice_probabilities(8, [{30: 1.0}] * 8), tune)
+    assert not out[4:6].any() and out[:4].any(axis=(1, 2)).all() and out[6:].any(axis=(1, 2)).all()
