@@ -367,7 +367,7 @@ def jobs(ctx: typer.Context) -> None:
 
 
 # The quality metrics a terminal has room for, in this order (the API returns them all).
-WATCHED_METRICS = ("similarity", "inKey", "qualifiedNotes", "tonalDistance")
+WATCHED_METRICS = ("similarity", "chordBeats", "parallels", "bassSteps")
 
 
 def epoch_table(job: dict[str, Any]) -> Table:

@@ -20,9 +20,9 @@ from typing import Any
 import torch
 
 from model.atomic import write_atomically, write_json
+from shared.contract import PROGRESS_FILE
 
 CHECKPOINT_FILE = "checkpoint.pt"
-PROGRESS_FILE = "progress.json"
 FAILURE_FILE = "failure"
 THREADS_ENV = "COMPOSER_TORCH_THREADS"
 HYPERPARAMETERS_FILE = Path("/opt/ml/input/config/hyperparameters.json")

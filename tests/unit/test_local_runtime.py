@@ -58,14 +58,19 @@ def test_epoch_table_shows_every_epoch_and_the_outcome() -> None:
         "epochs": 5,
         "history": [
             {"epoch": 1, "generatorLoss": -1.5, "criticLoss": 0.25, "metrics": {"similarity": 0.5}, "seconds": 3.0},
-            {"epoch": 2, "generatorLoss": -1.25, "criticLoss": 0.125, "metrics": {"similarity": 0.75, "inKey": 0.9}},
+            {
+                "epoch": 2,
+                "generatorLoss": -1.25,
+                "criticLoss": 0.125,
+                "metrics": {"similarity": 0.75, "chordBeats": 0.9},
+            },
         ],
     }
     console = Console(record=True, width=160)
     console.print(epoch_table(job))
     text = console.export_text()
     assert "epoch 2/5" in text and "TRAINING (Training)" in text
-    assert "-1.250" in text and "0.750" in text and "inKey" in text and "similarity" in text
+    assert "-1.250" in text and "0.750" in text and "chordBeats" in text and "similarity" in text
     failed = {**job, "status": "FAILED", "failureReason": "Out of memory"}
     console.print(epoch_table(failed))
     assert "Out of memory" in console.export_text()
