@@ -14,6 +14,7 @@ Command line::
 
     python -m model.transformer.corpus parse     # parse (or read from cache) every collection
     python -m model.transformer.corpus split     # rewrite the checked-in held-out list
+    python -m model.transformer.corpus channel --tags essen --out DIR   # melodies.json for a job
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from model.atomic import write_json
 CACHE_VERSION = 1
 STEPS_PER_QUARTER = 4
 HELD_OUT_FILE = Path(__file__).resolve().parent / "heldout.txt"
+CHANNEL_FILE = "melodies.json"
 HELD_OUT_PER_MILLE = 50  # 5 % of the tune groups
 FINGERPRINT_NOTES = 12
 
@@ -235,11 +237,26 @@ def split(tunes: Sequence[dict]) -> tuple[list[dict], list[dict]]:
     return [t for t in tunes if t["id"] not in held], [t for t in tunes if t["id"] in held]
 
 
+def write_channel(directory: Path, collections: Sequence[str], train: Sequence[dict], held: Sequence[dict]) -> Path:
+    """The split melodies as one file, handed to a training job as its SageMaker channel."""
+    file = Path(directory) / CHANNEL_FILE
+    write_json(file, {"collections": list(collections), "train": list(train), "heldOut": list(held)})
+    return file
+
+
+def read_channel(directory: Path) -> tuple[list[str], list[dict], list[dict]]:
+    data = json.loads((Path(directory) / CHANNEL_FILE).read_text())
+    return list(data["collections"]), list(data["train"]), list(data["heldOut"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.transformer.corpus", description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("parse", "split"))
+    parser.add_argument("command", choices=("parse", "split", "channel"))
+    parser.add_argument("--tags", default="", help="collections, comma-separated (default: all)")
+    parser.add_argument("--out", type=Path, default=None, help="channel: the folder to write melodies.json to")
     args = parser.parse_args(argv)
-    tunes = load_tunes()
+    collections = resolve_collections([t for t in args.tags.split(",") if t.strip()])
+    tunes = load_tunes(collections)
     counts: dict[str, int] = {}
     for tune in tunes:
         counts[tune["collection"]] = counts.get(tune["collection"], 0) + 1
@@ -249,6 +266,13 @@ def main(argv: list[str] | None = None) -> int:
         header = f"# held-out tunes of model/transformer: {len(held)} of {len(tunes)}, grouped by tune (corpus.py)\n"
         HELD_OUT_FILE.write_text(header + "\n".join(held) + "\n")
         print(f"{len(held)} held-out tunes -> {HELD_OUT_FILE}")
+    if args.command == "channel":
+        if args.out is None:
+            parser.error("channel needs --out")
+        train, held = split(tunes)
+        print(
+            f"{len(train)} training, {len(held)} held-out tunes -> {write_channel(args.out, collections, train, held)}"
+        )
     return 0
 
 

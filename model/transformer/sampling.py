@@ -74,20 +74,21 @@ class CachedDecoder:
 
 
 class UncachedDecoder(CachedDecoder):
-    """The same network, re-run over the whole (windowed) history for every new token."""
+    """The same network over the same windows, re-run over the whole window for every new token."""
 
     @torch.inference_mode()
     def _score(self) -> np.ndarray:
-        window = self.history if len(self.history) <= self.context else self._window()
-        logits = self.network(torch.tensor([window], dtype=torch.long))
+        logits = self.network(torch.tensor([self.window], dtype=torch.long))
         return _log_softmax(logits[0, -1])
 
     def start(self, tokens: Sequence[int]) -> np.ndarray:
         self.history = list(tokens)
+        self.window = self.history[:] if len(self.history) <= self.context else self._window()
         return self._score()
 
     def step(self, token: int) -> np.ndarray:
         self.history.append(token)
+        self.window = self.window + [token] if len(self.window) < self.context else self._window()
         return self._score()
 
 

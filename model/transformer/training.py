@@ -130,7 +130,8 @@ def _schedule(step: int, planned_steps: int, started: float, max_minutes: float 
 
 
 def run(hyperparameters: dict, env: Any, log: Callable[[str], None] = print) -> dict:
-    """Train on the collections named by ``dataset_tags`` (all by default); returns model.json."""
+    """Train on the collections named by ``dataset_tags`` (all by default), or on the melodies of
+    the SageMaker channel when it holds ``melodies.json``; returns the model.json written."""
     hp = dict(hyperparameters)
     tags = hp.pop("dataset_tags", None) or hp.pop("datasetTags", None)
     settings = Settings.from_hyperparameters(hp)
@@ -140,7 +141,11 @@ def run(hyperparameters: dict, env: Any, log: Callable[[str], None] = print) -> 
         raise TrainingInputError(str(exc)) from exc
     device = configure_torch(settings.seed)
     started = time.perf_counter()
-    train_tunes, held_tunes = C.split(C.load_tunes(collections))
+    channel = getattr(env, "channel", None)
+    if channel is not None and (Path(channel) / C.CHANNEL_FILE).exists():
+        collections, train_tunes, held_tunes = C.read_channel(Path(channel))
+    else:
+        train_tunes, held_tunes = C.split(C.load_tunes(collections))
     train, held = DS.tokenize(train_tunes), DS.tokenize(held_tunes)
     rng = np.random.default_rng(settings.seed)
     if settings.max_sequences is not None and len(train) > settings.max_sequences:
