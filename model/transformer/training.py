@@ -189,7 +189,7 @@ def run(hyperparameters: dict, env: Any, log: Callable[[str], None] = print) -> 
             loss.backward()
             torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
             optimizer.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             step += 1
             if settings.max_minutes and time.perf_counter() - started > 60 * settings.max_minutes:
                 out_of_time = True
