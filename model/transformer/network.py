@@ -117,8 +117,7 @@ class MelodyTransformer(nn.Module):
         length = tokens.shape[1]
         if start + length > self.config.context:
             raise ValueError(f"{start + length} tokens exceed the context of {self.config.context}")
-        positions = torch.arange(start, start + length, device=tokens.device)
-        x = self.dropout(self.embed(tokens) + self.position(positions))
+        x = self.dropout(self.embed(tokens) + self.position.weight[start : start + length])
         for i, block in enumerate(self.blocks):
             x = block(x, cache, i)
         if cache is not None:

@@ -41,6 +41,7 @@ PROGRESS_FILE = "progress.json"
 THREADS_ENV = "COMPOSER_TORCH_THREADS"
 WARMUP_STEPS = 100
 PROGRESS_HELD_OUT_TUNES = 200  # held-out tunes scored every epoch (all of them in `make eval`)
+LOG_EVERY = 100  # training steps between progress lines
 PROGRESS_CONTINUATIONS = 4  # held-out tunes continued every epoch for the music figures
 
 
@@ -191,6 +192,9 @@ def run(hyperparameters: dict, env: Any, log: Callable[[str], None] = print) -> 
             optimizer.step()
             losses.append(loss.item())
             step += 1
+            if step % LOG_EVERY == 0:
+                elapsed = time.perf_counter() - started
+                log(f"step {step}/{planned} loss {np.mean(losses[-LOG_EVERY:]):.4f} after {elapsed:.0f} s")
             if settings.max_minutes and time.perf_counter() - started > 60 * settings.max_minutes:
                 out_of_time = True
                 break
@@ -288,3 +292,31 @@ def load_network(model_dir: str | Path, device: torch.device | None = None) -> t
     state = torch.load(model_dir / WEIGHTS_FILE, map_location=device or "cpu", weights_only=True)
     network.load_state_dict(state)
     return network.to(device or torch.device("cpu")).eval(), config
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train by hand (the shipped model's command); SageMaker jobs come in through ``model/train.py``."""
+    import argparse
+    import types
+
+    parser = argparse.ArgumentParser(prog="python -m model.transformer.training", description=main.__doc__)
+    parser.add_argument("--out", type=Path, required=True, help="the model dir to write")
+    parser.add_argument("--work", type=Path, default=None, help="checkpoints and output (default: OUT/../work)")
+    parser.add_argument("--hyperparameters", default="{}", help="a JSON object, e.g. '{\"maxMinutes\": 20}'")
+    args = parser.parse_args(argv)
+    work = args.work or args.out.parent / f"{args.out.name}-work"
+    env = types.SimpleNamespace(
+        model_dir=args.out, checkpoint_dir=work / "checkpoints", output_data_dir=work / "output", channel=None
+    )
+    for path in (env.model_dir, env.checkpoint_dir, env.output_data_dir):
+        path.mkdir(parents=True, exist_ok=True)
+    try:
+        run(json.loads(args.hyperparameters), env, lambda line: print(line, flush=True))
+    except TrainingInputError as exc:
+        print(f"error: {exc}", flush=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
