@@ -86,11 +86,13 @@ def bench_reference_iteration(iterations: int = 2) -> float:
 def bench_time_to_quality(target: float = 0.9) -> dict[str, Any]:
     """Train the shipped model's recipe from scratch and time (wall clock, data loading included) the
     first epoch whose held-out similarity reaches the target."""
+    from model.config import ModelConfig
     from model.evaluate import DEFAULT_MODEL_DIR
-    from model.train import Environment, train
+    from model.gan.training import train
+    from model.sagemaker import Environment
     from shared.schemas import Hyperparameters
 
-    shipped = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text())
+    shipped = ModelConfig.load(DEFAULT_MODEL_DIR).settings
     hp = Hyperparameters.model_validate(shipped["hyperparameters"])
     tags = shipped["dataset"]["tags"]
     reached: dict[str, float] = {}
@@ -108,17 +110,7 @@ def bench_time_to_quality(target: float = 0.9) -> dict[str, Any]:
             reached["similarity"] = similarity
 
     with tempfile.TemporaryDirectory() as work:
-        base = Path(work)
-        env = Environment(
-            model_dir=base / "model",
-            output_dir=base / "output",
-            output_data_dir=base / "output" / "data",
-            checkpoint_dir=base / "checkpoints",
-            channel=None,
-        )
-        for path in (env.model_dir, env.output_dir, env.output_data_dir, env.checkpoint_dir):
-            path.mkdir(parents=True, exist_ok=True)
-        result = train(hp, tags, env, log=log)
+        result = train(hp, tags, Environment.under(Path(work)), log=log)
     total = time.perf_counter() - started
     return {
         "timeToQualitySeconds": round(reached.get("seconds", float("inf")), 1),
@@ -216,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
+        "machine": (
+            f"{platform.machine()} {os.cpu_count()} cores, "
+            f"{platform.python_implementation()} {platform.python_version()}"
+        ),
     }
     steps = [
         ("cold start", bench_cold_start),

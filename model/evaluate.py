@@ -25,7 +25,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from model import metrics as M  # noqa: E402
-from model.compose import Composer  # noqa: E402
+from model.config import ModelConfig  # noqa: E402
+from model.gan.compose import Composer  # noqa: E402
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "pretrained" / "bach-chorales"
 
@@ -37,7 +38,7 @@ def real_metrics(rolls: Sequence[np.ndarray]) -> dict[str, list[float]]:
 def composed_rolls(composer: Composer, rolls: Sequence[np.ndarray], seed: int) -> list[np.ndarray]:
     melodies = [r[:, :, 0] for r in rolls]
     accompaniments = composer.compose_rolls(melodies, seed)
-    return [np.concatenate([m[:, :, None], a], axis=2) for m, a in zip(melodies, accompaniments)]
+    return [np.concatenate([m[:, :, None], a], axis=2) for m, a in zip(melodies, accompaniments, strict=False)]
 
 
 def no_accompaniment(melody: np.ndarray) -> np.ndarray:
@@ -98,10 +99,10 @@ def report(per_track: dict[str, list[float]], real: dict[str, list[float]]) -> d
 def evaluate(model_dir: Path, tags: Sequence[str] | None = None, seed: int = 0) -> dict:
     from model.data import build, parse_tags
 
-    config = json.loads((model_dir / "model.json").read_text())
-    tags = list(tags) if tags else parse_tags(config.get("dataset", {}).get("tags"))
+    config = ModelConfig.load(model_dir)
+    tags = list(tags) if tags else parse_tags(config.settings.get("dataset", {}).get("tags"))
     held_out = build(tags).split(True)
-    composer = Composer.load(model_dir)
+    composer = Composer.load(model_dir, config)
     real = real_metrics(held_out)
     started = time.perf_counter()
     generated = composed_rolls(composer, held_out, seed)

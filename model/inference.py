@@ -1,9 +1,14 @@
 """SageMaker inference handlers (PyTorch serving): ``model_fn``, ``input_fn``, ``predict_fn``,
 ``output_fn``. The same functions run in a SageMaker endpoint, in the local SageMaker and in-process.
 
-Request, ``application/json``: ``{"midi": "<base64 melody .mid>", "seed": 7}`` (seed optional);
-or the raw melody bytes as ``audio/midi``. The melody must obey the melody rules
-(``shared.music.melody_rules``); a violation raises the typed ``shared.errors`` error.
+``model_fn`` reads ``model.json`` (``model.config.ModelConfig``) and loads the technique its
+``type`` names (``model/techniques.py``); every technique composes through the same handlers.
+
+Request, ``application/json``: ``{"midi": "<base64 melody .mid>", "seed": 7, "parameters": {...}}``
+(seed and parameters optional; the parameters are the model type's knobs, validated by the caller
+against the type's schema and passed through as given); or the raw melody bytes as ``audio/midi``.
+The melody must obey the melody rules (``shared.music.melody_rules``); a violation raises the
+typed ``shared.errors`` error.
 
 Response, ``application/json``: ``{"midi": "<base64 4-track .mid>", "bars": 8, "seed": 7,
 "tracks": [{"index": 0, "name": "Melody", "program": 0, "noteCount": 31}, ...], "metrics": {...}}``;
@@ -31,10 +36,10 @@ if __package__ in (None, ""):
 
 import torch  # noqa: E402
 
-from model.compose import Composer  # noqa: E402
+from model.config import ModelConfig  # noqa: E402
+from model.techniques import module  # noqa: E402
 from shared.errors import InvalidInput, UnsupportedMediaType  # noqa: E402
 from shared.music.melody_rules import melody_from_midi  # noqa: E402
-from shared.music.midi_codec import write_midi  # noqa: E402
 
 JSON = "application/json"
 MIDI_TYPES = ("audio/midi", "audio/x-midi", "audio/mid")
@@ -42,14 +47,15 @@ MAX_SEED = 2**31 - 1
 THREADS_ENV = "COMPOSER_TORCH_THREADS"
 
 
-def model_fn(model_dir: str) -> Composer:
-    """Load the generator once per worker. One thread (``COMPOSER_TORCH_THREADS`` to change): a
+def model_fn(model_dir: str) -> Any:
+    """Load the model once per worker. One thread (``COMPOSER_TORCH_THREADS`` to change): a
     composition is one small batch, and on a busy host a second OpenMP thread waiting for its
     core made it 8x slower."""
     threads = int(os.environ.get(THREADS_ENV, "0")) or 1
     if torch.get_num_threads() > threads:
         torch.set_num_threads(threads)
-    return Composer.load(model_dir)
+    config = ModelConfig.load(model_dir)
+    return module(config.type, "compose").load(Path(model_dir), config)
 
 
 def _media_type(value: str | None) -> str:
@@ -57,9 +63,10 @@ def _media_type(value: str | None) -> str:
 
 
 def input_fn(request_body: bytes | str, request_content_type: str | None = JSON) -> dict[str, Any]:
-    """Parse the request into ``{"melody": Score, "seed": int}``."""
+    """Parse the request into ``{"melody": Score, "seed": int, "parameters": dict}``."""
     content_type = _media_type(request_content_type)
     seed = None
+    parameters: dict[str, Any] = {}
     if content_type in MIDI_TYPES or content_type == "application/octet-stream":
         midi = request_body.encode("latin-1") if isinstance(request_body, str) else bytes(request_body)
     elif content_type == JSON:
@@ -76,27 +83,24 @@ def input_fn(request_body: bytes | str, request_content_type: str | None = JSON)
         seed = payload.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
             raise InvalidInput(f"seed must be an integer from 0 to {MAX_SEED}.", code="INVALID_SEED")
+        parameters = payload.get("parameters") or {}
+        if not isinstance(parameters, dict):
+            raise InvalidInput("parameters must be a JSON object of the model type's knobs.", code="INVALID_PARAMETERS")
     else:
         raise UnsupportedMediaType(
             f"Content type {content_type!r} is not supported; send application/json or audio/midi."
         )
     melody = melody_from_midi(midi)
-    return {"melody": melody, "seed": secrets.randbelow(MAX_SEED) if seed is None else seed}
-
-
-def predict_fn(input_data: dict[str, Any], model: Composer) -> dict[str, Any]:
-    composition = model.compose(input_data["melody"], input_data["seed"])
-    score = composition.score
     return {
-        "midi": write_midi(score),
-        "bars": max(input_data["melody"].bars, score.bars),
-        "seed": input_data["seed"],
-        "tracks": [
-            {"index": i, "name": t.name, "program": t.program, "noteCount": len(t.notes)}
-            for i, t in enumerate(score.tracks)
-        ],
-        "metrics": composition.metrics,
+        "melody": melody,
+        "seed": secrets.randbelow(MAX_SEED) if seed is None else seed,
+        "parameters": parameters,
     }
+
+
+def predict_fn(input_data: dict[str, Any], model: Any) -> dict[str, Any]:
+    """The loaded technique composes: ``{"midi": bytes, "bars", "seed", "tracks", "metrics"}``."""
+    return model.compose(input_data["melody"], input_data["seed"], input_data.get("parameters") or {})
 
 
 def output_fn(prediction: dict[str, Any], accept: str | None = JSON) -> bytes | str:

@@ -108,7 +108,7 @@ def note_runs(track_roll: np.ndarray) -> list[tuple[int, int, int]]:
     # argwhere orders by (step, pitch); sort both by (pitch, step) so starts and ends pair up.
     starts = starts[np.lexsort((starts[:, 0], starts[:, 1]))]
     ends = ends[np.lexsort((ends[:, 0], ends[:, 1]))]
-    return [(int(s[0]), int(s[1]), int(e[0] - s[0])) for s, e in zip(starts, ends)]
+    return [(int(s[0]), int(s[1]), int(e[0] - s[0])) for s, e in zip(starts, ends, strict=False)]
 
 
 def _bar_chroma(track_roll: np.ndarray) -> np.ndarray:
@@ -220,7 +220,7 @@ def aggregate(per_roll: Iterable[dict[str, list[float]]]) -> dict[str, list[floa
         with np.errstate(all="ignore"):
             counts = (~np.isnan(values)).sum(axis=0)
             sums = np.nansum(values, axis=0)
-        result[name] = [float(s / c) if c else math.nan for s, c in zip(sums, counts)]
+        result[name] = [float(s / c) if c else math.nan for s, c in zip(sums, counts, strict=False)]
     return result
 
 
@@ -258,3 +258,13 @@ def summary(per_track: dict[str, list[float]], tracks: Iterable[int] = (1, 2, 3)
 def finite(values: dict[str, float]) -> dict[str, float]:
     """Drop undefined metrics, for JSON and DynamoDB (which reject NaN)."""
     return {k: round(float(v), 4) for k, v in values.items() if v is not None and not math.isnan(v)}
+
+
+def reference_to_json(reference: dict[str, list[float]]) -> dict[str, list[float | None]]:
+    """Aggregated per-track metrics for ``model.json`` (NaN as null)."""
+    return {k: [None if math.isnan(v) else round(v, 5) for v in vs] for k, vs in reference.items()}
+
+
+def reference_from_json(data: dict) -> dict[str, list[float]]:
+    """The inverse of ``reference_to_json``."""
+    return {k: [math.nan if v is None else float(v) for v in vs] for k, vs in data.items()}

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from model import data as D
+from model.data import corpus
 
 
 @pytest.fixture()
@@ -55,10 +56,10 @@ def test_build_filters_by_tags_splits_by_piece_and_second_build_is_cached(cache,
     def no_parsing(path):
         raise AssertionError(f"parsed {path} again")
 
-    monkeypatch.setattr(D, "parse_piece", no_parsing)
+    monkeypatch.setattr(corpus, "parse_piece", no_parsing)
     again = D.build(["collection:bach-chorales", "meter:3/4"], max_pieces=4)
     assert again.paths == dataset.paths
-    assert all(np.array_equal(a, b) for a, b in zip(again.rolls, dataset.rolls))
+    assert all(np.array_equal(a, b) for a, b in zip(again.rolls, dataset.rolls, strict=False))
 
 
 def test_windows_fit_the_band_and_transpose_exactly(cache):
@@ -68,7 +69,7 @@ def test_windows_fit_the_band_and_transpose_exactly(cache):
     assert set(rows[:, 1] % D.HOP_STEPS) == {0}
     windows = D.gather([roll], rows)
     assert windows.shape == (len(rows), D.WINDOW_STEPS, D.PITCH_COUNT, 4)
-    for (r, start, shift), window in zip(rows, windows):
+    for (_r, start, shift), window in zip(rows, windows, strict=False):
         original = roll[start : start + D.WINDOW_STEPS]
         assert window.sum() == original.sum()  # nothing cropped away
         assert window[:, :, 0].any()

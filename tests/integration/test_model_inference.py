@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.compose import Composer
+from model.gan.compose import Composer
 from model.inference import input_fn, model_fn, output_fn, predict_fn
 from shared.errors import InvalidInput, MelodyRuleViolation, UnsupportedMediaType
 from shared.music.midi_codec import read_midi, write_midi
@@ -48,7 +48,7 @@ def test_json_in_json_out_keeps_the_melody_exactly_and_adds_three_instruments(mo
     assert [t["index"] for t in result["tracks"]] == [0, 1, 2, 3]
     assert result["tracks"][0]["noteCount"] == len(melody.notes)
     assert len({t["program"] for t in result["tracks"][1:]}) == 3
-    for info, track in zip(result["tracks"], composed.tracks):
+    for info, track in zip(result["tracks"], composed.tracks, strict=False):
         assert info["noteCount"] == len(track.notes) and info["program"] == track.program
     assert all(t["noteCount"] > 0 for t in result["tracks"][1:])
     assert {"inKey", "emptyBars", "similarity"} <= set(result["metrics"])
@@ -80,7 +80,7 @@ def test_melodies_outside_the_training_range_are_transposed_in_and_back_out(mode
     # two octaves up the model sees the same conditioning, so the accompaniment is the same
     # notes two octaves up; the melody itself is untouched
     assert high_tracks[0].notes[0].pitch == low_tracks[0].notes[0].pitch + 24
-    for a, b in zip(low_tracks[1:], high_tracks[1:]):
+    for a, b in zip(low_tracks[1:], high_tracks[1:], strict=False):
         assert [n.pitch + 24 for n in a.notes] == [n.pitch for n in b.notes]
 
 
@@ -132,3 +132,12 @@ def test_every_built_in_sample_gets_an_in_key_accompaniment(model, sample_id):
     assert composed.time_signature == sample_index()[sample_id].time_signature
     assert all(len(t.notes) > 0 for t in composed.tracks[1:])
     assert result["metrics"]["inKey"] >= 0.8
+
+
+def test_parameters_are_passed_through_to_the_technique_and_must_be_an_object(model):
+    midi = base64.b64encode(melody_midi()).decode()
+    parsed = input_fn(json.dumps({"midi": midi, "seed": 1, "parameters": {"temperature": 0.5}}), "application/json")
+    assert parsed["parameters"] == {"temperature": 0.5}
+    assert input_fn(json.dumps({"midi": midi}), "application/json")["parameters"] == {}
+    with pytest.raises(InvalidInput, match="parameters"):
+        input_fn(json.dumps({"midi": midi, "parameters": [1]}), "application/json")

@@ -132,7 +132,7 @@ def test_same_seed_same_model_and_a_stopped_job_resumes_to_the_same_model(tmp_pa
     assert all(torch.equal(a[k], b[k]) for k in a)
     history = json.loads((tmp_path / "b" / "checkpoints" / "progress.json").read_text())["history"]
     assert [h["epoch"] for h in history] == [1, 2]
-    other = run_training(tmp_path / "c", {**TINY, "seed": "4"}, channel)
+    run_training(tmp_path / "c", {**TINY, "seed": "4"}, channel)
     c = weights(tmp_path / "c" / "model")
     assert not all(torch.equal(a[k], c[k]) for k in a)
 

@@ -6,7 +6,12 @@ import json
 
 import pytest
 
-from model.train import TrainingInputError, read_hyperparameters
+from model.gan import training
+from model.sagemaker import TrainingInputError, pop_model_type, raw_hyperparameters
+
+
+def read_hyperparameters(env: dict) -> tuple:
+    return training.read_hyperparameters(raw_hyperparameters(env))
 
 
 def read(values: dict) -> tuple:
@@ -57,3 +62,9 @@ def test_sm_hps_must_be_a_json_object():
         read_hyperparameters({"SM_HPS": "epochs=3"})
     with pytest.raises(TrainingInputError, match="object"):
         read_hyperparameters({"SM_HPS": "[1, 2]"})
+
+
+def test_the_model_type_is_taken_out_of_the_hyperparameters_and_defaults_to_gan():
+    values = raw_hyperparameters({"SM_HPS": json.dumps({"modelType": '"ar-cnn"', "epochs": "2"})})
+    assert pop_model_type(values) == "ar-cnn" and values == {"epochs": "2"}
+    assert pop_model_type({"epochs": 2}) == "gan"

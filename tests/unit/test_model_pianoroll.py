@@ -36,7 +36,7 @@ def quantised_tracks(draw):
             )
         )
         notes, busy = [], {}
-        for pitch, start, length, velocity in sorted(raw, key=lambda n: n[1]):
+        for pitch, start, length, _velocity in sorted(raw, key=lambda n: n[1]):
             if start >= busy.get(pitch, -1):
                 notes.append(Note(start * STEP, pitch, length * STEP, 90))
                 busy[pitch] = start + length

@@ -1,29 +1,17 @@
-"""Training data from the music21 corpus (it ships inside the wheel: nothing is downloaded).
-
-Pipeline: the *pool* of multi-part pieces -> a tag index (composer, collection, meter, parts, key,
-mode) -> the pieces matching a data-set filter -> four voices each (the top voice is the melody)
-quantised to ``STEPS_PER_BEAT`` -> a deterministic held-out split by piece -> 32-step windows,
-transposed for augmentation, cropped to the model's pitch band.
+"""The corpus side of the data layer: the pool of music21 pieces, their tag index, parsing into
+four voices, and the cached data set of whole-piece rolls for a filter.
 
 Everything parsed is cached under ``$COMPOSER_DATA_CACHE`` (default ``<repo>/.cache/composer-data``):
 one file per parsed piece and one per built data set, so a second build is near-instant. The tag
 index of the whole pool is also shipped as ``model/dataset_index.json`` so listing tags and filtering
 never parse the corpus.
-
-Command line::
-
-    python -m model.data tags                       # the tags and their piece counts
-    python -m model.data build --tags collection:bach-chorales [--out DIR]
-    python -m model.data index                      # re-parse the pool and rewrite the shipped index
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
-import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,24 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from model.atomic import write_atomically, write_json
+from model.data.split import is_held_out
+from model.metrics import estimate_key, key_name
+from shared.music.pianoroll import PITCHES, STEPS_PER_BEAT
 
-from model.atomic import write_atomically, write_json  # noqa: E402
-from model.metrics import estimate_key, key_name  # noqa: E402
-from shared.music.pianoroll import PITCHES, STEPS_PER_BEAT  # noqa: E402
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_INDEX = Path(__file__).resolve().parent / "dataset_index.json"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHIPPED_INDEX = REPO_ROOT / "model" / "dataset_index.json"
 CACHE_ENV = "COMPOSER_DATA_CACHE"
 INDEX_VERSION = 1
 VOICES = 4
-WINDOW_STEPS = 32
-HOP_STEPS = 16
-LOW_PITCH = 34  # the model's pitch band: 34 (B-flat 1) .. 81 (A5), 48 pitches
-PITCH_COUNT = 48
-TRANSPOSITIONS = tuple(range(-5, 7))  # every key once, centred on the original
-HELD_OUT_PER_MILLE = 100  # 10 % of the pieces, chosen by a hash of their corpus path
 DEFAULT_TAGS = ("collection:bach-chorales",)
 TAG_KINDS = ("composer", "collection", "meter", "parts", "mode", "key")
 
@@ -258,12 +238,6 @@ def match(tags: Sequence[str], index: dict | None = None) -> list[str]:
     return paths
 
 
-def is_held_out(path: str) -> bool:
-    """The split is a pure function of the piece's path, so it never changes between builds."""
-    digest = hashlib.sha256(path.encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 1000 < HELD_OUT_PER_MILLE
-
-
 # --- the data set -----------------------------------------------------------------------------
 
 
@@ -277,7 +251,7 @@ class Dataset:
     tags: list[str]
 
     def split(self, held_out: bool) -> list[np.ndarray]:
-        return [r for r, h in zip(self.rolls, self.held_out) if h == held_out]
+        return [r for r, h in zip(self.rolls, self.held_out, strict=False) if h == held_out]
 
     def save(self, file: Path) -> None:
         lengths = np.array([r.shape[0] for r in self.rolls], dtype=np.int64)
@@ -344,96 +318,3 @@ def load_channel(directory: str | Path) -> Dataset | None:
     """A data set handed over as a SageMaker channel: ``dataset.npz`` written by ``build --out``."""
     file = Path(directory) / "dataset.npz"
     return Dataset.load(file) if file.exists() else None
-
-
-# --- windows ----------------------------------------------------------------------------------
-
-
-def window_index(
-    rolls: Sequence[np.ndarray],
-    transpositions: Sequence[int] = TRANSPOSITIONS,
-    low: int = LOW_PITCH,
-    count: int = PITCH_COUNT,
-) -> np.ndarray:
-    """(roll, start step, shift) of every usable window: the melody sounds in it and every note
-    fits the pitch band after transposing by ``shift`` semitones."""
-    rows = []
-    for r, roll in enumerate(rolls):
-        last = max(roll.shape[0] - WINDOW_STEPS, 0)
-        for start in range(0, last + 1, HOP_STEPS):
-            window = roll[start : start + WINDOW_STEPS]
-            if window.shape[0] < WINDOW_STEPS or not window[:, :, 0].any():
-                continue
-            sounding = np.nonzero(window.any(axis=(0, 2)))[0]
-            lowest, highest = int(sounding[0]), int(sounding[-1])
-            for shift in transpositions:
-                if lowest + shift >= low and highest + shift < low + count:
-                    rows.append((r, start, shift))
-    return np.array(rows, dtype=np.int64).reshape(-1, 3)
-
-
-def gather(rolls: Sequence[np.ndarray], rows: np.ndarray, low: int = LOW_PITCH, count: int = PITCH_COUNT) -> np.ndarray:
-    """The windows as a ``(n, 32, count, 4)`` bool array, transposed and cropped."""
-    out = np.empty((len(rows), WINDOW_STEPS, count, VOICES), dtype=bool)
-    for i, (r, start, shift) in enumerate(rows):
-        out[i] = rolls[r][start : start + WINDOW_STEPS, low - shift : low - shift + count]
-    return out
-
-
-def melody_profiles(rolls: Sequence[np.ndarray]) -> np.ndarray:
-    """(pieces, 12): each piece's melody pitch-class profile (duration-weighted, max = 1), the
-    key information the generator is conditioned on."""
-    out = np.zeros((len(rolls), 12), dtype=np.float32)
-    for i, roll in enumerate(rolls):
-        out[i] = normalised_profile(roll[:, :, 0])
-    return out
-
-
-def normalised_profile(melody: np.ndarray) -> np.ndarray:
-    histogram = np.bincount(np.arange(melody.shape[1]) % 12, weights=melody.sum(axis=0), minlength=12)
-    peak = histogram.max()
-    return (histogram / peak if peak > 0 else histogram).astype(np.float32)
-
-
-def gather_profiles(profiles: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The profile of each window's piece, rotated by the window's transposition."""
-    return (
-        np.stack([np.roll(profiles[r], shift) for r, _, shift in rows]) if len(rows) else np.zeros((0, 12), np.float32)
-    )
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.data", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("tags", help="list the data-set tags and their piece counts")
-    sub.add_parser("index", help="re-parse the whole pool and rewrite the shipped tag index")
-    build_cmd = sub.add_parser("build", help="build (and cache) the data set for a filter")
-    build_cmd.add_argument("--tags", default=",".join(DEFAULT_TAGS), help="comma-separated, e.g. composer:bach")
-    build_cmd.add_argument("--max-pieces", type=int, default=None)
-    build_cmd.add_argument("--out", default=None, help="also write dataset.npz here (a SageMaker channel)")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "tags":
-            for tag in list_tags():
-                print(f"{tag['tag']:<40} {tag['kind']:<11} {tag['pieces']:>5}")
-        elif args.command == "index":
-            index = build_index()
-            print(f"{len(index['pieces'])} usable pieces, {len(index['skipped'])} skipped -> {SHIPPED_INDEX}")
-        else:
-            dataset = build(parse_tags(args.tags), args.max_pieces)
-            train = dataset.split(False)
-            print(
-                f"{len(dataset.paths)} pieces ({int(dataset.held_out.sum())} held out), "
-                f"{len(window_index(train))} training windows"
-            )
-            if args.out:
-                Path(args.out).mkdir(parents=True, exist_ok=True)
-                dataset.save(Path(args.out) / "dataset.npz")
-    except DatasetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -6,68 +6,55 @@ validation during training all call ``Composer``. It knows nothing about HTTP or
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from model import metrics as M
+from model.config import ModelConfig
 from model.data import normalised_profile
-from model.network import Generator, decode, key_plane
+from model.gan.network import Generator, decode, key_plane
+from model.output import composition_result
 from shared.music.pianoroll import PITCHES, binarise, notes_to_roll, roll_to_notes
 from shared.music.score import Score, Track
 
 WEIGHTS_FILE = "generator.pt"
-CONFIG_FILE = "model.json"
 ACCOMPANIMENT_VELOCITY = 80
-DEFAULT_TRACKS = (
-    {"name": "Melody", "program": 0},
-    {"name": "Alto (Viola)", "program": 41},
-    {"name": "Tenor (Cello)", "program": 42},
-    {"name": "Bass (Acoustic Bass)", "program": 32},
-)
 
 
 @dataclass
-class ModelConfig:
-    """What inference needs to know about a trained generator (the ``model.json`` fields)."""
+class GanSettings:
+    """The GAN's own ``model.json`` fields: the network's width and the window it was trained on."""
 
     width: int
     low_pitch: int
     pitch_count: int
     window_steps: int
     melody_center: float
-    tracks: list[dict] = field(default_factory=lambda: [dict(t) for t in DEFAULT_TRACKS])
-    reference: dict[str, list[float]] = field(default_factory=dict)
     condition_channels: int = 2  # 1 = melody only (models without the key plane)
 
     @classmethod
-    def from_json(cls, data: dict) -> ModelConfig:
+    def from_json(cls, data: dict[str, Any]) -> GanSettings:
         return cls(
             width=int(data["width"]),
             low_pitch=int(data["lowPitch"]),
             pitch_count=int(data["pitchCount"]),
             window_steps=int(data["windowSteps"]),
             melody_center=float(data["melodyCenter"]),
-            tracks=list(data.get("tracks") or [dict(t) for t in DEFAULT_TRACKS]),
-            reference={
-                k: [math.nan if v is None else float(v) for v in vs] for k, vs in data.get("reference", {}).items()
-            },
             condition_channels=int(data.get("conditionChannels", 1)),
         )
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "width": self.width,
             "lowPitch": self.low_pitch,
             "pitchCount": self.pitch_count,
             "windowSteps": self.window_steps,
             "melodyCenter": round(self.melody_center, 3),
-            "tracks": self.tracks,
-            "reference": {k: [None if math.isnan(v) else round(v, 5) for v in vs] for k, vs in self.reference.items()},
             "conditionChannels": self.condition_channels,
         }
 
@@ -79,7 +66,7 @@ class Composition:
     metrics: dict[str, float]
 
 
-def octave_shift(melody: np.ndarray, config: ModelConfig) -> int:
+def octave_shift(melody: np.ndarray, settings: GanSettings) -> int:
     """Whole octaves that bring the melody's centre nearest the training melodies' centre, so the
     key is kept and the shift undoes exactly."""
     pitches = np.nonzero(melody.any(axis=0))[0]
@@ -87,7 +74,7 @@ def octave_shift(melody: np.ndarray, config: ModelConfig) -> int:
         return 0
     weights = melody.sum(axis=0)[pitches]
     centre = float(np.average(pitches, weights=weights))
-    return 12 * round((config.melody_center - centre) / 12)
+    return 12 * round((settings.melody_center - centre) / 12)
 
 
 class Composer:
@@ -96,14 +83,19 @@ class Composer:
     def __init__(self, generator: Generator, config: ModelConfig, device: torch.device | None = None) -> None:
         self.generator = generator.eval()
         self.config = config
+        self.settings = GanSettings.from_json(config.settings)
+        self.reference = M.reference_from_json(config.reference)
         self.device = device or next(generator.parameters()).device
 
     @classmethod
-    def load(cls, model_dir: str | Path, device: torch.device | None = None) -> Composer:
+    def load(
+        cls, model_dir: str | Path, config: ModelConfig | None = None, device: torch.device | None = None
+    ) -> Composer:
         model_dir = Path(model_dir)
-        config = ModelConfig.from_json(json.loads((model_dir / CONFIG_FILE).read_text()))
+        config = config or ModelConfig.load(model_dir)
+        settings = GanSettings.from_json(config.settings)
         device = device or torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        generator = Generator(config.width, config.condition_channels)
+        generator = Generator(settings.width, settings.condition_channels)
         state = torch.load(model_dir / WEIGHTS_FILE, map_location=device, weights_only=True)
         generator.load_state_dict(state)
         return cls(generator.to(device), config, device)
@@ -112,7 +104,7 @@ class Composer:
     def compose_rolls(self, melodies: list[np.ndarray], seed: int) -> list[np.ndarray]:
         """Accompaniment ``(steps, 128, 3)`` for each binary melody roll ``(steps, 128)``; all
         windows of all melodies go through the generator in one batch."""
-        c = self.config
+        c = self.settings
         windows, spans, shifts, profiles = [], [], [], []
         for melody in melodies:
             profiles.append(
@@ -139,7 +131,7 @@ class Composer:
             batch = torch.cat([batch, plane], dim=1)
         output = decode(self.generator(batch, noise.to(self.device))).cpu().numpy()  # (n, 3, steps, P)
         results, offset = [], 0
-        for melody, count, shift in zip(melodies, spans, shifts):
+        for melody, count, shift in zip(melodies, spans, shifts, strict=False):
             part = (
                 output[offset : offset + count].transpose(0, 2, 3, 1).reshape(count * c.window_steps, c.pitch_count, 3)
             )
@@ -152,7 +144,13 @@ class Composer:
             results.append(full[: melody.shape[0]])
         return results
 
-    def compose(self, melody: Score, seed: int) -> Composition:
+    def compose(self, melody: Score, seed: int, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The technique contract: the composition as the inference handlers return it. The GAN
+        has no per-request parameters."""
+        composition = self.compose_score(melody, seed)
+        return composition_result(melody, composition.score, seed, composition.metrics)
+
+    def compose_score(self, melody: Score, seed: int) -> Composition:
         """The melody's notes untouched as track 0, then three generated tracks."""
         source = melody.tracks[0]
         melody_roll = binarise(notes_to_roll(source.notes, melody.ticks_per_beat))
@@ -176,6 +174,11 @@ class Composer:
         roll = np.concatenate([melody_roll[:, :, None], accompaniment], axis=2)
         per_track = M.track_metrics(roll)
         values = M.summary(per_track)
-        if self.config.reference:
-            values["similarity"] = M.similarity(per_track, self.config.reference)
+        if self.reference:
+            values["similarity"] = M.similarity(per_track, self.reference)
         return Composition(score=score, roll=roll, metrics=M.finite(values))
+
+
+def load(model_dir: str | Path, config: ModelConfig) -> Composer:
+    """The technique contract's loader (``model/techniques.py``)."""
+    return Composer.load(model_dir, config)

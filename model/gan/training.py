@@ -1,0 +1,266 @@
+"""The GAN's training run: WGAN-GP on 2-bar windows with the pix2pix-style reconstruction loss,
+checkpointed every epoch; ``run`` is what ``model/train.py`` hands a ``gan`` job to.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import ValidationError
+
+from model import data as D
+from model import metrics as M
+from model.atomic import write_atomically
+from model.config import ModelConfig
+from model.evaluate import composed_rolls, real_metrics
+from model.gan.compose import WEIGHTS_FILE, Composer, GanSettings
+from model.gan.network import CONDITION_CHANNELS, Critic, Generator, gradient_penalty, key_plane, reconstruction_loss
+from model.sagemaker import (
+    Environment,
+    Log,
+    TrainingInputError,
+    configure_torch,
+    load_checkpoint,
+    metric_line,
+    rounded,
+    save_checkpoint,
+    write_metrics,
+    write_progress,
+)
+from shared.music.midi_codec import write_midi
+from shared.music.pianoroll import roll_to_score
+from shared.schemas import Hyperparameters
+
+EVAL_PIECES = 48  # held-out pieces judged every epoch (all of them in `make eval`)
+TAGS_KEYS = ("dataset_tags", "datasetTags")
+RECONSTRUCTION_WEIGHT = 20.0  # weight of the auxiliary loss next to the adversarial one
+
+
+def read_hyperparameters(values: dict[str, Any]) -> tuple[Hyperparameters, list[str]]:
+    """Validated GAN hyperparameters and the data-set tags from the raw SageMaker values."""
+    values = dict(values)
+    tags_raw = None
+    for key in TAGS_KEYS:
+        if key in values:
+            tags_raw = values.pop(key)
+    try:
+        hp = Hyperparameters.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise TrainingInputError(f"Invalid hyperparameters: {problems}") from exc
+    try:
+        tags = D.parse_tags(tags_raw)
+    except D.DatasetError as exc:
+        raise TrainingInputError(str(exc)) from exc
+    return hp, tags
+
+
+def _to_tensor(windows: np.ndarray, device: torch.device) -> torch.Tensor:
+    """(n, steps, pitches, tracks) bool -> (n, tracks, steps, pitches) in {-1, 1}."""
+    return torch.from_numpy(windows).permute(0, 3, 1, 2).float().mul(2).sub(1).to(device)
+
+
+def _sample(composer: Composer, held_out: list[np.ndarray], seed: int) -> dict:
+    """A small composed example (the first held-out window) for the progress file."""
+    window = held_out[0][:32]
+    roll = composed_rolls(composer, [window], seed)[0]
+    names = [t["name"] for t in composer.config.tracks]
+    programs = [int(t["program"]) for t in composer.config.tracks]
+    score = roll_to_score(roll, names=names, programs=programs)
+    return {"bars": 2, "midi": base64.b64encode(write_midi(score)).decode()}
+
+
+def run(hyperparameters: dict[str, Any], env: Environment, log: Log = print) -> dict:
+    """The technique contract's entry: validate, then train."""
+    hp, tags = read_hyperparameters(hyperparameters)
+    return train(hp, tags, env, log)
+
+
+def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = print) -> dict:
+    """Train, checkpointing every epoch; returns the model.json content it wrote."""
+    device = configure_torch(hp.seed)
+    started = time.perf_counter()
+    dataset = D.load_channel(env.channel) if env.channel else None
+    if dataset is None:
+        dataset = D.build(tags)
+    else:
+        tags = dataset.tags
+    train_rolls, held_out = dataset.split(False), dataset.split(True)
+    if not train_rolls or not held_out:
+        raise TrainingInputError(
+            f"The data set {tags} has {len(train_rolls)} training and {len(held_out)} held-out pieces; "
+            "it needs at least one of each. Widen the filter."
+        )
+    rows = D.window_index(train_rolls)
+    if len(rows) < hp.batch_size:
+        raise TrainingInputError(
+            f"Only {len(rows)} training windows for batch size {hp.batch_size}; lower batch_size or widen the filter."
+        )
+    rng = np.random.default_rng(hp.seed)
+    if hp.max_windows is not None and len(rows) > hp.max_windows:
+        rows = rows[np.sort(rng.choice(len(rows), hp.max_windows, replace=False))]
+    profiles = D.melody_profiles(train_rolls)
+    eval_rolls = held_out[:EVAL_PIECES]
+    real = real_metrics(eval_rolls)
+    melody_pitches = np.nonzero(np.concatenate([r[:, :, 0] for r in train_rolls]))[1]
+    settings = GanSettings(
+        width=hp.width,
+        low_pitch=D.LOW_PITCH,
+        pitch_count=D.PITCH_COUNT,
+        window_steps=D.WINDOW_STEPS,
+        melody_center=float(melody_pitches.mean()),
+        condition_channels=CONDITION_CHANNELS,
+    )
+    config = ModelConfig(type="gan", reference=M.reference_to_json(real), settings=settings.to_json())
+
+    generator, critic = (
+        Generator(hp.width, CONDITION_CHANNELS).to(device),
+        Critic(hp.width, D.WINDOW_STEPS, D.PITCH_COUNT).to(device),
+    )
+    opt_g = torch.optim.Adam(generator.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
+    opt_c = torch.optim.Adam(critic.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
+    history: list[dict] = []
+    first_epoch = 1
+    # a checkpoint is resumed only by the same training (the epoch count may grow: that extends it)
+    signature = {"hyperparameters": hp.model_dump(mode="json", exclude={"epochs"}), "tags": list(tags)}
+    state = load_checkpoint(env, signature, device)
+    if state is not None:
+        generator.load_state_dict(state["generator"])
+        critic.load_state_dict(state["critic"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_c.load_state_dict(state["opt_c"])
+        history = state["history"]
+        first_epoch = state["epoch"] + 1
+        log(f"resuming from checkpoint after epoch {state['epoch']}")
+    composer = Composer(generator, config, device)
+
+    for epoch in range(first_epoch, hp.epochs + 1):
+        epoch_started = time.perf_counter()
+        torch.manual_seed(hp.seed * 100_003 + epoch)  # per-epoch seeds: a resumed run continues identically
+        order = np.random.default_rng([hp.seed, epoch]).permutation(len(rows))
+        generator.train()
+        critic.train()
+        g_losses, c_losses = [], []
+        batches = len(order) // hp.batch_size
+        for b in range(batches):
+            batch_rows = rows[order[b * hp.batch_size : (b + 1) * hp.batch_size]]
+            real_batch = _to_tensor(D.gather(train_rolls, batch_rows), device)
+            melody = real_batch[:, :1]
+            plane = key_plane(
+                torch.from_numpy(D.gather_profiles(profiles, batch_rows)).to(device),
+                D.LOW_PITCH,
+                D.PITCH_COUNT,
+                D.WINDOW_STEPS,
+            )
+            condition = torch.cat([melody, plane], dim=1)
+            with torch.no_grad():
+                fake_tracks = generator(condition, torch.randn(generator.noise_shape(melody), device=device))
+            fake = torch.cat([melody, fake_tracks], dim=1)
+            critic_loss = critic(fake).mean() - critic(real_batch).mean()
+            penalty = gradient_penalty(critic, real_batch, fake)
+            opt_c.zero_grad(set_to_none=True)
+            (critic_loss + hp.gradient_penalty * penalty).backward()
+            opt_c.step()
+            c_losses.append(critic_loss.item())
+            if (b + 1) % hp.update_ratio == 0:
+                tracks = generator(condition, torch.randn(generator.noise_shape(melody), device=device))
+                generator_loss = -critic(torch.cat([melody, tracks], dim=1)).mean()
+                opt_g.zero_grad(set_to_none=True)
+                (generator_loss + RECONSTRUCTION_WEIGHT * reconstruction_loss(tracks, real_batch[:, 1:])).backward()
+                opt_g.step()
+                g_losses.append(generator_loss.item())
+        generator.eval()
+        per_track = M.set_metrics(composed_rolls(composer, eval_rolls, hp.seed))
+        values = M.summary(per_track)
+        values["similarity"] = M.similarity(per_track, real)
+        entry = {
+            "epoch": epoch,
+            "generatorLoss": rounded(float(np.mean(g_losses)) if g_losses else math.nan),
+            "criticLoss": rounded(float(np.mean(c_losses)) if c_losses else math.nan),
+            "metrics": M.finite(values),
+            "seconds": round(time.perf_counter() - epoch_started, 3),
+        }
+        history.append(entry)
+        log(
+            metric_line(
+                epoch,
+                hp.epochs,
+                {
+                    "generator_loss": entry["generatorLoss"],
+                    "critic_loss": entry["criticLoss"],
+                    "similarity": values["similarity"],
+                    "in_key": values["inKey"],
+                },
+            )
+        )
+        save_checkpoint(
+            env,
+            {
+                "signature": signature,
+                "epoch": epoch,
+                "history": history,
+                "generator": generator.state_dict(),
+                "critic": critic.state_dict(),
+                "opt_g": opt_g.state_dict(),
+                "opt_c": opt_c.state_dict(),
+            },
+        )
+        write_progress(env, epoch, hp.epochs, history, _sample(composer, eval_rolls, hp.seed))
+        # the model dir is current after every epoch, so a stopped job still leaves a usable model
+        save_model(generator, config, hp, tags, dataset, len(rows), history, env, device, started)
+
+    return save_model(generator, config, hp, tags, dataset, len(rows), history, env, device, started)
+
+
+def save_model(
+    generator: Generator,
+    config: ModelConfig,
+    hp: Hyperparameters,
+    tags: list[str],
+    dataset: D.Dataset,
+    windows: int,
+    history: list[dict],
+    env: Environment,
+    device: torch.device,
+    started: float,
+) -> dict:
+    """Write the weights + ``model.json`` (what it was trained on and how) to the model dir."""
+    final = history[-1]["metrics"] if history else {}
+    saved = ModelConfig(
+        type=config.type,
+        tracks=config.tracks,
+        reference=config.reference,
+        settings={
+            "architecture": "conditional U-Net generator, WGAN-GP",
+            **config.settings,
+            "stepsPerBeat": 4,
+            "hyperparameters": hp.to_wire(),
+            "reconstructionWeight": RECONSTRUCTION_WEIGHT,
+            "dataset": {
+                "tags": list(tags),
+                "pieces": len(dataset.paths),
+                "heldOutPieces": int(dataset.held_out.sum()),
+                "trainingWindows": int(windows),
+            },
+            "epochsDone": history[-1]["epoch"] if history else 0,
+            "metrics": final,
+            "history": history,
+            "trainingSeconds": round(sum(h["seconds"] for h in history), 1),
+            "wallSeconds": round(time.perf_counter() - started, 1),
+            "device": device.type,
+            "torchThreads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "createdAt": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
+    weights = {k: v.detach().cpu() for k, v in generator.state_dict().items()}
+    write_atomically(env.model_dir / WEIGHTS_FILE, lambda tmp: torch.save(weights, tmp))
+    saved.save(env.model_dir)
+    write_metrics(env, final, history)
+    return saved.to_json()
