@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,25 +27,29 @@ import torch
 import torch.nn.functional as F
 
 from model import data as D
-from model.atomic import write_atomically, write_json
+from model.atomic import write_atomically
+from model.config import ModelConfig
+from model.sagemaker import (
+    Environment,
+    Log,
+    TrainingInputError,
+    configure_torch,
+    load_checkpoint,
+    metric_line,
+    save_checkpoint,
+    write_metrics,
+    write_progress,
+)
 from model.transformer import corpus as C
 from model.transformer import dataset as DS
 from model.transformer import vocab as V
 from model.transformer.network import MelodyTransformer, NetworkConfig
 
 WEIGHTS_FILE = "transformer.pt"
-CONFIG_FILE = "model.json"
-CHECKPOINT_FILE = "transformer-checkpoint.pt"
-PROGRESS_FILE = "progress.json"
-THREADS_ENV = "COMPOSER_TORCH_THREADS"
 WARMUP_STEPS = 100
 PROGRESS_HELD_OUT_TUNES = 200  # held-out tunes scored every epoch (all of them in `make eval`)
 LOG_EVERY = 100  # training steps between progress lines
 PROGRESS_CONTINUATIONS = 4  # held-out tunes continued every epoch for the music figures
-
-
-class TrainingInputError(ValueError):
-    """Bad hyperparameters or collection filter: the message is what the user must change."""
 
 
 @dataclass(frozen=True)
@@ -93,12 +96,6 @@ class Settings:
         )
 
 
-def configure_torch(seed: int) -> torch.device:
-    torch.set_num_threads(int(os.environ.get(THREADS_ENV, "0")) or 1)
-    torch.manual_seed(seed)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def sequence_loss(network: MelodyTransformer, batch: torch.Tensor) -> torch.Tensor:
     """Mean next-token cross-entropy (nats), padding ignored."""
     logits = network(batch[:, :-1])
@@ -130,7 +127,7 @@ def _schedule(step: int, planned_steps: int, started: float, max_minutes: float 
     return warm * (0.1 + 0.45 * (1 + math.cos(math.pi * min(progress, 1.0))))
 
 
-def run(hyperparameters: dict, env: Any, log: Callable[[str], None] = print) -> dict:
+def run(hyperparameters: dict, env: Environment, log: Log = print) -> dict:
     """Train on the collections named by ``dataset_tags`` (all by default), or on the melodies of
     the SageMaker channel when it holds ``melodies.json``; returns the model.json written."""
     hp = dict(hyperparameters)
@@ -162,14 +159,12 @@ def run(hyperparameters: dict, env: Any, log: Callable[[str], None] = print) -> 
     signature = {"settings": {k: v for k, v in vars(settings).items() if k != "epochs"}, "collections": collections}
     history: list[dict] = []
     first_epoch, step = 1, 0
-    checkpoint_file = Path(env.checkpoint_dir) / CHECKPOINT_FILE
-    if checkpoint_file.exists():
-        state = torch.load(checkpoint_file, map_location=device, weights_only=False)
-        if state.get("signature") == signature:
-            network.load_state_dict(state["network"])
-            optimizer.load_state_dict(state["optimizer"])
-            history, first_epoch, step = state["history"], state["epoch"] + 1, state["step"]
-            log(f"resuming from checkpoint after epoch {state['epoch']}")
+    state = load_checkpoint(env, signature, device)
+    if state is not None:
+        network.load_state_dict(state["network"])
+        optimizer.load_state_dict(state["optimizer"])
+        history, first_epoch, step = state["history"], state["epoch"] + 1, state["step"]
+        log(f"resuming from checkpoint after epoch {state['epoch']}")
     steps_per_epoch = math.ceil(
         len(DS.windows(train, settings.context, np.random.default_rng(0))) / settings.batch_size
     )
@@ -211,8 +206,16 @@ def run(hyperparameters: dict, env: Any, log: Callable[[str], None] = print) -> 
         }
         history.append(entry)
         log(
-            f"epoch={epoch}/{settings.epochs} train_loss={entry['trainLoss']} heldout_loss={entry['heldOutLoss']} "
-            f"in_key={figures.get('inKey')} beat_share={figures.get('beatShare')}"
+            metric_line(
+                epoch,
+                settings.epochs,
+                {
+                    "train_loss": entry["trainLoss"],
+                    "heldout_loss": entry["heldOutLoss"],
+                    "in_key": figures.get("inKey"),
+                    "beat_share": figures.get("beatShare"),
+                },
+            )
         )
         state = {
             "signature": signature,
@@ -222,11 +225,8 @@ def run(hyperparameters: dict, env: Any, log: Callable[[str], None] = print) -> 
             "network": network.state_dict(),
             "optimizer": optimizer.state_dict(),
         }
-        write_atomically(checkpoint_file, lambda tmp, state=state: torch.save(state, tmp))
-        write_json(
-            Path(env.checkpoint_dir) / PROGRESS_FILE,
-            {"epoch": epoch, "epochs": settings.epochs, "history": history},
-        )
+        save_checkpoint(env, state)
+        write_progress(env, epoch, settings.epochs, history, None)
         model_json = save_model(network, settings, collections, train, held, history, env, started)
         if out_of_time:
             log(f"stopping after epoch {epoch}: maxMinutes={settings.max_minutes} reached")
@@ -250,44 +250,50 @@ def save_model(
     train: Sequence[DS.TokenTune],
     held: Sequence[DS.TokenTune],
     history: list[dict],
-    env: Any,
+    env: Environment,
     started: float,
 ) -> dict:
     """Write the weights and ``model.json`` (what it was trained on and how) to the model dir."""
-    model_json = {
-        "type": "transformer",
-        "format": 1,
-        "architecture": "decoder-only Transformer over note events (BAR, POS, PITCH/REST), key/value cache",
-        "network": network.config.to_json(),
-        "parameterCount": network.parameter_count(),
-        "vocabulary": {"size": V.VOCAB_SIZE, "lowPitch": V.LOW_PITCH, "highPitch": V.HIGH_PITCH, "meters": V.METERS},
-        "hyperparameters": {k: v for k, v in vars(settings).items()},
-        "dataset": {
-            "collections": list(collections),
-            "trainingTunes": len(train),
-            "heldOutTunes": len(held),
-            "trainingTokens": int(sum(len(t.tokens) for t in train)),
+    config = ModelConfig(
+        type="transformer",
+        tracks=[{"name": "Melody (extended)", "program": 0}],
+        settings={
+            "architecture": "decoder-only Transformer over note events (BAR, POS, PITCH/REST), key/value cache",
+            "network": network.config.to_json(),
+            "parameterCount": network.parameter_count(),
+            "vocabulary": {
+                "size": V.VOCAB_SIZE,
+                "lowPitch": V.LOW_PITCH,
+                "highPitch": V.HIGH_PITCH,
+                "meters": list(V.METERS),
+            },
+            "hyperparameters": dict(vars(settings)),
+            "dataset": {
+                "collections": list(collections),
+                "trainingTunes": len(train),
+                "heldOutTunes": len(held),
+                "trainingTokens": int(sum(len(t.tokens) for t in train)),
+            },
+            "epochsDone": history[-1]["epoch"] if history else 0,
+            "history": history,
+            "trainingSeconds": round(sum(h["seconds"] for h in history), 1),
+            "wallSeconds": round(time.perf_counter() - started, 1),
+            "torchThreads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "createdAt": datetime.now(UTC).isoformat(timespec="seconds"),
         },
-        "epochsDone": history[-1]["epoch"] if history else 0,
-        "history": history,
-        "trainingSeconds": round(sum(h["seconds"] for h in history), 1),
-        "wallSeconds": round(time.perf_counter() - started, 1),
-        "torchThreads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "createdAt": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    )
     weights = {k: v.detach().cpu() for k, v in network.state_dict().items()}
     write_atomically(Path(env.model_dir) / WEIGHTS_FILE, lambda tmp: torch.save(weights, tmp))
-    write_json(Path(env.model_dir) / CONFIG_FILE, model_json)
-    output = Path(getattr(env, "output_data_dir", env.model_dir))
-    write_json(output / "metrics.json", {"history": history})
-    return model_json
+    config.save(env.model_dir)
+    write_metrics(env, history[-1]["metrics"] if history else {}, history)
+    return config.to_json()
 
 
 def load_network(model_dir: str | Path, device: torch.device | None = None) -> tuple[MelodyTransformer, dict]:
-    """The trained network and its ``model.json``."""
+    """The trained network and its ``model.json`` settings."""
     model_dir = Path(model_dir)
-    config = json.loads((model_dir / CONFIG_FILE).read_text())
+    config = ModelConfig.load(model_dir).settings
     network = MelodyTransformer(NetworkConfig.from_json(config["network"]))
     state = torch.load(model_dir / WEIGHTS_FILE, map_location=device or "cpu", weights_only=True)
     network.load_state_dict(state)
@@ -297,7 +303,6 @@ def load_network(model_dir: str | Path, device: torch.device | None = None) -> t
 def main(argv: list[str] | None = None) -> int:
     """Train by hand (the shipped model's command); SageMaker jobs come in through ``model/train.py``."""
     import argparse
-    import types
 
     parser = argparse.ArgumentParser(prog="python -m model.transformer.training", description=main.__doc__)
     parser.add_argument("--out", type=Path, required=True, help="the model dir to write")
@@ -305,11 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hyperparameters", default="{}", help="a JSON object, e.g. '{\"maxMinutes\": 20}'")
     args = parser.parse_args(argv)
     work = args.work or args.out.parent / f"{args.out.name}-work"
-    env = types.SimpleNamespace(
-        model_dir=args.out, checkpoint_dir=work / "checkpoints", output_data_dir=work / "output", channel=None
-    )
-    for path in (env.model_dir, env.checkpoint_dir, env.output_data_dir):
-        path.mkdir(parents=True, exist_ok=True)
+    env = Environment.under(work)
+    env.model_dir = args.out
+    env.model_dir.mkdir(parents=True, exist_ok=True)
     try:
         run(json.loads(args.hyperparameters), env, lambda line: print(line, flush=True))
     except TrainingInputError as exc:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-import types
 from pathlib import Path
 
 import pytest
 
+from model.sagemaker import PROGRESS_FILE, Environment, TrainingInputError
 from model.transformer import corpus as C
 from model.transformer.compose import load
-from model.transformer.training import PROGRESS_FILE, TrainingInputError, run
+from model.transformer.training import run
 from shared.music.midi_codec import read_midi
 from shared.music.samples import sample_index
 
@@ -31,9 +31,8 @@ def trained(tmp_path_factory) -> tuple[Path, dict, list[str]]:
     tunes = [t for t in tunes if "skip" not in t]
     channel = root / "channel"
     C.write_channel(channel, ["oneills-1850"], tunes[:-6], tunes[-6:])
-    env = types.SimpleNamespace(
-        model_dir=root / "model", checkpoint_dir=root / "checkpoints", output_data_dir=root / "output", channel=channel
-    )
+    env = Environment.under(root)
+    env.channel = channel
     lines: list[str] = []
     model_json = run(TINY, env, lines.append)
     return root, model_json, lines
@@ -53,12 +52,8 @@ def test_training_reports_each_epoch_and_leaves_a_model(trained) -> None:
 
 def test_a_rerun_resumes_from_the_checkpoint(trained) -> None:
     root, _, _ = trained
-    env = types.SimpleNamespace(
-        model_dir=root / "model2",
-        checkpoint_dir=root / "checkpoints",
-        output_data_dir=root / "o2",
-        channel=root / "channel",
-    )
+    env = Environment.under(root)
+    env.model_dir, env.channel = root / "model2", root / "channel"
     lines: list[str] = []
     run(TINY, env, lines.append)
     assert lines[0].startswith("resuming from checkpoint after epoch 2") and not any("epoch=" in x for x in lines)
@@ -66,9 +61,7 @@ def test_a_rerun_resumes_from_the_checkpoint(trained) -> None:
 
 def test_bad_hyperparameters_and_collections_are_refused_with_the_reason(trained) -> None:
     root, _, _ = trained
-    env = types.SimpleNamespace(
-        model_dir=root / "x", checkpoint_dir=root / "x", output_data_dir=root / "x", channel=None
-    )
+    env = Environment.under(root / "refused")
     with pytest.raises(TrainingInputError, match="multiple of heads"):
         run({"dModel": 30, "heads": 4}, env)
     with pytest.raises(TrainingInputError, match="Unknown melody collection"):
