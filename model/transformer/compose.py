@@ -26,12 +26,12 @@ from model.transformer import vocab as V
 from model.transformer.network import MelodyTransformer
 from model.transformer.sampling import CachedDecoder, Continuation, Decoder, Sampling, continue_tokens
 from model.transformer.training import load_network
+from shared.errors import InvalidInput
+from shared.model_types.transformer import SPEC
 from shared.music.midi_codec import write_midi
 from shared.music.score import Note, Score, Track
 
 TRACK_NAME = "Melody (extended)"
-DEFAULT_PARAMETERS = {"samplingTechnique": "topK", "threshold": 20, "temperature": 1.0, "extensionSeconds": 20.0}
-NUCLEUS_DEFAULT = 0.9
 
 
 @dataclass
@@ -77,14 +77,6 @@ def _fit_octaves(pitches: Sequence[int]) -> int:
     return 12 * round(((V.LOW_PITCH + V.HIGH_PITCH) / 2 - centre) / 12)
 
 
-def _sampling(parameters: Mapping[str, Any]) -> Sampling:
-    technique = parameters.get("samplingTechnique", DEFAULT_PARAMETERS["samplingTechnique"])
-    threshold = parameters.get("threshold")
-    if threshold is None:
-        threshold = NUCLEUS_DEFAULT if technique == "nucleus" else DEFAULT_PARAMETERS["threshold"]
-    return Sampling(str(technique), float(threshold), float(parameters.get("temperature", 1.0)))
-
-
 class Extender:
     """A loaded network and its ``model.json``; ``compose`` is the inference API."""
 
@@ -96,20 +88,24 @@ class Extender:
         return CachedDecoder(self.network)
 
     def compose(self, melody: Score, seed: int, parameters: Mapping[str, Any] | None = None) -> dict:
-        parameters = {**DEFAULT_PARAMETERS, **{k: v for k, v in (parameters or {}).items() if v is not None}}
-        sampling = _sampling(parameters)
+        """The melody extended; ``parameters`` are the type's knobs (camelCase), defaults filled and
+        checked here too (``InvalidParameters`` names a bad one)."""
+        knobs = SPEC.resolve_parameters(parameters or {})
+        sampling = Sampling(knobs.sampling_technique, knobs.threshold or 1, knobs.temperature)
         source = melody.tracks[0]
         numerator, denominator = melody.time_signature
         meter = f"{numerator}/{denominator}"
-        steps = V.bar_steps(meter)
+        try:
+            steps = V.bar_steps(meter)
+        except V.VocabularyError as exc:
+            raise InvalidInput(str(exc), code="UNSUPPORTED_METER") from exc
         tick = melody.ticks_per_beat / V.STEPS_PER_QUARTER  # ticks per 16th (beat = quarter in MIDI)
         ticks_per_second = melody.ticks_per_beat * 1_000_000 / melody.tempo_us
         end_tick = max((n.end for n in source.notes), default=0)
         end_step = math.ceil(end_tick / tick - 1e-9)
-        extension_steps = parameters["extensionSeconds"] * ticks_per_second / tick
+        extension_steps = knobs.extension_seconds * ticks_per_second / tick
         until_step = math.ceil((end_step + extension_steps) / steps - 1e-9) * steps
-        input_seconds = parameters.get("inputSeconds")
-        condition_from = 0 if input_seconds is None else end_tick - input_seconds * ticks_per_second
+        condition_from = 0 if knobs.input_seconds is None else end_tick - knobs.input_seconds * ticks_per_second
         grid = _monophonic_steps(source.notes, tick)
         shift = _fit_octaves([p for _, p, _ in grid])
         shifted = [(s, p + shift, d) for s, p, d in grid]

@@ -17,7 +17,6 @@ import json
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,8 @@ from model.transformer import corpus as C
 from model.transformer import dataset as DS
 from model.transformer import vocab as V
 from model.transformer.network import MelodyTransformer, NetworkConfig
+from shared.model_types.spec import InvalidHyperparameters
+from shared.model_types.transformer import SPEC, Hyperparameters
 
 WEIGHTS_FILE = "transformer.pt"
 WARMUP_STEPS = 100
@@ -52,48 +53,23 @@ LOG_EVERY = 100  # training steps between progress lines
 PROGRESS_CONTINUATIONS = 4  # held-out tunes continued every epoch for the music figures
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The training knobs, from the hyperparameters (camelCase or snake_case keys)."""
+def read_settings(values: dict[str, Any]) -> Hyperparameters:
+    """The training knobs, validated by the model type's rules (``shared.model_types.transformer``)."""
+    try:
+        return SPEC.validate_hyperparameters(values)
+    except InvalidHyperparameters as exc:
+        raise TrainingInputError(exc.message) from exc
 
-    epochs: int = 10
-    learning_rate: float = 1e-3
-    batch_size: int = 32
-    layers: int = 4
-    d_model: int = 128
-    heads: int = 4
-    context: int = 384
-    dropout: float = 0.1
-    seed: int = 0
-    max_sequences: int | None = None
-    max_minutes: float | None = None
 
-    @classmethod
-    def from_hyperparameters(cls, values: dict[str, Any]) -> Settings:
-        known = {f.name: f for f in fields(cls)}
-        chosen: dict[str, Any] = {}
-        for key, value in values.items():
-            name = "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
-            if name in known and value is not None:
-                kind = int if known[name].type in ("int", "int | None") else float
-                try:
-                    chosen[name] = kind(value)
-                except (TypeError, ValueError) as exc:
-                    raise TrainingInputError(f"Hyperparameter {key} must be a number, not {value!r}.") from exc
-        settings = cls(**chosen)
-        if settings.d_model % settings.heads:
-            raise TrainingInputError(f"dModel ({settings.d_model}) must be a multiple of heads ({settings.heads}).")
-        return settings
-
-    def network(self) -> NetworkConfig:
-        return NetworkConfig(
-            vocab_size=V.VOCAB_SIZE,
-            context=self.context,
-            layers=self.layers,
-            width=self.d_model,
-            heads=self.heads,
-            dropout=self.dropout,
-        )
+def network_config(settings: Hyperparameters) -> NetworkConfig:
+    return NetworkConfig(
+        vocab_size=V.VOCAB_SIZE,
+        context=settings.context,
+        layers=settings.layers,
+        width=settings.d_model,
+        heads=settings.heads,
+        dropout=settings.dropout,
+    )
 
 
 def sequence_loss(network: MelodyTransformer, batch: torch.Tensor) -> torch.Tensor:
@@ -132,7 +108,7 @@ def run(hyperparameters: dict, env: Environment, log: Log = print) -> dict:
     the SageMaker channel when it holds ``melodies.json``; returns the model.json written."""
     hp = dict(hyperparameters)
     tags = hp.pop("dataset_tags", None) or hp.pop("datasetTags", None)
-    settings = Settings.from_hyperparameters(hp)
+    settings = read_settings(hp)
     try:
         collections = C.resolve_collections(D.parse_tags(tags) if tags else None)
     except (C.CorpusError, D.DatasetError) as exc:
@@ -154,9 +130,9 @@ def run(hyperparameters: dict, env: Environment, log: Log = print) -> dict:
             f"The collections {collections} give {len(train)} training and {len(held)} held-out tunes; "
             "they need at least one of each."
         )
-    network = MelodyTransformer(settings.network()).to(device)
+    network = MelodyTransformer(network_config(settings)).to(device)
     optimizer = torch.optim.AdamW(network.parameters(), lr=settings.learning_rate, weight_decay=0.01)
-    signature = {"settings": {k: v for k, v in vars(settings).items() if k != "epochs"}, "collections": collections}
+    signature = {"settings": settings.model_dump(exclude={"epochs"}), "collections": collections}
     history: list[dict] = []
     first_epoch, step = 1, 0
     state = load_checkpoint(env, signature, device)
@@ -245,7 +221,7 @@ def _progress_figures(network: MelodyTransformer, held_tunes: Sequence[dict], se
 
 def save_model(
     network: MelodyTransformer,
-    settings: Settings,
+    settings: Hyperparameters,
     collections: Sequence[str],
     train: Sequence[DS.TokenTune],
     held: Sequence[DS.TokenTune],
@@ -267,7 +243,7 @@ def save_model(
                 "highPitch": V.HIGH_PITCH,
                 "meters": list(V.METERS),
             },
-            "hyperparameters": dict(vars(settings)),
+            "hyperparameters": settings.to_wire(),
             "dataset": {
                 "collections": list(collections),
                 "trainingTunes": len(train),

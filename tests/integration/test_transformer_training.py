@@ -17,6 +17,8 @@ from model.sagemaker import PROGRESS_FILE, Environment, TrainingInputError
 from model.transformer import corpus as C
 from model.transformer.compose import load
 from model.transformer.training import run
+from shared.errors import InvalidInput
+from shared.model_types.spec import InvalidParameters
 from shared.music.midi_codec import read_midi
 from shared.music.samples import sample_index
 
@@ -138,3 +140,14 @@ def test_input_seconds_sets_what_conditions_the_continuation(extender) -> None:
     assert last_two["metrics"]["conditionedNotes"] < whole["metrics"]["conditionedNotes"]
     assert whole["metrics"]["conditionedNotes"] == len(melody.tracks[0].notes)
     assert last_two["midi"] != whole["midi"]  # same seed, less context: another continuation
+
+
+def test_bad_parameters_and_meters_are_refused_with_what_to_change(extender) -> None:
+    melody = sample_index()["sample-ode-to-joy"].score()
+    with pytest.raises(InvalidParameters, match="temperature"):
+        extender.compose(melody, 0, {"temperature": 0})
+    with pytest.raises(InvalidParameters, match="threshold"):
+        extender.compose(melody, 0, {"samplingTechnique": "nucleus", "threshold": 5})
+    melody.time_signature = (7, 32)
+    with pytest.raises(InvalidInput, match="7/32"):
+        extender.compose(melody, 0, {})
