@@ -97,6 +97,7 @@ class RunIndex:
         codes = [self._code(m) for m in melodies]
         self.sequence = np.concatenate([np.append(c, -1) for c in codes]) if codes else np.zeros(0, np.int64)
         self._hashes: dict[int, np.ndarray] = {}
+        self._corpus_prefix: np.ndarray | None = None
 
     @staticmethod
     def _code(notes: Notes) -> np.ndarray:
@@ -105,21 +106,32 @@ class RunIndex:
         return np.array([(b[1] - a[1] + 128) * 256 + min(a[2], 255) for a, b in pairwise(notes)], dtype=np.int64)
 
     @classmethod
-    def _window_hashes(cls, sequence: np.ndarray, width: int) -> np.ndarray:
+    def _prefix(cls, sequence: np.ndarray) -> np.ndarray:
+        prefix = np.zeros(len(sequence) + 1, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for i, value in enumerate(sequence.astype(np.uint64)):  # once per corpus
+                prefix[i + 1] = prefix[i] * cls._BASE + value
+        return prefix
+
+    @classmethod
+    def _window_hashes(cls, sequence: np.ndarray, width: int, prefix: np.ndarray | None = None) -> np.ndarray:
+        """Hashes of every window of ``width`` values without a separator, from prefix hashes
+        (``h[i, w] = prefix[i + w] - prefix[i] * BASE**w``, mod 2**64): linear in the corpus."""
         if len(sequence) < width:
             return np.zeros(0, np.uint64)
-        windows = np.lib.stride_tricks.sliding_window_view(sequence, width)
-        valid = (windows >= 0).all(axis=1)
-        powers = cls._BASE ** np.arange(width - 1, -1, -1, dtype=np.uint64)
+        prefix = cls._prefix(sequence) if prefix is None else prefix
         with np.errstate(over="ignore"):
-            hashes = (windows[valid].astype(np.uint64) * powers).sum(axis=1, dtype=np.uint64)
-        return hashes
+            hashes = prefix[width:] - prefix[:-width] * (cls._BASE ** np.uint64(width))
+        separators = np.concatenate([[0], np.cumsum(sequence < 0)])
+        return hashes[(separators[width:] - separators[:-width]) == 0]
 
     def shares(self, notes: Notes, length: int) -> bool:
         """Whether some corpus melody has these ``length`` consecutive notes somewhere in ``notes``."""
         width = length - 1
         if width not in self._hashes:
-            self._hashes[width] = np.unique(self._window_hashes(self.sequence, width))
+            if self._corpus_prefix is None:
+                self._corpus_prefix = self._prefix(self.sequence)
+            self._hashes[width] = np.unique(self._window_hashes(self.sequence, width, self._corpus_prefix))
         mine = self._window_hashes(self._code(notes), width)
         known = self._hashes[width]
         if not len(mine) or not len(known):
