@@ -47,7 +47,7 @@ from shared.model_types.spec import InvalidHyperparameters
 from shared.model_types.transformer import SPEC, Hyperparameters
 
 WEIGHTS_FILE = "transformer.pt"
-WARMUP_STEPS = 100
+WARMUP_STEPS = 50
 PROGRESS_HELD_OUT_TUNES = 200  # held-out tunes scored every epoch (all of them in `make eval`)
 LOG_EVERY = 100  # training steps between progress lines
 PROGRESS_CONTINUATIONS = 4  # held-out tunes continued every epoch for the music figures
