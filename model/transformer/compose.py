@@ -149,6 +149,7 @@ class Extender:
             "inKey": round(FG.in_key_share(extension.notes, key), 4) if extension.notes else None,
             "entropy": round(extension.continuation.entropy, 4),
             "modelMs": round(1000 * extension.continuation.model_seconds, 1),
+            "modelCpuMs": round(1000 * extension.continuation.model_cpu_seconds, 1),
             "decodeMs": round(1000 * elapsed, 1),
         }
         return {

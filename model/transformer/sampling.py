@@ -130,7 +130,8 @@ def filtered(logprobs: np.ndarray, allowed: np.ndarray, sampling: Sampling) -> n
 class Continuation:
     tokens: list[int]  # the generated tokens only
     entropy: float  # mean entropy (nats) of the distributions sampled from
-    model_seconds: float  # time spent in the decoder (the network), not in the sampler
+    model_seconds: float  # wall time spent in the decoder (the network), not in the sampler
+    model_cpu_seconds: float  # CPU time of the same (what a busy, shared machine does not inflate)
 
 
 def continue_tokens(
@@ -144,9 +145,9 @@ def continue_tokens(
     """Sample tokens after ``prompt`` until the grammar passes ``until_step`` (an onset or a bar
     line at or after it). ``grammar`` has seen the prompt."""
     rng = np.random.default_rng(seed)
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     logprobs = decoder.start(prompt)
-    model_seconds = time.perf_counter() - started
+    model_seconds, model_cpu = time.perf_counter() - started, time.process_time() - started_cpu
     out: list[int] = []
     entropies = []
     limit = 8 * max(1, until_step - grammar.position()) + 64  # a bound: every step is a token
@@ -161,7 +162,8 @@ def continue_tokens(
         ):
             break
         out.append(token)
-        tick = time.perf_counter()
+        tick, tick_cpu = time.perf_counter(), time.process_time()
         logprobs = decoder.step(token)
         model_seconds += time.perf_counter() - tick
-    return Continuation(out, float(np.mean(entropies)) if entropies else math.nan, model_seconds)
+        model_cpu += time.process_time() - tick_cpu
+    return Continuation(out, float(np.mean(entropies)) if entropies else math.nan, model_seconds, model_cpu)
