@@ -83,6 +83,14 @@ class Hyperparameters(KnobModel):
     max_sequences: (
         Annotated[int, Field(ge=16, le=1_000_000, description="Cap on training sequences (none: all of them).")] | None
     ) = None
+    context: Annotated[int, Field(ge=32, le=1024, description="Events the decoder attends to.")] = 384
+    dropout: Annotated[float, Field(ge=0, le=0.5, description="Dropout in the decoder layers.")] = 0.1
+    max_minutes: (
+        Annotated[
+            float, Field(gt=0, le=600, description="Stop after this many minutes; the learning rate anneals by it.")
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _heads_divide_width(self) -> Hyperparameters:
