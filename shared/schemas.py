@@ -7,25 +7,17 @@ generated from them. Storage records are built from (and back into) these same m
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
 
+from shared.model_types.gan import Hyperparameters as Hyperparameters  # the GAN's, where it always was
 from shared.statuses import CompositionStatus, ModelStatus, TrainingStatus
+from shared.wire import WireModel as WireModel  # re-exported: every wire model's base
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class WireModel(BaseModel):
-    """camelCase on the wire, either case accepted in, unknown fields rejected."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-    def to_wire(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -164,19 +156,6 @@ class CompositionList(WireModel):
 
 
 # --- training ---------------------------------------------------------------------------------
-
-
-class Hyperparameters(WireModel):
-    """Training settings with DeepComposer-like defaults; bounds keep a job within a sane budget."""
-
-    epochs: Annotated[int, Field(ge=1, le=500)] = 10
-    learning_rate: Annotated[float, Field(gt=0, le=0.1)] = 1e-3
-    update_ratio: Annotated[int, Field(ge=1, le=20, description="Critic updates per generator update.")] = 5
-    batch_size: Annotated[int, Field(ge=1, le=512)] = 64
-    width: Annotated[int, Field(ge=4, le=128, description="Filters of the first conv layer.")] = 16
-    gradient_penalty: Annotated[float, Field(ge=0, le=100)] = 10.0
-    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
-    max_windows: Annotated[int, Field(ge=16, le=1_000_000, description="Cap on training windows.")] | None = None
 
 
 class DatasetFilter(WireModel):
