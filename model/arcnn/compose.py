@@ -34,7 +34,7 @@ from model.arcnn.encoding import (
 )
 from model.arcnn.network import EnhanceNet, InfillNet
 from model.arcnn.sampling import TrackNote, enhance, harmonize
-from model.arcnn.settings import ComposeParameters, Hyperparameters, resolve_parameters
+from model.arcnn.settings import Shapes, is_harmonize, resolve_parameters
 from model.config import ModelConfig
 from model.data import LOW_PITCH, PITCH_COUNT
 from shared.music.midi_codec import write_midi
@@ -44,27 +44,28 @@ from shared.music.score import Note, Score, Track
 WEIGHTS_FILE = "arcnn.pt"
 MODEL_TYPE = "ar-cnn"
 VOICE_VELOCITY = 80
+FINAL_TEMPERATURE_SHARE = 0.5  # harmonize anneals the temperature to this share of its start
 TRACK_CENTRE = 62.0  # mean pitch of the chorales' merged four voices, rounded
 
 
-def save_model(model_dir: Path, infill: InfillNet, enhancer: EnhanceNet, hp: Hyperparameters, history, dataset) -> None:
-    """Weights (float16: half the size, no audible difference in the sampled notes) and ``model.json``."""
+def save_model(
+    model_dir: Path, infill: InfillNet, enhancer: EnhanceNet, hyperparameters: dict, history: list, dataset
+) -> None:
+    """Weights (float16: half the size; the sampled notes do not change) and ``model.json``."""
     model_dir.mkdir(parents=True, exist_ok=True)
     state = {
         "infill": {k: v.half() for k, v in infill.state_dict().items()},
         "enhance": {k: v.half() for k, v in enhancer.state_dict().items()},
     }
     torch.save(state, model_dir / WEIGHTS_FILE)
+    shapes = Shapes(infill.channels, infill.dilations, enhancer.channels, enhancer.dilations)
     ModelConfig(
         type=MODEL_TYPE,
         settings={
-            "channels": hp.channels,
-            "dilations": list(hp.dilations),
-            "enhanceChannels": hp.enhance_channels,
-            "enhanceDilations": list(hp.enhance_dilations),
+            **shapes.to_json(),
             "lowPitch": LOW_PITCH,
             "pitchCount": PITCH_COUNT,
-            "hyperparameters": hp.model_dump(mode="json"),
+            "hyperparameters": hyperparameters,
             "datasetTags": list(dataset.tags),
             "trainingPieces": int((~dataset.held_out).sum()),
             "heldOutPieces": int(dataset.held_out.sum()),
@@ -76,12 +77,12 @@ def save_model(model_dir: Path, infill: InfillNet, enhancer: EnhanceNet, hp: Hyp
 def load(model_dir: str | Path, config: ModelConfig | None = None) -> ArcnnModel:
     model_dir = Path(model_dir)
     config = config or ModelConfig.load(model_dir)
-    s = config.settings
+    shapes = Shapes.from_json(config.settings)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     state = torch.load(model_dir / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-    infill = InfillNet(int(s["channels"]), tuple(s["dilations"]))
+    infill = InfillNet(shapes.channels, shapes.dilations)
     infill.load_state_dict({k: v.float() for k, v in state["infill"].items()})
-    enhancer = EnhanceNet(int(s["enhanceChannels"]), tuple(s["enhanceDilations"]))
+    enhancer = EnhanceNet(shapes.enhance_channels, shapes.enhance_dilations)
     enhancer.load_state_dict({k: v.float() for k, v in state["enhance"].items()})
     return ArcnnModel(infill.to(device).eval(), enhancer.to(device).eval(), config)
 
@@ -98,7 +99,7 @@ class ArcnnModel:
         """``{"midi", "bars", "seed", "tracks", "metrics"}`` for the melody (track 0 of ``melody``)."""
         knobs = resolve_parameters(parameters or {}, self.config.settings.get("defaultParameters"))
         score, metrics = (
-            self.harmonize(melody, seed, knobs) if knobs.mode == "harmonize" else self.enhance(melody, seed, knobs)
+            self.harmonize(melody, seed, knobs) if is_harmonize(knobs) else self.enhance(melody, seed, knobs)
         )
         return {
             "midi": write_midi(score),
@@ -113,7 +114,7 @@ class ArcnnModel:
 
     # --- harmonize ---------------------------------------------------------------------------
 
-    def harmonize_roll(self, melody_roll: np.ndarray, seed: int, knobs: ComposeParameters) -> np.ndarray:
+    def harmonize_roll(self, melody_roll: np.ndarray, seed: int, knobs) -> np.ndarray:
         """``(steps, 128, 4)`` binary: the melody roll ``(steps, 128)`` as given plus three voices."""
         steps = melody_roll.shape[0]
         soprano = voice_pitches(melody_roll[:, :, None])[:, 0]
@@ -122,9 +123,9 @@ class ArcnnModel:
             self.infill,
             to_classes(fold_into_band(soprano, shift), shift),
             seed,
-            knobs.gibbs_iterations,
+            knobs.sampling_iterations,
             knobs.temperature,
-            knobs.final_temperature,
+            knobs.temperature * FINAL_TEMPERATURE_SHARE,
         )
         pitches = to_pitches(classes, shift)  # (voice steps, 4)
         roll = np.zeros((steps, 128, 4), dtype=bool)
@@ -135,7 +136,7 @@ class ArcnnModel:
                     roll[k * VOICE_STRIDE : (k + 1) * VOICE_STRIDE, pitch, v] = True
         return roll
 
-    def harmonize(self, melody: Score, seed: int, knobs: ComposeParameters) -> tuple[Score, dict[str, float]]:
+    def harmonize(self, melody: Score, seed: int, knobs) -> tuple[Score, dict[str, float]]:
         source = melody.tracks[0]
         melody_roll = binarise(notes_to_roll(source.notes, melody.ticks_per_beat))
         padded = -(-melody_roll.shape[0] // VOICE_STRIDE) * VOICE_STRIDE
@@ -151,7 +152,7 @@ class ArcnnModel:
 
     # --- enhance -----------------------------------------------------------------------------
 
-    def enhance(self, melody: Score, seed: int, knobs: ComposeParameters) -> tuple[Score, dict[str, float]]:
+    def enhance(self, melody: Score, seed: int, knobs) -> tuple[Score, dict[str, float]]:
         source = melody.tracks[0]
         tpb = melody.ticks_per_beat
         unit = tpb / STEPS_PER_BEAT

@@ -43,6 +43,7 @@ class ConvStack(nn.Module):
 
     def __init__(self, inputs: int, outputs: int, channels: int, dilations: tuple[int, ...]) -> None:
         super().__init__()
+        self.channels, self.dilations = channels, tuple(dilations)
         self.inp = nn.Conv1d(inputs, channels, 3, padding=1)
         self.blocks = nn.Sequential(*(_Block(channels, d) for d in dilations))
         self.norm = nn.LayerNorm(channels)

@@ -1,64 +1,78 @@
-"""The AR-CNN's training hyperparameters and composing parameters, validated once here.
+"""The AR-CNN's settings, read from the model type's one definition (``shared.model_types.arcnn``),
+and how the networks' shapes follow from them.
 
-Hyperparameter defaults are those of the shipped ``ar-cnn-bach`` model except ``epochs`` and
-``max_minutes``, which give a custom job its <= 20 minute budget on a 2-core CPU.
+``width`` and ``layers`` size the voice infiller (the harder task); the track enhancer gets two
+thirds of the width and two layers fewer. Dilations cycle 1, 2, 4, 8, 16 (infiller: 79 voice steps
+of context at 8 layers) and double up to 32 (enhancer: 127 sixteenths at 6 layers).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic.alias_generators import to_camel
+from dataclasses import dataclass
+from typing import Any
 
 from model.sagemaker import TrainingInputError
+from shared.errors import InvalidInput
+from shared.model_types.arcnn import HARMONIZE, SPEC, Hyperparameters
+
+TAGS_KEYS = ("dataset_tags", "datasetTags")
 
 
-class Hyperparameters(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+@dataclass(frozen=True)
+class Shapes:
+    channels: int
+    dilations: tuple[int, ...]
+    enhance_channels: int
+    enhance_dilations: tuple[int, ...]
 
-    epochs: Annotated[int, Field(ge=1, le=500)] = 10
-    steps_per_epoch: Annotated[int, Field(ge=1, le=100_000)] = 100
-    batch_size: Annotated[int, Field(ge=1, le=512)] = 64
-    learning_rate: Annotated[float, Field(gt=0, le=0.1)] = 1e-3
-    channels: Annotated[int, Field(ge=8, le=512, description="Width of the voice infiller.")] = 192
-    dilations: tuple[Annotated[int, Field(ge=1, le=64)], ...] = (1, 2, 4, 8, 16, 1, 2, 4)
-    enhance_channels: Annotated[int, Field(ge=8, le=512, description="Width of the track enhancer.")] = 128
-    enhance_dilations: tuple[Annotated[int, Field(ge=1, le=64)], ...] = (1, 2, 4, 8, 16, 32)
-    max_minutes: Annotated[float, Field(gt=0, le=600)] = 18.0
-    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
-    max_pieces: Annotated[int, Field(ge=2, le=100_000)] | None = None
-    dataset_tags: Any = None
+    @classmethod
+    def of(cls, hp: Hyperparameters) -> Shapes:
+        enhance_layers = max(2, hp.layers - 2)
+        return cls(
+            channels=hp.width,
+            dilations=tuple(2 ** (i % 5) for i in range(hp.layers)),
+            enhance_channels=max(8, hp.width * 2 // 3),
+            enhance_dilations=tuple(2 ** min(i, 5) for i in range(enhance_layers)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "channels": self.channels,
+            "dilations": list(self.dilations),
+            "enhanceChannels": self.enhance_channels,
+            "enhanceDilations": list(self.enhance_dilations),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Shapes:
+        return cls(
+            int(data["channels"]),
+            tuple(data["dilations"]),
+            int(data["enhanceChannels"]),
+            tuple(data["enhanceDilations"]),
+        )
 
 
-def validate_hyperparameters(values: dict[str, Any]) -> Hyperparameters:
-    """Raises ``TrainingInputError`` naming each bad hyperparameter."""
-    values = {k: json.loads(v) if isinstance(v, str) and v.strip().startswith("[") else v for k, v in values.items()}
-    for key in ("datasetTags",):
+def validate_hyperparameters(values: dict[str, Any]) -> tuple[Hyperparameters, Any]:
+    """The validated hyperparameters and the raw data-set tags; raises ``TrainingInputError``
+    naming each bad hyperparameter."""
+    values = dict(values)
+    tags = None
+    for key in TAGS_KEYS:
         if key in values:
-            values["dataset_tags"] = values.pop(key)
+            tags = values.pop(key)
+    values = {k: json.loads(v) if isinstance(v, str) and v.strip().startswith("[") else v for k, v in values.items()}
     try:
-        return Hyperparameters.model_validate(values)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise TrainingInputError(f"Invalid ar-cnn hyperparameters: {problems}") from exc
+        return SPEC.validate_hyperparameters(values), tags
+    except InvalidInput as exc:
+        raise TrainingInputError(str(exc)) from exc
 
 
-class ComposeParameters(BaseModel):
-    """The composing knobs by their API names (DeepComposer's for ``enhance``)."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, alias_generator=to_camel)
-
-    mode: Literal["enhance", "harmonize"] = "enhance"
-    max_percentage_of_initial_notes_removed: Annotated[float, Field(ge=0, le=100)] = 100
-    max_notes_added: Annotated[int, Field(ge=50, le=1000)] = 500
-    sampling_iterations: Annotated[int, Field(ge=0, le=100)] = 100
-    temperature: Annotated[float, Field(ge=0.5, le=6)] = 1.0
-    gibbs_iterations: Annotated[int, Field(ge=1, le=1000)] = 128
-    final_temperature: Annotated[float, Field(gt=0, le=6)] = 0.5
+def resolve_parameters(given: dict[str, Any], model_defaults: dict[str, Any] | None = None):
+    """Given values over the model's defaults over the type's (``InvalidParameters`` when bad)."""
+    return SPEC.resolve_parameters(given, model_defaults)
 
 
-def resolve_parameters(given: dict[str, Any], model_defaults: dict[str, Any] | None = None) -> ComposeParameters:
-    """Given values over the model's defaults over the type's."""
-    return ComposeParameters.model_validate({**(model_defaults or {}), **given})
+def is_harmonize(knobs) -> bool:
+    return knobs.mode == HARMONIZE

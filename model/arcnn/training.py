@@ -19,6 +19,7 @@ Example (a tiny run)::
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ from model.arcnn.encoding import (
 )
 from model.arcnn.masks import training_masks
 from model.arcnn.network import EnhanceNet, InfillNet, enhance_loss, infill_loss
-from model.arcnn.settings import Hyperparameters, validate_hyperparameters
+from model.arcnn.settings import Shapes, validate_hyperparameters
 from model.sagemaker import (
     Environment,
     TrainingInputError,
@@ -109,14 +110,27 @@ class Corpus:
         return np.stack(damaged), np.stack(clean)
 
 
-def _dataset(hp: Hyperparameters, env: Environment) -> D.Dataset:
+def _dataset(tags: Any, env: Environment) -> D.Dataset:
     channel = D.load_channel(env.channel) if env.channel else None
     if channel is not None:
         return channel
     try:
-        return D.build(D.parse_tags(hp.dataset_tags), hp.max_pieces)
+        return D.build(D.parse_tags(tags))
     except D.DatasetError as exc:
         raise TrainingInputError(str(exc)) from exc
+
+
+def capped(rolls: list[np.ndarray], max_windows: int | None) -> list[np.ndarray]:
+    """The first pieces whose 16-beat windows (hop 16 beats) add up to at most ``max_windows``."""
+    if max_windows is None:
+        return rolls
+    kept, windows = [], 0
+    for roll in rolls:
+        windows += max(1, roll.shape[0] // TRACK_WINDOW)
+        if kept and windows > max_windows:
+            break
+        kept.append(roll)
+    return kept
 
 
 def melody_key(roll: np.ndarray, notes: int = 12) -> tuple[int, ...]:
@@ -138,13 +152,20 @@ def training_rolls(dataset: D.Dataset) -> list[np.ndarray]:
     return [r for _, r in (four or train) if melody_key(r) not in held]
 
 
+def learning_rate(base: float, progress: float) -> float:
+    """Cosine decay to 5% of ``base`` over the run; progress is the larger of the share of steps
+    done and the share of ``max_minutes`` spent, so a run cut by time still ends cooled down."""
+    return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
 def run(hyperparameters: dict[str, Any], env: Environment, log: Callable[[str], None]) -> dict[str, Any]:
     """Train, writing progress every epoch and the model to ``env.model_dir``; returns the final
     held-out figures. Raises ``TrainingInputError`` for bad hyperparameters or an empty data set."""
-    hp = validate_hyperparameters(hyperparameters)
+    hp, tags = validate_hyperparameters(hyperparameters)
+    shapes = Shapes.of(hp)
     device = configure_torch(hp.seed)
-    dataset = _dataset(hp, env)
-    corpus = Corpus.from_rolls(training_rolls(dataset))
+    dataset = _dataset(tags, env)
+    corpus = Corpus.from_rolls(capped(training_rolls(dataset), hp.max_windows))
     held_out = dataset.split(True)
     if not corpus.voices or not corpus.tracks:
         raise TrainingInputError(
@@ -152,10 +173,10 @@ def run(hyperparameters: dict[str, Any], env: Environment, log: Callable[[str], 
             f"({VOICE_WINDOW // 2} beats); loosen the data-set filter."
         )
     log(f"{len(corpus.voices)} training pieces, {len(held_out)} held out")
-    infill = InfillNet(hp.channels, hp.dilations).to(device)
-    enhance = EnhanceNet(hp.enhance_channels, hp.enhance_dilations).to(device)
+    infill = InfillNet(shapes.channels, shapes.dilations).to(device)
+    enhance = EnhanceNet(shapes.enhance_channels, shapes.enhance_dilations).to(device)
     optimizer = torch.optim.Adam([*infill.parameters(), *enhance.parameters()], lr=hp.learning_rate)
-    signature = {"hyperparameters": hp.model_dump(), "pieces": dataset.paths}
+    signature = {"hyperparameters": hp.to_wire(), "pieces": dataset.paths}
     state = load_checkpoint(env, signature, device)
     history: list[dict[str, Any]] = []
     first_epoch, spent = 1, 0.0
@@ -172,7 +193,11 @@ def run(hyperparameters: dict[str, Any], env: Environment, log: Callable[[str], 
         infill.train()
         enhance.train()
         losses = []
-        for _ in range(hp.steps_per_epoch):
+        for step in range(hp.steps_per_epoch):
+            done = ((epoch - 1) * hp.steps_per_epoch + step) / (hp.epochs * hp.steps_per_epoch)
+            elapsed = (spent + time.monotonic() - started) / (hp.max_minutes * 60)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(hp.learning_rate, max(done, elapsed))
             classes = torch.from_numpy(corpus.voice_batch(rng, hp.batch_size)).to(device)
             mask = torch.from_numpy(training_masks(rng, hp.batch_size, VOICE_WINDOW)).to(device)
             damaged, clean = (torch.from_numpy(a).to(device) for a in corpus.track_batch(rng, hp.batch_size))
@@ -193,7 +218,7 @@ def run(hyperparameters: dict[str, Any], env: Environment, log: Callable[[str], 
         }
         history.append(record)
         log(metric_line(epoch, hp.epochs, {k: v for k, v in record.items() if k not in ("epoch", "seconds")}))
-        save_model(env.model_dir, infill, enhance, hp, history, dataset)
+        save_model(env.model_dir, infill, enhance, hp.to_wire(), history, dataset)
         save_checkpoint(
             env,
             {
