@@ -408,6 +408,30 @@ def similarity_index(summary: Mapping, reference: Mapping) -> float | None:
     return float(np.mean(terms)) if terms else None
 
 
+NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def note_name(pitch: int) -> str:
+    """Scientific pitch name of a MIDI pitch (60 = C4)."""
+    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def beat_table(versions: Mapping[str, Voices], first_beat: int = 0, beats: int = 8) -> str:
+    """Note names at each beat onset, one row per version and voice, to read the music itself next
+    to the real parts (a held note shows as ``-``, a rest as ``.``)."""
+    lines = []
+    for label, voices in versions.items():
+        pitch, onset = _grid(voices)
+        for v, name in enumerate(VOICE_NAMES):
+            cells = []
+            for t in range(first_beat * STEPS_PER_BEAT, (first_beat + beats) * STEPS_PER_BEAT, STEPS_PER_BEAT):
+                inside = t < pitch.shape[1]
+                p = int(pitch[v, t]) if inside else -1
+                cells.append("." if p < 0 else (note_name(p) if onset[v, t] else "-"))
+            lines.append(f"{label:>10} {name}  " + " ".join(f"{c:>4}" for c in cells))
+    return "\n".join(lines)
+
+
 def voices_from_score(score) -> tuple[dict[str, list[Note]], Key]:
     """Voices S, A, T, B of a music21 score, taken by part name, and its key (music21's analysis).
 

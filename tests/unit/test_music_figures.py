@@ -174,3 +174,10 @@ def test_a_real_chorale_read_by_part_name_looks_like_bach():
     assert figures["chord_beats_pct"] > 65
     assert figures["par58_note_per100"] < 0.5
     assert figures["step_share_B_pct"] > 40
+
+
+def test_beat_table_names_the_notes_at_each_beat():
+    voices = case_voices(CASES[5])  # stepwise_bass_8ths: C5 G4 E4 over C3 B2 A2 G2 A2 B2 C3 D3
+    table = F.beat_table({"real": voices}, first_beat=0, beats=4).splitlines()
+    assert table[0].split() == ["real", "S", "C5", "-", "-", "-"]
+    assert table[3].split() == ["real", "B", "C3", "A2", "A2", "C3"]
