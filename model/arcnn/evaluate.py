@@ -1,5 +1,6 @@
 """Held-out figures of an AR-CNN: what training reports every epoch (``Probe``) and what the model
-card reports (``frame_nll``, ``enhance_f1``).
+card reports (``python -m model.arcnn.evaluate``: harmonize's music figures beside real Bach and
+the rule baseline, the classifier two-sample test, the frame-level NLL, enhance's F1 and keys).
 
 - ``heldOutLoss``: the training loss (masked cross-entropy, nats per voice-step) on fixed
   held-out windows and masks;
@@ -10,17 +11,28 @@ card reports (``frame_nll``, ``enhance_f1``).
 
 from __future__ import annotations
 
+import argparse
+import json
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from model import data as D
+from model import figures as F
+from model import metrics as M
+from model import rule_baseline as R
+from model.arcnn.compose import load
 from model.arcnn.encoding import VOICES, band, corrupt, fitting_shifts, merged_track, to_classes, voice_pitches
 from model.arcnn.masks import training_masks
 from model.arcnn.network import EnhanceNet, InfillNet, infill_loss
 from model.arcnn.sampling import TrackNote, enhance
+from model.arcnn.settings import resolve_parameters
 from model.metrics import note_runs
 
+SHIPPED = Path(__file__).resolve().parent.parent / "pretrained" / "ar-cnn-bach"
 PROBE_WINDOWS = 64
 PROBE_TRACKS = 4
 TRACK_STEPS = 128  # 8 bars of 4/4
@@ -111,3 +123,176 @@ class Probe:
         if self.pairs:
             figures.update(enhance_f1(enhancer, self.pairs, iterations=50))
         return figures
+
+
+# --- the model card's figures -----------------------------------------------------------------
+
+SEGMENT_STEPS = 128  # 8 bars of 4/4 on the 16th grid
+
+
+@torch.no_grad()
+def frame_nll(net: InfillNet, rolls: list[np.ndarray], seed: int = 0, given_soprano: bool = False) -> dict[str, float]:
+    """Negative log-likelihood (nats) of held-out music under the infiller, by the chain rule over
+    one random ordering of the voice-steps of each non-overlapping 32-step window (Coconet's
+    orderless estimate). Every prefix of the ordering is one row of a batch, so a window costs one
+    batched pass. ``given_soprano``: the soprano is given and only alto, tenor and bass are scored.
+
+    Returns nats per frame (one voice step, all scored voices) and per scored voice-step.
+    """
+    rng = np.random.default_rng(seed)
+    total, frames, cells = 0.0, 0, 0
+    for roll in rolls:
+        pitches = voice_pitches(roll)
+        for start in range(0, len(pitches) - 32 + 1, 32):
+            window = pitches[start : start + 32]
+            sounding = window[window >= 0]
+            if not len(sounding) or not fitting_shifts(int(sounding.min()), int(sounding.max()), (0,)):
+                continue
+            classes = torch.from_numpy(to_classes(window))
+            scored = np.argwhere(np.ones((32, VOICES), bool)[:, (1 if given_soprano else 0) :]) + [
+                0,
+                int(given_soprano),
+            ]
+            order = scored[rng.permutation(len(scored))]
+            masks = np.zeros((len(order), 32, VOICES), dtype=bool)
+            for k in range(len(order)):  # row k: cells k.. of the ordering still unknown
+                masks[k, order[k:, 0], order[k:, 1]] = True
+            batch = classes.expand(len(order), -1, -1)
+            logits = net(net.inputs(batch, torch.from_numpy(masks)))
+            log_p = torch.log_softmax(logits, dim=2)  # (n, V, C, T)
+            rows = torch.arange(len(order))
+            t, v = torch.from_numpy(order[:, 0]), torch.from_numpy(order[:, 1])
+            total -= float(log_p[rows, v, classes[t, v], t].sum())
+            frames += 32
+            cells += len(order)
+    return {"nllPerFrame": total / max(frames, 1), "nllPerVoiceStep": total / max(cells, 1), "frames": frames}
+
+
+def segments(rolls: list[np.ndarray]) -> list[np.ndarray]:
+    """Non-overlapping 8-bar segments whose four voices all sound at the first step."""
+    out = []
+    for roll in rolls:
+        for start in range(0, roll.shape[0] - SEGMENT_STEPS + 1, SEGMENT_STEPS):
+            segment = roll[start : start + SEGMENT_STEPS]
+            if segment[:, :, 0].any():
+                out.append(segment)
+    return out
+
+
+def _key(roll: np.ndarray) -> tuple[int, str]:
+    histogram = np.zeros(12)
+    for pitch, weight in enumerate(roll.sum(axis=(0, 2))):
+        histogram[pitch % 12] += weight
+    return M.estimate_key(histogram) or (0, "major")
+
+
+def held_out_chorales(tags: list[str]) -> list[np.ndarray]:
+    """The held-out split's four-part 4/4 pieces (in the others the top part may be a descant)."""
+    dataset = D.build(tags)
+    index = D.load_index()["pieces"]
+    return [
+        roll
+        for path, roll, held in zip(dataset.paths, dataset.rolls, dataset.held_out, strict=True)
+        if held and index.get(path, {}).get("parts") == "4" and index.get(path, {}).get("meter") == "4/4"
+    ]
+
+
+def harmonize_report(model, rolls: list[np.ndarray], seeds: tuple[int, ...], show: int = 2) -> dict:
+    """Figures of real Bach, the rule baseline and the model (soprano given, each seed) on the
+    8-bar segments, with piece-bootstrap standard errors; prints note names for a few segments."""
+    knobs = resolve_parameters({"mode": "harmonize"})
+    pieces: dict[str, list[dict]] = {"bach": [], "rules": [], "model": []}
+    rolls_by: dict[str, list[np.ndarray]] = {"bach": [], "model": []}
+    started = time.perf_counter()
+    for k, segment in enumerate(segments(rolls)):
+        key = _key(segment)
+        rules = R.harmonise_roll(segment[:, :, 0], key)
+        pieces["bach"].append(F.piece_counts(F.voices_from_roll(segment), key))
+        pieces["rules"].append(F.piece_counts(F.voices_from_roll(rules), key))
+        rolls_by["bach"].append(segment)
+        for seed in seeds:
+            made = model.harmonize_roll(segment[:, :, 0], seed, knobs)
+            pieces["model"].append(F.piece_counts(F.voices_from_roll(made), key))
+            rolls_by["model"].append(made)
+            if k < show and seed == seeds[0]:
+                versions = {"bach": F.voices_from_roll(segment), "rules": F.voices_from_roll(rules)}
+                versions["ar-cnn"] = F.voices_from_roll(made)
+                print(F.beat_table(versions, 0, 16), flush=True)
+    seconds = time.perf_counter() - started
+    summaries = {name: F.summarise(p, bootstrap=200) for name, p in pieces.items()}
+    report = {"segments": len(pieces["bach"]), "seeds": list(seeds), "harmonizeSeconds": round(seconds, 1)}
+    for name, summary in summaries.items():
+        report[name] = {
+            f: {"value": summary["figures"].get(f), "se": summary["standard_errors"].get(f)} for f in REPORTED
+        }
+        report[name]["similarity"] = F.similarity_index(summary, summaries["bach"])
+    two_sample = _two_sample()
+    if two_sample is not None:
+        report["twoSample"] = two_sample(rolls_by["bach"], rolls_by["model"])
+    return report
+
+
+REPORTED = (
+    "chord_beats_pct",
+    "par58_note_per100",
+    "hollow_beats_pct",
+    "unprepared_diss_beats_pct",
+    "sixteenth_share_ATB_pct",
+    "onsets_ATB_off_8th_grid_pct",
+    "step_share_B_pct",
+    "crossing_pct",
+    "spacing_viol_pct",
+)
+
+
+def _two_sample():
+    try:
+        from model import two_sample
+    except ImportError:
+        return None
+    return getattr(two_sample, "accuracy_of_rolls", None)
+
+
+def key_report(model, seeds: tuple[int, ...]) -> dict:
+    """Enhance at its defaults on the built-in samples and folk tunes: share of notes in the key
+    of the input, before and after."""
+    from shared.music.samples import sample_index
+
+    rows = []
+    for sample_id, sample in sorted(sample_index().items()):
+        melody = sample.score()
+        for seed in seeds:
+            out = model.compose(melody, seed, {"mode": "enhance"})
+            rows.append({"melody": sample_id, "seed": seed, **{k: out["metrics"][k] for k in KEY_FIGURES}})
+    return {"rows": rows, **{k: float(np.mean([r[k] for r in rows])) for k in KEY_FIGURES}}
+
+
+KEY_FIGURES = ("inKeyIn", "inKeyOut", "notesAdded", "notesRemoved")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model.arcnn.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model-dir", default=str(SHIPPED))
+    parser.add_argument("--tags", default="collection:bach-chorales")
+    parser.add_argument("--seeds", default="0,1,2")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    seeds = tuple(int(s) for s in args.seeds.split(","))
+    model = load(args.model_dir)
+    rolls = held_out_chorales(D.parse_tags(args.tags))
+    result = {"modelDir": args.model_dir, "heldOutPieces": len(rolls)}
+    result["nll"] = frame_nll(model.infill, rolls)
+    result["nllSopranoGiven"] = frame_nll(model.infill, rolls, given_soprano=True)
+    print(json.dumps({"nll": result["nll"], "nllSopranoGiven": result["nllSopranoGiven"]}), flush=True)
+    pairs = held_out_tracks(rolls, len(rolls), seed=0)
+    result["enhance"] = {"tracks": len(pairs), **enhance_f1(model.enhancer, pairs, iterations=100)}
+    print(json.dumps(result["enhance"]), flush=True)
+    result["keys"] = key_report(model, seeds)
+    print(json.dumps({k: v for k, v in result["keys"].items() if k != "rows"}), flush=True)
+    result["harmonize"] = harmonize_report(model, rolls, seeds)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,9 +8,10 @@ falls linearly from ``temperature`` to ``final_temperature``. One step is one ne
 the whole piece (the network is fully convolutional), so there are no window seams.
 
 ``enhance``: DeepComposer's procedure on one track. One iteration = one network pass and one note
-added or removed: every note on the track may be removed, with weight the network's mean belief
-that its cells do not belong (1 - p); every silent cell may start a new note, with weight p (the
-note lasts while the network's p >= 0.5 holds, at most a half note). One action is drawn from
+added or removed: every note of the input still on the track may be removed, with weight the
+network's mean belief that its cells do not belong (1 - p); every silent cell may start a new note,
+with weight p (the note lasts while the network's p >= 0.5 holds, at most a half note). Added notes
+stay (so an iteration is never spent undoing one). One action is drawn from
 those weights raised to 1/temperature. The knobs bound it: at most ``max_removed`` of the input's
 notes removed, at most ``max_added`` notes added, ``iterations`` passes.
 """
@@ -112,7 +113,7 @@ def enhance(
         removable = [
             i
             for i, n in enumerate(result.notes)
-            if 0 <= n.pitch < PITCH_COUNT and (n.origin is None or len(result.removed) < max_removed)
+            if n.origin is not None and 0 <= n.pitch < PITCH_COUNT and len(result.removed) < max_removed
         ]
         remove_scores = np.array(
             [np.log1p(-p[n.start : n.start + n.length, n.pitch]).mean() for n in (result.notes[i] for i in removable)]
@@ -127,9 +128,7 @@ def enhance(
         result.entropies.append(float(-(weights * np.log(np.maximum(weights, 1e-300))).sum()))
         choice = int(rng.choice(len(weights), p=weights))
         if choice < len(removable):
-            gone = result.notes.pop(removable[choice])
-            if gone.origin is not None:
-                result.removed.append(gone.origin)
+            result.removed.append(result.notes.pop(removable[choice]).origin)
             continue
         step, pitch = (int(v) for v in silent[choice - len(removable)])
         length = 1
