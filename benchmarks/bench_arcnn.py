@@ -5,7 +5,7 @@
   (one cell flipped after each, as DeepComposer did); the ratio is the speedup.
 - ``harmonize``: the shipped model's ``compose`` at its default parameters on the same 8 bars.
 
-Both on one torch thread. ``python -m benchmarks.bench_arcnn`` prints one JSON object;
+Both on one torch thread. ``python -m benchmarks.bench_arcnn [MODEL_DIR]`` prints one JSON object;
 ``benchmarks/run.py`` calls ``bench_arcnn()``.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -32,14 +33,14 @@ def _median_seconds(fn, runs: int) -> float:
     return statistics.median(times)
 
 
-def bench_arcnn(runs: int = 5, reference_runs: int = 1) -> dict[str, Any]:
+def bench_arcnn(model_dir: Path = MODEL_DIR, runs: int = 5, reference_runs: int = 1) -> dict[str, Any]:
     import torch
 
     from benchmarks.reference_arcnn import PITCHES, STEPS, ReferenceArcnn, parameter_count, reference_enhance
     from model.inference import model_fn
     from shared.music.samples import sample_index
 
-    model = model_fn(str(MODEL_DIR))
+    model = model_fn(str(model_dir))
     torch.set_num_threads(1)
     melody = sample_index()[MELODY].score()
     enhance = {"mode": "enhance", "samplingIterations": 100}
@@ -75,5 +76,5 @@ def verdicts(results: dict[str, Any]) -> dict[str, bool]:
 
 
 if __name__ == "__main__":
-    figures = bench_arcnn()
+    figures = bench_arcnn(Path(sys.argv[1]) if len(sys.argv) > 1 else MODEL_DIR)
     print(json.dumps({**figures, "verdicts": verdicts(figures)}))

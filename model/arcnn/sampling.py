@@ -7,13 +7,17 @@ three quarters of the steps) and resamples them from the network's softmax at a 
 falls linearly from ``temperature`` to ``final_temperature``. One step is one network pass over
 the whole piece (the network is fully convolutional), so there are no window seams.
 
-``enhance``: DeepComposer's procedure on one track. One iteration = one network pass and one note
-added or removed: every note of the input still on the track may be removed, with weight the
-network's mean belief that its cells do not belong (1 - p); every silent cell may start a new note,
-with weight p (the note lasts while the network's p >= 0.5 holds, at most a half note). Added notes
-stay (so an iteration is never spent undoing one). One action is drawn from
-those weights raised to 1/temperature. The knobs bound it: at most ``max_removed`` of the input's
-notes removed, at most ``max_added`` notes added, ``iterations`` passes.
+``enhance``: DeepComposer's procedure on one track. One iteration = one network pass and at most
+one note added or removed. Each candidate edit is scored by the network's summed log-odds over the
+note's cells: for removing a note of the input still on the track, that its cells do not belong;
+for adding a note (any pitch, any onset, a 16th up to a half note, in silence), that they do. The
+candidates are the edits likelier right than wrong (score > 0) plus keeping the track as it is
+(score 0); one is drawn from the softmax of the scores divided by the temperature. Without the
+keep option every pass would have to change a note, and once the damage is repaired the rest of
+the 100 passes could only do harm (measured: note-cell F1 on damaged held-out chorales rose over
+the first ~10 greedy edits, then fell below the damaged input's). Added notes stay (an iteration
+is never spent undoing one). The knobs bound it: at most ``max_removed`` of the input's notes
+removed, at most ``max_added`` notes added, ``iterations`` passes.
 """
 
 from __future__ import annotations
@@ -28,7 +32,26 @@ from model.arcnn.masks import mask_probability
 from model.arcnn.network import EnhanceNet, InfillNet
 from model.data import PITCH_COUNT
 
-MAX_ADDED_LENGTH = 8  # data steps: a half note
+KEEP_SCORE = 0.0  # log-odds of leaving the track as it is: an edit must be likelier right than wrong to beat it
+ADDED_LENGTHS = (1, 2, 3, 4, 6, 8)  # data steps: a 16th up to a half note
+
+
+def _addable(roll: np.ndarray, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every note that fits in silence, as ``(start, pitch, length)`` rows, and its score: the
+    summed log-odds of its cells (the network's evidence that the whole note belongs)."""
+    steps = roll.shape[0]
+    silent = np.vstack([roll == 0, np.zeros((1, roll.shape[1]), bool)])
+    evidence = np.vstack([np.zeros((1, roll.shape[1])), np.cumsum(logits, axis=0)])
+    quiet = np.vstack([np.zeros((1, roll.shape[1])), np.cumsum(~silent[:-1], axis=0)])
+    rows, scores = [], []
+    for length in ADDED_LENGTHS:
+        if length > steps:
+            break
+        fits = quiet[length:] - quiet[:-length] == 0  # (steps - length + 1, P): no sounding cell inside
+        starts = np.argwhere(fits)
+        rows.append(np.column_stack([starts, np.full(len(starts), length)]))
+        scores.append((evidence[length:] - evidence[:-length])[fits])
+    return np.concatenate(rows).astype(np.int64), np.concatenate(scores)
 
 
 @torch.no_grad()
@@ -108,37 +131,33 @@ def enhance(
     result = EnhanceResult(notes=list(notes))
     for _ in range(iterations):
         roll = _roll(result.notes, steps)
-        logits = net(torch.from_numpy(roll.T[None].copy()).to(device))[0].cpu().numpy().T  # (steps, P)
-        p = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+        logits = net(torch.from_numpy(roll.T[None].copy()).to(device))[0].cpu().numpy().T.astype(np.float64)
         removable = [
             i
             for i, n in enumerate(result.notes)
             if n.origin is not None and 0 <= n.pitch < PITCH_COUNT and len(result.removed) < max_removed
         ]
         remove_scores = np.array(
-            [np.log1p(-p[n.start : n.start + n.length, n.pitch]).mean() for n in (result.notes[i] for i in removable)]
+            [-logits[n.start : n.start + n.length, n.pitch].sum() for n in (result.notes[i] for i in removable)]
         ).reshape(-1)
-        silent = np.argwhere(roll == 0) if result.added < max_added else np.zeros((0, 2), dtype=np.int64)
-        add_scores = np.log(p[silent[:, 0], silent[:, 1]]) if len(silent) else np.zeros(0)
-        scores = np.concatenate([remove_scores, add_scores]) / temperature
-        if not len(scores):
+        adds = _addable(roll, logits) if result.added < max_added else (np.zeros((0, 3), np.int64), np.zeros(0))
+        if not len(remove_scores) and not len(adds[1]):
             break
+        plausible_removals = np.nonzero(remove_scores > KEEP_SCORE)[0]
+        plausible_adds = np.nonzero(adds[1] > KEEP_SCORE)[0]
+        removable = [removable[i] for i in plausible_removals]
+        adds = (adds[0][plausible_adds], adds[1][plausible_adds])
+        scores = np.concatenate([remove_scores[plausible_removals], adds[1], [KEEP_SCORE]]) / temperature
         weights = np.exp(scores - scores.max())
         weights /= weights.sum()
         result.entropies.append(float(-(weights * np.log(np.maximum(weights, 1e-300))).sum()))
         choice = int(rng.choice(len(weights), p=weights))
+        if choice == len(scores) - 1:
+            continue  # the network keeps the track as it is this time
         if choice < len(removable):
             result.removed.append(result.notes.pop(removable[choice]).origin)
             continue
-        step, pitch = (int(v) for v in silent[choice - len(removable)])
-        length = 1
-        while (
-            length < MAX_ADDED_LENGTH
-            and step + length < steps
-            and roll[step + length, pitch] == 0
-            and p[step + length, pitch] >= 0.5
-        ):
-            length += 1
+        step, pitch, length = (int(v) for v in adds[0][choice - len(removable)])
         result.notes.append(TrackNote(step, pitch, length))
         result.added += 1
     return result
