@@ -39,6 +39,7 @@ from model.data.corpus import (
     parse_tags,
     piece_roll,
     pool_paths,
+    tunes,
 )
 from model.data.split import HELD_OUT_PER_MILLE, is_held_out
 from model.data.windows import (
@@ -91,5 +92,6 @@ __all__ = [
     "parse_tags",
     "piece_roll",
     "pool_paths",
+    "tunes",
     "window_index",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,10 @@ from shared.music.pianoroll import PITCHES, STEPS_PER_BEAT
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_INDEX = REPO_ROOT / "model" / "dataset_index.json"
 CACHE_ENV = "COMPOSER_DATA_CACHE"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+PARSE_VERSION = 2  # bump when parse_piece changes: the per-piece cache is keyed by it
+SATB = ("soprano", "alto", "tenor", "bass")
+VOICE_NAME = re.compile(r"\s*(soprano|alto|tenor|bass)\b")
 VOICES = 4
 DEFAULT_TAGS = ("collection:bach-chorales",)
 TAG_KINDS = ("composer", "collection", "meter", "parts", "mode", "key")
@@ -79,13 +83,34 @@ def _first_measure_padding(part) -> float:
     return float(padding or 0.0)
 
 
+def _named_voices(names: Sequence[str]) -> list[int] | None:
+    """Indexes of the parts named Soprano, Alto, Tenor and Bass (the first of each, in that order),
+    or None when the score does not name all four. Instrumental parts (a violin descant, horns,
+    continuo) are not voices, whatever their pitch."""
+    found: dict[str, int] = {}
+    for i, name in enumerate(names):
+        word = VOICE_NAME.match(name.lower())
+        if word and word.group(1) not in found:
+            found[word.group(1)] = i
+    return [found[v] for v in SATB] if len(found) == len(SATB) else None
+
+
+def tune_of(melody: Sequence[tuple[int, int, int]]) -> list[int]:
+    """The melody as a transposition-free tune: its intervals in semitones, repeated notes merged.
+    Two settings of one chorale tune share it even in another key or rhythm."""
+    pitches = [pitch for _, pitch, _ in melody]
+    merged = [p for i, p in enumerate(pitches) if i == 0 or p != pitches[i - 1]]
+    return [b - a for a, b in zip(merged, merged[1:], strict=False)]
+
+
 def parse_piece(path: str) -> dict:
     """Parse one corpus piece into four voices of (start, pitch, length) notes in steps, plus tags.
 
-    The top voice (highest mean pitch) is the melody, the lowest the bass; with more than four
-    voices the two inner ones are spread evenly between. Chords keep their top note; ties are
-    merged. A pickup bar is padded so that step 0 is a downbeat. Returns ``{"path", "skip"}`` for a
-    piece that cannot give four voices.
+    Where the score names its Soprano, Alto, Tenor and Bass parts those are the voices (the
+    soprano is the melody); otherwise the top part (highest mean pitch) is the melody, the lowest
+    the bass, and with more than four parts the two inner ones are spread evenly between. Chords
+    keep their top note; ties are merged. A pickup bar is padded so that step 0 is a downbeat.
+    Returns ``{"path", "skip"}`` for a piece that cannot give four voices.
     """
     from music21 import corpus
 
@@ -94,9 +119,10 @@ def parse_piece(path: str) -> dict:
     if hasattr(score, "scores"):  # an Opus (several tunes in one file): its first score
         score = score.scores[0]
     parts = list(score.parts)
-    padding = _first_measure_padding(parts[0]) if parts else 0.0
-    voices = []
-    for part in parts:
+    named = _named_voices([str(part.partName or part.id or "") for part in parts])
+    padding = _first_measure_padding(parts[named[0]] if named else parts[0]) if parts else 0.0
+    voices, named_voices = [], []
+    for i, part in enumerate(parts):
         notes = []
         part.stripTies(inPlace=True)  # the default deep-copies the part first: ~70% of the parse
         for element in part.flatten().notes:
@@ -109,11 +135,16 @@ def parse_piece(path: str) -> dict:
                 notes.append((start, max(pitches), end - start))
         if notes:
             voices.append(sorted(notes))
+        if named is not None and i in named:
+            named_voices.append((named.index(i), sorted(notes)))
     if len(voices) < VOICES:
         return {"path": path, "skip": f"{len(voices)} voices"}
-    order = sorted(range(len(voices)), key=lambda i: -np.mean([n[1] for n in voices[i]]))
-    chosen = [order[round(k * (len(order) - 1) / (VOICES - 1))] for k in range(VOICES)]
-    picked = [voices[i] for i in chosen]
+    if named is not None and all(notes for _, notes in named_voices):
+        picked = [notes for _, notes in sorted(named_voices)]
+    else:
+        named = None
+        order = sorted(range(len(voices)), key=lambda i: -np.mean([n[1] for n in voices[i]]))
+        picked = [voices[order[round(k * (len(order) - 1) / (VOICES - 1))]] for k in range(VOICES)]
     meters = score.recurse().getElementsByClass("TimeSignature")
     meter = meters.first().ratioString if meters.first() is not None else "4/4"
     folder = path.split("/", 1)[0]
@@ -124,7 +155,7 @@ def parse_piece(path: str) -> dict:
         "parts": str(len(voices)),
         **key_tags(picked),
     }
-    return {"path": path, "tags": tags, "voices": picked}
+    return {"path": path, "tags": tags, "voices": picked, "named": named is not None, "tune": tune_of(picked[0])}
 
 
 def key_tags(voices: list[list[tuple[int, int, int]]]) -> dict[str, str]:
@@ -139,7 +170,7 @@ def key_tags(voices: list[list[tuple[int, int, int]]]) -> dict[str, str]:
 
 def _piece_file(path: str) -> Path:
     safe = path.replace("/", "__")
-    return cache_dir() / "pieces" / f"{safe}.json"
+    return cache_dir() / f"pieces-v{PARSE_VERSION}" / f"{safe}.json"
 
 
 def load_or_parse(path: str) -> dict:
@@ -172,10 +203,17 @@ def build_index(workers: int = 2) -> dict:
         "version": INDEX_VERSION,
         "pieces": {p["path"]: {**p["tags"], **key_tags(p["voices"])} for p in pieces if "tags" in p},
         "skipped": {p["path"]: p["skip"] for p in pieces if "skip" in p},
+        "tunes": {p["path"]: " ".join(map(str, p["tune"])) for p in pieces if "tune" in p},
     }
     text = json.dumps(index, indent=0, sort_keys=True)
     SHIPPED_INDEX.write_text(text)
     return index
+
+
+def tunes(index: dict | None = None) -> dict[str, list[int]]:
+    """Each indexed piece's melody as ``tune_of`` intervals (stored as a compact string)."""
+    index = index or load_index()
+    return {path: [int(i) for i in text.split()] for path, text in index.get("tunes", {}).items()}
 
 
 def load_index() -> dict:

@@ -22,15 +22,18 @@ def window_index(
     transpositions: Sequence[int] = TRANSPOSITIONS,
     low: int = LOW_PITCH,
     count: int = PITCH_COUNT,
+    steps: int = WINDOW_STEPS,
+    hop: int = HOP_STEPS,
 ) -> np.ndarray:
-    """(roll, start step, shift) of every usable window: the melody sounds in it and every note
-    fits the pitch band after transposing by ``shift`` semitones."""
+    """(roll, start step, shift) of every usable window of ``steps`` steps every ``hop`` steps:
+    the melody sounds in it and every note fits the pitch band after transposing by ``shift``
+    semitones."""
     rows = []
     for r, roll in enumerate(rolls):
-        last = max(roll.shape[0] - WINDOW_STEPS, 0)
-        for start in range(0, last + 1, HOP_STEPS):
-            window = roll[start : start + WINDOW_STEPS]
-            if window.shape[0] < WINDOW_STEPS or not window[:, :, 0].any():
+        last = max(roll.shape[0] - steps, 0)
+        for start in range(0, last + 1, hop):
+            window = roll[start : start + steps]
+            if window.shape[0] < steps or not window[:, :, 0].any():
                 continue
             sounding = np.nonzero(window.any(axis=(0, 2)))[0]
             lowest, highest = int(sounding[0]), int(sounding[-1])
@@ -40,11 +43,17 @@ def window_index(
     return np.array(rows, dtype=np.int64).reshape(-1, 3)
 
 
-def gather(rolls: Sequence[np.ndarray], rows: np.ndarray, low: int = LOW_PITCH, count: int = PITCH_COUNT) -> np.ndarray:
-    """The windows as a ``(n, 32, count, 4)`` bool array, transposed and cropped."""
-    out = np.empty((len(rows), WINDOW_STEPS, count, VOICES), dtype=bool)
+def gather(
+    rolls: Sequence[np.ndarray],
+    rows: np.ndarray,
+    low: int = LOW_PITCH,
+    count: int = PITCH_COUNT,
+    steps: int = WINDOW_STEPS,
+) -> np.ndarray:
+    """The windows as a ``(n, steps, count, 4)`` bool array, transposed and cropped."""
+    out = np.empty((len(rows), steps, count, VOICES), dtype=bool)
     for i, (r, start, shift) in enumerate(rows):
-        out[i] = rolls[r][start : start + WINDOW_STEPS, low - shift : low - shift + count]
+        out[i] = rolls[r][start : start + steps, low - shift : low - shift + count]
     return out
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model import data as D
-from model.data import corpus
+from model.data import corpus, split
 
 
 @pytest.fixture()
@@ -33,7 +33,7 @@ def test_a_chorale_becomes_four_quantised_voices_with_the_soprano_as_melody(cach
     # note starts on beat 4 (step 12) and the first full bar begins on step 16
     assert min(start for start, _, _ in voices[0]) == 12
     assert any(start == 16 for start, _, _ in voices[0])
-    assert (cache / "pieces" / "bach__bwv66.6.mxl.json").exists()
+    assert (cache / f"pieces-v{corpus.PARSE_VERSION}" / "bach__bwv66.6.mxl.json").exists()
 
 
 def test_a_five_part_piece_keeps_top_and_bottom_voices(cache):
@@ -79,11 +79,43 @@ def test_windows_fit_the_band_and_transpose_exactly(cache):
     assert len({s for _, _, s in rows}) > 6  # many keys per window
 
 
-def test_held_out_split_is_a_stable_tenth_of_the_pieces():
-    paths = [f"bach/bwv{i}.mxl" for i in range(2000)]
-    held = [p for p in paths if D.is_held_out(p)]
-    assert 150 < len(held) < 250
-    assert held == [p for p in paths if D.is_held_out(p)]
+def test_voices_are_taken_by_part_name_and_a_violin_descant_is_left_out(cache):
+    from music21 import corpus as m21
+
+    piece = D.load_or_parse("bach/bwv172.6.mxl")  # parts: Violin, Soprano, Alto, Tenor, Bass
+    assert piece["named"] and piece["tags"]["parts"] == "5"
+    score = m21.parse("bach/bwv172.6.mxl")
+    by_name = {part.partName: part for part in score.parts}
+    soprano = [n.pitch.midi for n in by_name["Soprano"].flatten().notes][:8]
+    alto = [n.pitch.midi for n in by_name["Alto"].flatten().notes][:8]
+    assert [p for _, p, _ in piece["voices"][0]][:8] == soprano
+    assert [p for _, p, _ in piece["voices"][1]][:8] == alto
+    violin = [n.pitch.midi for n in by_name["Violin"].flatten().notes][:8]
+    assert all([p for _, p, _ in v][:8] != violin for v in piece["voices"])
+
+
+def test_the_split_is_the_checked_in_list_grouped_by_tune_and_no_held_out_tune_is_trained_on():
+    index = D.load_index()
+    tunes = D.tunes(index)
+    held = split.held_out_paths()
+    assert held == frozenset(split.choose_held_out(split.tune_groups(tunes)))  # the file is current
+    bach = [p for p in index["pieces"] if p.startswith("bach/")]
+    share = sum(p in held for p in bach) / len(bach)
+    assert 0.08 < share < 0.2
+    training = [p for p in tunes if p not in held]
+    for path in held:
+        matches = [other for other in training if split.same_tune(tunes[path], tunes[other])]
+        assert not matches, f"held-out {path} is the tune of training {matches}"
+    # settings of one tune that a split by file put on both sides now share a side
+    for a, b in (("bach/bwv112.5-sc.mxl", "bach/bwv112.5.mxl"), ("bach/bwv59.3.mxl", "bach/bwv175.7.mxl")):
+        assert split.same_tune(tunes[a], tunes[b]) and D.is_held_out(a) == D.is_held_out(b)
+
+
+def test_same_tune_sees_a_transposed_ornamented_setting_and_not_another_tune():
+    tune = [2, 2, -1, -2, 3, -1, -2, 2, 2, 1, -3, 2, -2, -2, 5, -1]
+    ornamented = tune[:6] + [1, 1] + tune[7:]  # a passing note fills one interval
+    assert split.same_tune(tune, ornamented)
+    assert not split.same_tune(tune, [-2, -2, 4, 1, -5, 2, 2, 2, -1, -1, 3, -4, 2, 1, -2, 7])
 
 
 def test_tags_list_counts_and_filter_semantics():
