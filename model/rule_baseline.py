@@ -38,12 +38,12 @@ CENTRES = {name: (low + high) / 2 for name, (low, high) in VOICE_RANGES.items()}
 ROOT_MOTION_COST = np.array([0.5, 0.6, 0.3, 0.7, 0.7, 0.0, 1.5])  # by interval class of the root's move
 
 
-def _candidates(melody_pc: int | None, key: Key) -> list[tuple[int, tuple[int, ...], float]]:
+def _candidates(melody_pc: int, key: Key) -> list[tuple[int, tuple[int, ...], float]]:
     """(root pc, pitch classes, cost) of the chords that may harmonise a melody note."""
     tonic, mode = key
     table = MINOR_CHORDS if mode == "minor" else MAJOR_CHORDS
     chords = [((tonic + d) % 12, tuple((tonic + d + s) % 12 for s in shape), c) for d, shape, c in table]
-    fitting = [c for c in chords if melody_pc is None or melody_pc in c[1]]
+    fitting = [c for c in chords if melody_pc in c[1]]
     if fitting:
         return fitting
     return [
@@ -103,13 +103,15 @@ def harmonise(soprano: Sequence[Note], key: Key) -> dict[str, list[Note]]:
 
     A melody outside the soprano range is voiced as if it were moved by octaves into it (the
     accompaniment stays in SATB ranges); the melody itself is not moved."""
-    soprano = [tuple(n) for n in soprano]
+    soprano = [(int(s), int(e), int(p)) for s, e, p in soprano]
     end = max((n[1] for n in soprano), default=0)
     first = min((n[0] for n in soprano), default=0) // STEPS_PER_BEAT * STEPS_PER_BEAT
     beats = list(range(first, end, STEPS_PER_BEAT))
     if not beats:
         return {"S": list(soprano), "A": [], "T": [], "B": []}
-    states, costs, back = [], [], []
+    states: list[np.ndarray] = []
+    costs: list[np.ndarray] = []
+    back: list[np.ndarray] = []
     last_pitch, shift = min(soprano)[2], 0
     for index, beat in enumerate(beats):
         if states:  # the soprano may move within the beat: its last pitch is what leads into this one
