@@ -8,7 +8,7 @@ import torch
 
 from model.arcnn.encoding import CLASSES, REST
 from model.arcnn.network import EnhanceNet, InfillNet
-from model.arcnn.sampling import TrackNote, enhance, harmonize
+from model.arcnn.sampling import TrackNote, enhance, harmonize, parallel_classes
 
 STEPS = 64
 
@@ -82,3 +82,16 @@ def test_temperature_raises_the_entropy_of_each_choice():
         )
         entropy[temperature] = float(np.mean(result.entropies))
     assert entropy[0.5] < entropy[1.0] < entropy[6.0]
+
+
+def test_parallel_classes_forbid_parallel_fifths_and_octaves_only():
+    state = np.zeros((2, 4), dtype=np.int64)
+    state[0] = [30, 23, 16, 11]  # soprano a fifth above alto (30 - 23 = 7), bass an octave below tenor
+    state[1] = [32, 0, 18, 0]  # soprano and tenor both step up by 2
+    forbidden = parallel_classes(state)
+    assert forbidden[1, 1, 25]  # alto up 2 to 25: a fifth under the soprano again, both rising
+    assert not forbidden[1, 1, 24]  # up 1: a tritone
+    assert not forbidden[1, 1, 21]  # down 2 to a fifth: contrary motion is no parallel
+    assert forbidden[1, 3, 13]  # bass up 2: an octave under the tenor again, both rising
+    assert not forbidden[1, 3, 11]  # the bass holds: oblique motion
+    assert not forbidden[:, :, 0].any()  # a rest makes no parallel
