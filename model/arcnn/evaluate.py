@@ -25,18 +25,20 @@ from model import figures as F
 from model import metrics as M
 from model import rule_baseline as R
 from model import two_sample as T
-from model.arcnn.compose import load
+from model.arcnn.compose import MODEL_TYPE, ArcnnModel, load
 from model.arcnn.encoding import VOICES, band, corrupt, fitting_shifts, merged_track, to_classes, voice_pitches
 from model.arcnn.masks import training_masks
 from model.arcnn.network import EnhanceNet, InfillNet, infill_loss
 from model.arcnn.sampling import TrackNote, enhance
 from model.arcnn.settings import resolve_parameters
+from model.config import ModelConfig
 from model.metrics import note_runs
 
 SHIPPED = Path(__file__).resolve().parent.parent / "pretrained" / "ar-cnn-bach"
 TRAINING_PIECES = "training_pieces.txt"
 PROBE_WINDOWS = 64
 PROBE_TRACKS = 4
+PROBE_SEGMENTS = 2  # held-out 8-bar segments harmonised every epoch
 TRACK_STEPS = 128  # 8 bars of 4/4
 REMOVED, ADDED = 0.3, 0.1
 
@@ -97,6 +99,7 @@ class Probe:
     classes: torch.Tensor
     masks: torch.Tensor
     pairs: list[tuple[np.ndarray, np.ndarray]]
+    segments: list[np.ndarray]
 
     @classmethod
     def from_rolls(cls, rolls: list[np.ndarray], seed: int = 0, windows: int = PROBE_WINDOWS) -> Probe:
@@ -116,7 +119,10 @@ class Probe:
         chosen = chosen[:: max(1, len(chosen) // windows)][:windows] or [np.zeros((32, VOICES), np.int64)]
         masks = training_masks(rng, len(chosen), 32)
         return cls(
-            torch.from_numpy(np.stack(chosen)), torch.from_numpy(masks), held_out_tracks(rolls, PROBE_TRACKS, seed)
+            torch.from_numpy(np.stack(chosen)),
+            torch.from_numpy(masks),
+            held_out_tracks(rolls, PROBE_TRACKS, seed),
+            segments(rolls)[:PROBE_SEGMENTS],
         )
 
     @torch.no_grad()
@@ -124,7 +130,25 @@ class Probe:
         figures = {"heldOutLoss": float(infill_loss(infill, self.classes, self.masks))}
         if self.pairs:
             figures.update(enhance_f1(enhancer, self.pairs, iterations=50))
+        if self.segments:
+            model = ArcnnModel(infill, enhancer, ModelConfig(type=MODEL_TYPE))
+            knobs = resolve_parameters({"mode": "harmonize"})
+            made, real = [], []
+            for segment in self.segments:
+                key = _key(segment)
+                made.append(F.piece_counts(F.voices_from_roll(model.harmonize_roll(segment[:, :, 0], 0, knobs)), key))
+                real.append(F.piece_counts(F.voices_from_roll(segment), key))
+            summary = F.summarise(made)
+            figures.update({PROBE_NAMES[name]: summary["figures"][name] for name in PROBE_NAMES})
+            figures["similarity"] = F.similarity_index(summary, F.summarise(real))
         return figures
+
+
+PROBE_NAMES = {
+    "chord_beats_pct": "chordBeatsPct",
+    "par58_note_per100": "parallelsPer100",
+    "step_share_B_pct": "bassStepsPct",
+}
 
 
 # --- the model card's figures -----------------------------------------------------------------

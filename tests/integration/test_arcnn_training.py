@@ -23,7 +23,10 @@ from shared.music.samples import sample_index
 
 PIECES = ["bach/bwv66.6.mxl", "bach/bwv1.6.mxl", "bach/bwv10.7.mxl", "bach/bwv101.7.mxl", "bach/bwv102.7.mxl"]
 TINY = {"epochs": "2", "steps_per_epoch": "6", "batch_size": "8", "width": "32", "layers": "3", "seed": "1"}
-LINE = re.compile(r"^epoch=(\d+)/2 loss=(\S+) enhanceLoss=(\S+) heldOutLoss=(\S+) corruptF1=(\S+) enhanceF1=(\S+)$")
+LINE = re.compile(
+    r"^epoch=(\d+)/2 loss=(\S+) enhanceLoss=(\S+) heldOutLoss=(\S+) corruptF1=(\S+) enhanceF1=(\S+) "
+    r"chordBeatsPct=(\S+) parallelsPer100=(\S+) bassStepsPct=(\S+) similarity=([0-9.]+)$"
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +77,7 @@ def test_training_writes_the_model_progress_and_metric_lines(trained):
     progress = json.loads((env.checkpoint_dir / "progress.json").read_text())
     assert progress["epoch"] == 2 and len(progress["history"]) == 2
     assert progress["history"][-1]["heldOutLoss"] < 3.9  # below the uniform guess, log(49)
+    assert 0 <= progress["history"][-1]["chordBeatsPct"] <= 100  # music figures of held-out harmonisations
 
 
 def test_bad_hyperparameters_name_what_to_change(tmp_path):
