@@ -1,10 +1,16 @@
-"""Inference: each shipped pretrained model is uploaded as ``model.tar.gz`` (weights + serving code)
-and hosted on a serverless endpoint (no idle cost), then registered READY in the models table
-under owner ``builtin`` so the first composition works right after deploy."""
+"""Inference: each shipped pretrained model (every ``model/pretrained/<id>/`` with a ``model.json``)
+is uploaded as ``model.tar.gz`` (weights + serving code) and hosted on a serverless endpoint (no idle
+cost), then registered READY in the models table under owner ``builtin``, with the model type and
+default parameters its ``model.json`` names, so the first composition works right after deploy."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from aws_cdk import Aws
 from aws_cdk import aws_dynamodb as dynamodb
@@ -12,21 +18,80 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import custom_resources as cr
+from boto3.dynamodb.types import TypeSerializer
 from constructs import Construct
 
-from cdk.bundling import INFERENCE_ENTRY_POINT, pretrained_model_tarball
+from cdk.bundling import INFERENCE_ENTRY_POINT, REPO_ROOT, pretrained_model_tarball
 from cdk.storage import METADATA_KEY
+from model.config import CONFIG_FILE, ModelConfig
+from shared.model_types import ModelType, spec_for
 from shared.resources import BUILTIN_OWNER, ID_KEY, OWNER_KEY
 from shared.statuses import ModelStatus
 
-# The shipped models: id -> (display name, description, genre).
-BUILTIN_MODELS: dict[str, tuple[str, str, str]] = {
+PRETRAINED_DIR = REPO_ROOT / "model" / "pretrained"
+
+# How the shipped models are listed: id -> (display name, description, genre); ``name``,
+# ``description`` and ``genre`` in a model's model.json take precedence.
+DISPLAY: dict[str, tuple[str, str, str]] = {
     "bach-chorales": (
         "Bach chorales",
         "Four-part harmony in the style of J. S. Bach's chorales, trained on the music21 corpus.",
         "classical",
     ),
+    "ar-cnn-bach": (
+        "AR-CNN Bach",
+        "Enhances a melody note by note toward Bach's chorales, or harmonises it in four parts.",
+        "classical",
+    ),
+    "transformer-folk": (
+        "Transformer folk",
+        "Extends a melody by up to 30 seconds in the style of the folk tunes of the music21 corpus.",
+        "folk",
+    ),
 }
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    """What a shipped model's record shows, read from its directory."""
+
+    model_id: str
+    name: str
+    description: str
+    genre: str
+    model_type: ModelType = ModelType.GAN
+    default_parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def shipped_models(root: Path = PRETRAINED_DIR) -> list[ShippedModel]:
+    """Every ``<root>/<id>/model.json`` (read by ``ModelConfig``): its ``type`` (a GAN when absent) and
+    ``defaultParameters``, checked against the type's rules so a broken default fails the synthesis,
+    not a composition."""
+    out = []
+    for config_path in sorted(root.glob(f"*/{CONFIG_FILE}")):
+        model_id = config_path.parent.name
+        config = ModelConfig.load(config_path.parent)
+        name, description, genre = DISPLAY.get(model_id, (model_id.replace("-", " ").capitalize(), "", "other"))
+        spec = spec_for(config.type)
+        own = config.settings
+        out.append(
+            ShippedModel(
+                model_id=model_id,
+                name=own.get("name", name),
+                description=own.get("description", description),
+                genre=own.get("genre", genre),
+                model_type=spec.type,
+                default_parameters=spec.validate_model_defaults(own.get("defaultParameters")),
+            )
+        )
+    return out
+
+
+def dynamo_map(values: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object as a DynamoDB-typed ``M`` attribute (numbers as ``N``)."""
+    return TypeSerializer().serialize(json.loads(json.dumps(values), parse_float=Decimal))
+
+
 # A fixed registration time: the record must not change (and be rewritten) on every deploy.
 REGISTERED_AT = datetime(2026, 1, 1, tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
@@ -43,7 +108,7 @@ class BuiltinModel(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        model_id: str,
+        shipped: ShippedModel,
         execution_role: iam.IRole,
         image: str,
         models_table: dynamodb.ITable,
@@ -51,7 +116,7 @@ class BuiltinModel(Construct):
         max_concurrency: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        name, description, genre = BUILTIN_MODELS[model_id]
+        model_id = shipped.model_id
         self.asset = s3_assets.Asset(self, "Artifact", path=str(pretrained_model_tarball(model_id)))
         execution_role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -95,9 +160,11 @@ class BuiltinModel(Construct):
         item = {
             OWNER_KEY: {"S": BUILTIN_OWNER},
             ID_KEY: {"S": model_id},
-            "name": {"S": name},
-            "description": {"S": description},
-            "genre": {"S": genre},
+            "name": {"S": shipped.name},
+            "description": {"S": shipped.description},
+            "genre": {"S": shipped.genre},
+            "type": {"S": shipped.model_type.value},
+            "defaultParameters": dynamo_map(shipped.default_parameters),
             "status": {"S": ModelStatus.READY.value},
             "builtin": {"BOOL": True},
             "endpointName": {"S": self.endpoint_name},
@@ -151,15 +218,15 @@ class Inference(Construct):
         self.models = [
             BuiltinModel(
                 self,
-                _camel(model_id),
-                model_id=model_id,
+                _camel(shipped.model_id),
+                shipped=shipped,
                 execution_role=execution_role,
                 image=image,
                 models_table=models_table,
                 memory_mb=memory_mb,
                 max_concurrency=max_concurrency,
             )
-            for model_id in BUILTIN_MODELS
+            for shipped in shipped_models()
         ]
 
     @property

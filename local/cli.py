@@ -2,7 +2,10 @@
 
     composer melodies upload tune.mid
     composer compose <melody-id or file.mid> --model bach-chorales --out song.mid
+    composer compose tune.mid --model ar-cnn-bach --param mode=harmonize --param temperature=0.8
+    composer models; composer model-types
     composer train --name my-bach --tags bach --epochs 5 --watch
+    composer train --type transformer --name my-folk --tags collection:ryans-mammoth --hp layers=2
     composer --api-url https://xyz.execute-api.eu-west-1.amazonaws.com/prod --token "$ID_TOKEN" models
 
 The API URL comes from ``--api-url``, else ``COMPOSER_API_URL``, else the local runtime on
@@ -11,6 +14,7 @@ The API URL comes from ``--api-url``, else ``COMPOSER_API_URL``, else the local 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -73,6 +77,56 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+def parse_assignments(values: list[str] | None, option: str) -> dict[str, Any]:
+    """``["mode=harmonize", "temperature=0.8"]`` -> ``{"mode": "harmonize", "temperature": 0.8}``: a value
+    that reads as JSON (a number, true, null) is taken as such, anything else as a string."""
+    out: dict[str, Any] = {}
+    for item in values or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{item!r} is not name=value", param_hint=option)
+        try:
+            out[key.strip()] = json.loads(raw)
+        except ValueError:
+            out[key.strip()] = raw
+    return out
+
+
+def knobs_text(schema: dict[str, Any] | None) -> str:
+    """One line per knob of a JSON Schema: ``name=default (range or choices)``; conditional ranges are
+    shown by their condition, e.g. ``threshold=20 (topK: 1-128; nucleus: 0.1-1)``."""
+    if not schema or not schema.get("properties"):
+        return "-"
+    conditional: dict[str, list[str]] = {}
+    for branch in schema.get("allOf", []):
+        (when,) = branch["if"]["properties"].values()
+        for name, rule in branch["then"]["properties"].items():
+            shown = "n/a" if rule is False else _range(rule)
+            conditional.setdefault(name, []).append(f"{when['const']}: {shown}")
+    lines = []
+    for name, prop in schema["properties"].items():
+        default = f"={prop['default']}" if "default" in prop else ""
+        detail = "; ".join(conditional[name]) if name in conditional else _range(prop)
+        lines.append(f"{name}{default} ({detail})")
+    return "\n".join(lines)
+
+
+def _range(prop: dict[str, Any]) -> str:
+    if "enum" in prop:
+        return "|".join(str(v) for v in prop["enum"])
+    low = prop.get("minimum", prop.get("exclusiveMinimum"))
+    high = prop.get("maximum")
+    if low is None and high is None:
+        return str(prop.get("type", "any"))
+    return f"{_number(low)}-{_number(high)}"
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 # --- melodies ---------------------------------------------------------------------------------
 
 
@@ -120,16 +174,21 @@ def compose(
     model: Annotated[str, typer.Option("--model", "-m", help="Model id (see `composer models`).")] = "bach-chorales",
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the 4-track MIDI.")] = Path("song.mid"),
     seed: Annotated[int | None, typer.Option(help="Fix the random seed to get the same result again.")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="A model knob as name=value, repeatable (see `composer models`)."),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 600,
 ) -> None:
-    """Compose accompaniment for a melody and save the result as MIDI."""
+    """Compose with a model (accompany, enhance, harmonize or extend a melody) and save the result as MIDI."""
     client = _client(ctx)
+    parameters = parse_assignments(param, "--param")
     try:
         path = Path(melody)
         if path.suffix.lower() in (".mid", ".midi") and path.is_file():
             melody = client.upload_melody(path.read_bytes(), path.stem)["id"]
             console.print(f"Uploaded {path} as melody {melody}")
-        started = client.compose(melody, model, seed)
+        started = client.compose(melody, model, seed, parameters)
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
         ) as progress:
@@ -150,6 +209,8 @@ def compose(
         raise typer.Exit(code=1) from exc
     tracks = ", ".join(f"{t.get('name')} ({t.get('noteCount')} notes)" for t in result.get("tracks", []))
     console.print(f"[green]Composed[/green] {result['id']}: {result.get('bars')} bars; {tracks}")
+    if result.get("parameters"):
+        console.print("Parameters: " + ", ".join(f"{k}={v}" for k, v in result["parameters"].items()))
     console.print(f"Wrote {out}")
 
 
@@ -172,20 +233,40 @@ def pianoroll(
 
 @app.command()
 def models(ctx: typer.Context) -> None:
-    """Shipped models and your own."""
+    """Shipped models and your own, with each one's type and knobs (name=default and range)."""
     try:
         items = _client(ctx).models()
     except ApiError as exc:
         raise _fail(exc) from exc
-    table = _table("id", "name", "status", "built-in", "training job", "similarity")
+    table = _table("id", "name", "type", "knobs (--param)", "status", "built-in", "training job", "similarity")
     for m in items:
         table.add_row(
             m["id"],
             m.get("name", ""),
+            m.get("type", "gan"),
+            knobs_text(m.get("parameterSchema")),
             m.get("status", ""),
             "yes" if m.get("builtin") else "",
             m.get("trainingJobId") or "",
             _fmt((m.get("metrics") or {}).get("similarity")),
+        )
+    console.print(table)
+
+
+@app.command("model-types")
+def model_types(ctx: typer.Context) -> None:
+    """The techniques, with their composition knobs (--param) and training hyperparameters (--hp)."""
+    try:
+        items = _client(ctx).model_types()
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    table = _table("type", "what it does", "knobs (compose --param)", "hyperparameters (train --hp)")
+    for t in items:
+        table.add_row(
+            t["type"],
+            t.get("description", ""),
+            knobs_text(t.get("parameterSchema")),
+            knobs_text(t.get("hyperparameterSchema")),
         )
     console.print(table)
 
@@ -208,6 +289,9 @@ def train(
     ctx: typer.Context,
     name: Annotated[str, typer.Option("--name", "-n", help="Name of the model to train.")],
     tags: Annotated[str, typer.Option(help="Comma-separated data-set tags, e.g. 'bach,major'.")],
+    model_type: Annotated[
+        str, typer.Option("--type", "-t", help="Model type: gan, ar-cnn or transformer (see `composer model-types`).")
+    ] = "gan",
     epochs: Annotated[int, typer.Option()] = 10,
     learning_rate: Annotated[float | None, typer.Option()] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,
@@ -215,10 +299,14 @@ def train(
     width: Annotated[int | None, typer.Option(help="Filters of the first conv layer.")] = None,
     max_windows: Annotated[int | None, typer.Option(help="Cap on training windows.")] = None,
     seed: Annotated[int | None, typer.Option()] = None,
+    hp: Annotated[
+        list[str] | None,
+        typer.Option("--hp", help="Any hyperparameter of the type as name=value, repeatable, e.g. layers=4."),
+    ] = None,
     watch_: Annotated[bool, typer.Option("--watch", help="Show the epochs live until the job ends.")] = False,
 ) -> None:
-    """Train your own model on a filtered slice of the data set."""
-    hyperparameters = {"epochs": epochs}
+    """Train your own model (of any type) on a filtered slice of the data set."""
+    hyperparameters: dict[str, Any] = {"epochs": epochs}
     for key, value in (
         ("learningRate", learning_rate),
         ("batchSize", batch_size),
@@ -229,12 +317,15 @@ def train(
     ):
         if value is not None:
             hyperparameters[key] = value
+    hyperparameters.update(parse_assignments(hp, "--hp"))
     tag_list = [t.strip() for t in tags.split(",") if t.strip()]
     try:
-        job = _client(ctx).start_training(name, tag_list, hyperparameters)
+        job = _client(ctx).start_training(name, tag_list, hyperparameters, model_type)
     except ApiError as exc:
         raise _fail(exc) from exc
-    console.print(f"[green]Started[/green] training job {job['id']} ({job['status']})")
+    console.print(
+        f"[green]Started[/green] {job.get('modelType', model_type)} training job {job['id']} ({job['status']})"
+    )
     if watch_:
         _watch(_client(ctx), job["id"])
 

@@ -114,10 +114,17 @@ class ComposerClient:
     def model(self, model_id: str) -> dict[str, Any]:
         return self._json("GET", f"/models/{model_id}")
 
-    def compose(self, melody_id: str, model_id: str, seed: int | None = None) -> dict[str, Any]:
+    def model_types(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/model-types").get("items", [])
+
+    def compose(
+        self, melody_id: str, model_id: str, seed: int | None = None, parameters: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"melodyId": melody_id, "modelId": model_id}
         if seed is not None:
             body["seed"] = seed
+        if parameters:
+            body["parameters"] = parameters
         return self._json("POST", "/compositions", json=body)
 
     def composition(self, composition_id: str) -> dict[str, Any]:
@@ -131,8 +138,15 @@ class ComposerClient:
             "GET", f"/compositions/{composition_id}/pianoroll.png", headers={"Accept": "image/png"}
         ).content
 
-    def start_training(self, model_name: str, tags: list[str], hyperparameters: dict[str, Any]) -> dict[str, Any]:
-        body = {"modelName": model_name, "dataset": {"tags": tags}, "hyperparameters": hyperparameters}
+    def start_training(
+        self, model_name: str, tags: list[str], hyperparameters: dict[str, Any], model_type: str = "gan"
+    ) -> dict[str, Any]:
+        body = {
+            "modelName": model_name,
+            "modelType": model_type,
+            "dataset": {"tags": tags},
+            "hyperparameters": hyperparameters,
+        }
         return self._json("POST", "/training-jobs", json=body)
 
     def training_jobs(self) -> list[dict[str, Any]]:

@@ -7,10 +7,11 @@ generated from them. Storage records are built from (and back into) these same m
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
+from shared.model_types import ModelType
 from shared.model_types.gan import Hyperparameters as Hyperparameters  # the GAN's, where it always was
 from shared.statuses import CompositionStatus, ModelStatus, TrainingStatus
 from shared.wire import WireModel as WireModel  # re-exported: every wire model's base
@@ -86,6 +87,27 @@ class MelodyList(WireModel):
     next_token: str | None = None
 
 
+# --- model types ------------------------------------------------------------------------------
+
+# Knob values are JSON scalars; which names and ranges apply depends on the model type (GET /model-types).
+KnobValue = Annotated[str, Field(max_length=64)] | int | float | bool | None
+Knobs = Annotated[dict[Annotated[str, Field(min_length=1, max_length=64)], KnobValue], Field(max_length=32)]
+
+
+class ModelTypeInfo(WireModel):
+    """One generative technique: what its compositions accept and what its training jobs accept."""
+
+    type: ModelType
+    title: str
+    description: str
+    parameter_schema: dict[str, Any] = Field(description="JSON Schema (draft 2020-12) of `parameters`.")
+    hyperparameter_schema: dict[str, Any] = Field(description="JSON Schema (draft 2020-12) of `hyperparameters`.")
+
+
+class ModelTypeList(WireModel):
+    items: list[ModelTypeInfo]
+
+
 # --- models -----------------------------------------------------------------------------------
 
 
@@ -105,8 +127,17 @@ class Model(WireModel):
     owner: str = Field(exclude=True, default="")
     builtin: bool = False
     status: ModelStatus
+    type: ModelType = Field(
+        default=ModelType.GAN, description="The generative technique; a record without one is a GAN."
+    )
     description: str = ""
     genre: str | None = None
+    default_parameters: dict[str, Any] = Field(
+        default_factory=dict, description="This model's own defaults, over its type's (given > model > type)."
+    )
+    parameter_schema: dict[str, Any] | None = Field(
+        default=None, description="JSON Schema (draft 2020-12) of the `parameters` a composition may send."
+    )
     training_job_id: str | None = None
     endpoint_name: str | None = None
     artifact_uri: str | None = None
@@ -126,6 +157,9 @@ class CompositionIn(WireModel):
     melody_id: Annotated[str, Field(min_length=1, max_length=128)]
     model_id: Annotated[str, Field(min_length=1, max_length=128)]
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
+    parameters: Knobs | None = Field(
+        default=None, description="The model's knobs, validated against its `parameterSchema` (GET /models/{id})."
+    )
 
 
 class CompositionTrack(WireModel):
@@ -140,7 +174,9 @@ class Composition(WireModel):
     owner: str = Field(exclude=True, default="")
     melody_id: str
     model_id: str
+    model_type: ModelType = ModelType.GAN
     seed: int | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict, description="The resolved knobs: given plus defaults.")
     status: CompositionStatus
     bars: int | None = None
     tracks: list[CompositionTrack] = Field(default_factory=list)
@@ -170,7 +206,11 @@ class DatasetFilter(WireModel):
 class TrainingJobIn(WireModel):
     model_name: Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _\-]*$")]
     dataset: DatasetFilter
-    hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
+    model_type: ModelType = ModelType.GAN
+    hyperparameters: Knobs = Field(
+        default_factory=dict,
+        description="The model type's training settings (GET /model-types); defaults fill the rest.",
+    )
 
 
 class TrainingJob(WireModel):
@@ -179,7 +219,8 @@ class TrainingJob(WireModel):
     model_name: str
     model_id: str | None = None
     dataset: DatasetFilter
-    hyperparameters: Hyperparameters
+    model_type: ModelType = ModelType.GAN
+    hyperparameters: dict[str, Any]
     status: TrainingStatus
     secondary_status: str | None = None
     epoch: int = 0

@@ -1,9 +1,10 @@
 """Compositions, worker side: run one PENDING composition through its model's endpoint.
 
 The worker takes the record PENDING -> RUNNING (with a lease), sends the melody to the endpoint
-(contract 2: ``{"midi": base64, "seed": n}`` in, ``{"midi", "bars", "tracks", "metrics"}`` out),
-checks the answer, stores the MIDI and records COMPLETED; any failure is recorded as FAILED with a
-reason a user can read. A duplicate delivery finds the record no longer PENDING and does nothing.
+(contract 2: ``{"midi": base64, "seed": n, "parameters": {...}}`` in, ``{"midi", "bars", "tracks",
+"metrics"}`` out), checks the answer (track 0 keeps the melody as the model type promises), stores
+the MIDI and records COMPLETED; any failure is recorded as FAILED with a reason a user can read. A duplicate delivery
+finds the record no longer PENDING and does nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from shared.errors import ComposerError, InvalidMidi
 from shared.logic import clock, melodies
 from shared.logic.compositions import RUNNING_LEASE, fail, lease_until
 from shared.logic.records import from_item
+from shared.model_types import MelodyKept, spec_for
 from shared.music.midi_codec import read_midi
 from shared.music.score import Score
 from shared.schemas import Composition, CompositionTrack
@@ -73,9 +75,16 @@ def run(owner: str, composition_id: str) -> Composition | None:
 
 def _compose(owner: str, composition: Composition, endpoint_name: str) -> Composition | None:
     melody_midi = melodies.accepted_midi(owner, composition.melody_id)
-    request = json.dumps({"midi": base64.b64encode(melody_midi).decode(), "seed": composition.seed}).encode()
+    request = json.dumps(
+        {
+            "midi": base64.b64encode(melody_midi).decode(),
+            "seed": composition.seed,
+            "parameters": composition.parameters,
+        }
+    ).encode()
     answer = sagemaker.invoke_endpoint(endpoint_name, request)
-    data, score, tracks, metrics = parse_answer(answer, read_midi(melody_midi).score)
+    kept = spec_for(composition.model_type).melody_kept(composition.parameters)
+    data, score, tracks, metrics = parse_answer(answer, read_midi(melody_midi).score, kept)
     blobs.put_composition(owner, composition.id, data)
     try:
         item = store.move(
@@ -98,8 +107,11 @@ def _compose(owner: str, composition: Composition, endpoint_name: str) -> Compos
     return from_item(Composition, item)
 
 
-def parse_answer(answer: bytes, melody: Score) -> tuple[bytes, Score, list[CompositionTrack], dict[str, float]]:
-    """Check the endpoint's JSON: readable MIDI whose track 0 is the melody, track list, numeric metrics."""
+def parse_answer(
+    answer: bytes, melody: Score, kept: MelodyKept = MelodyKept.EXACT
+) -> tuple[bytes, Score, list[CompositionTrack], dict[str, float]]:
+    """Check the endpoint's JSON: readable MIDI whose track 0 keeps the melody as ``kept`` says (exactly,
+    as the start of a continuation, or rewritten, which only needs a track), track list, numeric metrics."""
     try:
         payload = json.loads(answer)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -114,8 +126,13 @@ def parse_answer(answer: bytes, melody: Score) -> tuple[bytes, Score, list[Compo
         score = read_midi(data).score
     except InvalidMidi as exc:
         raise BadModelOutput(f"the MIDI is unreadable ({exc.message})") from exc
-    if not score.tracks or _pitches(score.tracks[0].notes) != _pitches(melody.tracks[0].notes):
+    if not score.tracks:
+        raise BadModelOutput("the MIDI has no tracks")
+    sent, got = _pitches(melody.tracks[0].notes), _pitches(score.tracks[0].notes)
+    if kept is MelodyKept.EXACT and got != sent:
         raise BadModelOutput("track 0 is not the melody that was sent")
+    if kept is MelodyKept.PREFIX and got[: len(sent)] != sent:
+        raise BadModelOutput("track 0 does not start with the melody that was sent")
     listed = payload.get("tracks")
     try:
         if not isinstance(listed, list) or not all(isinstance(t, dict) for t in listed):

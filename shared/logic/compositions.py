@@ -18,6 +18,7 @@ from shared.logic import clock, melodies, models
 from shared.logic.ids import new_id
 from shared.logic.pagination import Source, paginate
 from shared.logic.records import from_item, to_item
+from shared.model_types import spec_for
 from shared.schemas import Composition, CompositionIn, CompositionList
 from shared.statuses import COMPOSITION_FINAL, CompositionStatus
 from shared.store import blobs, functions
@@ -38,16 +39,20 @@ def lease_until(delta: timedelta) -> int:
 
 
 def start(owner: str, request: CompositionIn) -> Composition:
-    """Check the melody and the model, record PENDING and queue the worker; answers at once."""
+    """Check the melody, the model and its parameters, record PENDING (with the resolved parameters:
+    given > the model's defaults > its type's) and queue the worker; answers at once."""
     melodies.get(owner, request.melody_id)
     model = models.require_ready(owner, request.model_id)
+    parameters = spec_for(model.type).resolve_parameters(request.parameters, model.default_parameters)
     now = clock.now()
     composition = Composition(
         id=new_id("cmp"),
         owner=owner,
         melody_id=request.melody_id,
         model_id=request.model_id,
+        model_type=model.type,
         seed=request.seed if request.seed is not None else secrets.randbelow(2**31),
+        parameters=parameters.to_wire(),
         status=CompositionStatus.PENDING,
         created_at=now,
         updated_at=now,

@@ -5,13 +5,16 @@ which the training workflow registers when a job completes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from shared.errors import Conflict, NotFound
 from shared.logic import clock
 from shared.logic.pagination import Source, paginate
 from shared.logic.records import from_item, to_item
+from shared.model_types import REGISTRY, InvalidParameters, ModelType, spec_for
 from shared.resources import BUILTIN_OWNER
-from shared.schemas import Model, ModelList
+from shared.schemas import Model, ModelList, ModelTypeInfo, ModelTypeList
 from shared.statuses import ModelStatus
 from shared.store import models as store
 from shared.store import sagemaker
@@ -30,11 +33,14 @@ def register_builtin_model(
     artifact_uri: str | None = None,
     metrics: dict[str, float] | None = None,
     status: ModelStatus = ModelStatus.READY,
+    model_type: ModelType = ModelType.GAN,
+    default_parameters: Mapping[str, Any] | None = None,
 ) -> Model:
     """Record a shipped model under owner ``builtin`` (idempotent: re-registering overwrites).
 
     Called by the deployment (a custom resource) and by the local runtime at start, once the
-    model's endpoint exists, so that compositions can use it at once.
+    model's endpoint exists, so that compositions can use it at once. ``default_parameters`` are
+    checked against the type's rules here, so a composition never meets a broken default.
     """
     model = Model(
         id=model_id,
@@ -42,8 +48,10 @@ def register_builtin_model(
         owner=BUILTIN_OWNER,
         builtin=True,
         status=status,
+        type=model_type,
         description=description,
         genre=genre,
+        default_parameters=spec_for(model_type).validate_model_defaults(default_parameters),
         endpoint_name=endpoint_name,
         artifact_uri=artifact_uri,
         metrics=metrics or {},
@@ -59,7 +67,7 @@ def get(owner: str, model_id: str) -> Model:
     item = found.get(owner) or found.get(BUILTIN_OWNER)
     if item is None:
         raise NotFound(f"Model {model_id} does not exist.")
-    return from_item(Model, item)
+    return _described(from_item(Model, item))
 
 
 def require_ready(owner: str, model_id: str) -> Model:
@@ -78,7 +86,35 @@ def list_models(owner: str, limit: int, token: str | None) -> ModelList:
         Source(owner, lambda n, key: store.page(owner, n, key)),
     ]
     items, next_token = paginate(sources, limit, token)
-    return ModelList(items=[from_item(Model, i) for i in items], next_token=next_token)
+    return ModelList(items=[_described(from_item(Model, i)) for i in items], next_token=next_token)
+
+
+def model_types() -> ModelTypeList:
+    """Every technique with the JSON Schemas of its composition parameters and training hyperparameters."""
+    return ModelTypeList(
+        items=[
+            ModelTypeInfo(
+                type=spec.type,
+                title=spec.title,
+                description=spec.description,
+                parameter_schema=spec.parameter_schema(),
+                hyperparameter_schema=spec.hyperparameter_schema(),
+            )
+            for spec in REGISTRY.values()
+        ]
+    )
+
+
+def _described(model: Model) -> Model:
+    """The model with the schema of the knobs it takes (its type's, with its own defaults)."""
+    spec = spec_for(model.type)
+    try:
+        schema = spec.parameter_schema(model.default_parameters)
+    except InvalidParameters as exc:
+        # Stored defaults that no longer fit the type's rules: show the type's own, and say so in the log.
+        logger.warning("model %s has unusable default parameters: %s", model.id, exc.message)
+        schema = spec.parameter_schema()
+    return model.model_copy(update={"parameter_schema": schema})
 
 
 def delete(owner: str, model_id: str) -> None:

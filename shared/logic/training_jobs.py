@@ -11,6 +11,7 @@ from shared.logic import clock, datasets
 from shared.logic.ids import new_id
 from shared.logic.pagination import Source, paginate
 from shared.logic.records import from_item, to_item
+from shared.model_types import spec_for
 from shared.schemas import TrainingJob, TrainingJobIn, TrainingJobList
 from shared.statuses import TRAINING_FINAL, TrainingStatus
 from shared.store import sagemaker
@@ -24,17 +25,20 @@ NEVER_STARTED = "the training workflow did not start within 15 minutes of the re
 
 
 def submit(owner: str, request: TrainingJobIn) -> TrainingJob:
+    """Check the tags and the model type's hyperparameters (defaults filled in), then record QUEUED."""
     datasets.validate_tags(request.dataset.tags)
+    hyperparameters = spec_for(request.model_type).validate_hyperparameters(request.hyperparameters).to_wire()
     now = clock.now()
     job = TrainingJob(
         id=new_id("tj"),
         owner=owner,
         model_name=request.model_name,
         dataset=request.dataset,
-        hyperparameters=request.hyperparameters,
+        model_type=request.model_type,
+        hyperparameters=hyperparameters,
         status=TrainingStatus.QUEUED,
         epoch=0,
-        epochs=request.hyperparameters.epochs,
+        epochs=hyperparameters["epochs"],
         created_at=now,
         updated_at=now,
     )

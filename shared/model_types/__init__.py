@@ -3,7 +3,11 @@
 ``REGISTRY`` maps each ``ModelType`` to its ``ModelTypeSpec``: the inference ``Parameters`` model,
 the training ``Hyperparameters`` model, the conditional knob rules, and the helpers that resolve
 given parameters against defaults and write JSON Schema (draft 2020-12) for a console's forms.
-The API, the compose worker and the model container all read the same specs.
+The API, the compose worker and the model container all read the same specs: the API resolves a
+composition's parameters once and the endpoint receives the full set; a technique's ``compose`` may
+resolve them again (idempotent) to get the typed model, e.g.
+``arcnn.Parameters`` from ``spec_for("ar-cnn").resolve_parameters(parameters)``. Training code
+validates its hyperparameters with ``spec.hyperparameters`` (lax: SageMaker passes strings).
 
 >>> spec_for("ar-cnn").resolve_parameters({"mode": "harmonize"}).to_wire()
 {'mode': 'harmonize', 'samplingIterations': 100, 'temperature': 1.0}

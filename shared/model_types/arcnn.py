@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -28,8 +28,8 @@ from shared.model_types.spec import (
     Seed,
 )
 
-ENHANCE = "enhance"
-HARMONIZE = "harmonize"
+ENHANCE: Final = "enhance"
+HARMONIZE: Final = "harmonize"
 
 
 class Parameters(KnobModel):

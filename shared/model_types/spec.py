@@ -13,13 +13,17 @@ for top-k is no default for nucleus sampling.
 
 from __future__ import annotations
 
+import builtins
+import copy
+import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, ValidationError
-from pydantic.fields import FieldInfo
+from pydantic.fields import ComputedFieldInfo, FieldInfo
 
 from shared.errors import InvalidInput
 from shared.wire import WireModel
@@ -86,7 +90,7 @@ class Condition:
 
     field: str
     value: str
-    knobs: Mapping[str, Knob] = field(default_factory=dict)
+    knobs: Mapping[str, Knob] = dataclasses.field(default_factory=dict)
     not_applicable: tuple[str, ...] = ()
 
     @property
@@ -94,7 +98,7 @@ class Condition:
         return set(self.knobs) | set(self.not_applicable)
 
 
-def _title(name: str, info: FieldInfo) -> str:
+def _title(name: str, info: FieldInfo | ComputedFieldInfo) -> str:
     return name.replace("_", " ").capitalize()
 
 
@@ -115,8 +119,8 @@ class ModelTypeSpec:
     type: ModelType
     title: str
     description: str
-    parameters: type[KnobModel]
-    hyperparameters: type[KnobModel]
+    parameters: builtins.type[KnobModel]
+    hyperparameters: builtins.type[KnobModel]
     conditions: tuple[Condition, ...] = ()
     melody_kept: Callable[[Mapping[str, Any]], MelodyKept] = _always_exact
 
@@ -154,7 +158,7 @@ class ModelTypeSpec:
         """JSON Schema (draft 2020-12) of the parameters, with this model's defaults and the conditional
         ranges as ``allOf`` of ``if``/``then``; what a console needs to draw the knobs."""
         defaults = self._python_names(self.validate_model_defaults(model_defaults)) if model_defaults else {}
-        schema = _clean(self.parameters.model_json_schema(by_alias=True, mode="validation"))
+        schema = _json_schema(self.parameters)
         schema["$schema"] = JSON_SCHEMA_DIALECT
         schema["title"] = f"{self.title} parameters"
         schema["description"] = self.parameters.__doc__.strip() if self.parameters.__doc__ else self.description
@@ -201,7 +205,7 @@ class ModelTypeSpec:
 
     def hyperparameter_schema(self) -> dict[str, Any]:
         """JSON Schema (draft 2020-12) of the training hyperparameters, for a training form."""
-        schema = _clean(self.hyperparameters.model_json_schema(by_alias=True, mode="validation"))
+        schema = _json_schema(self.hyperparameters)
         schema["$schema"] = JSON_SCHEMA_DIALECT
         schema["title"] = f"{self.title} hyperparameters"
         return schema
@@ -239,10 +243,10 @@ class ModelTypeSpec:
                     filled[name] = int(value)
         return parameters.model_copy(update=filled) if filled else parameters
 
-    def _describe(self, exc: ValidationError, where: str, noun: str, model: type[WireModel]) -> str:
+    def _describe(self, exc: ValidationError, where: str, noun: str, model: builtins.type[WireModel]) -> str:
         """``parameters.threshold: Input should be ... for model type transformer (allowed: 0.1-128)``."""
         fields = model.model_fields
-        properties = _clean(model.model_json_schema(by_alias=True, mode="validation")).get("properties", {})
+        properties = _json_schema(model).get("properties", {})
         parts = []
         for error in exc.errors()[:5]:
             error["msg"] = str(error.get("msg", "invalid")).removeprefix("Value error, ")
@@ -294,6 +298,16 @@ def _allowed_text(prop: Mapping[str, Any]) -> str:
     low_text = "" if low is None else (f"{low:g}" if "minimum" in prop else f">{low:g}")
     high_text = "" if high is None else f"{high:g}"
     return f"{low_text}-{high_text}" if low_text and high_text else (low_text or f"<= {high_text}")
+
+
+def _json_schema(model: builtins.type[WireModel]) -> dict[str, Any]:
+    """A fresh copy of the model's cleaned schema; generating it is the slow part of listing models."""
+    return copy.deepcopy(_cached_schema(model))
+
+
+@cache
+def _cached_schema(model: builtins.type[WireModel]) -> dict[str, Any]:
+    return _clean(model.model_json_schema(by_alias=True, mode="validation"))
 
 
 def _clean(schema: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ does not apply to plain random sampling.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import ConfigDict, Field, field_serializer, model_validator
 
@@ -24,9 +24,9 @@ from shared.model_types.spec import (
     Seed,
 )
 
-TOP_K = "topK"
-NUCLEUS = "nucleus"
-RANDOM = "random"
+TOP_K: Final = "topK"
+NUCLEUS: Final = "nucleus"
+RANDOM: Final = "random"
 
 
 class Parameters(KnobModel):

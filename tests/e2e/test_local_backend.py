@@ -156,6 +156,7 @@ def test_compose_train_stop_and_isolation(runtime: RunningRuntime) -> None:
         # --- the new model is READY, listed, and composes ---
         model = get_json(client, f"/models/{new_model_id}")
         assert model["status"] == "READY" and model["builtin"] is False and model["trainingJobId"] == job_id
+        assert model["type"] == "gan" and model["parameterSchema"]["properties"] == {}  # the job's modelType
         listed = {m["id"]: m for m in get_json(client, "/models")["items"]}
         assert {SHIPPED_MODEL, new_model_id} <= listed.keys()
         compose_and_check(client, melody_id, new_model_id, melody)
@@ -231,7 +232,9 @@ def test_cli_composes_through_the_local_api(runtime: RunningRuntime, tmp_path: P
     listed = composer("melodies", "list")
     assert listed.returncode == 0 and "frere" in listed.stdout
     models = composer("models")
-    assert models.returncode == 0 and SHIPPED_MODEL in models.stdout
+    assert models.returncode == 0 and SHIPPED_MODEL in models.stdout and "gan" in models.stdout
+    types = composer("model-types")
+    assert types.returncode == 0 and "ar-cnn" in types.stdout and "transformer" in types.stdout
     bad = composer("compose", "no-such-melody", "--model", SHIPPED_MODEL, "--out", str(tmp_path / "x.mid"))
     assert bad.returncode == 1 and "404" in bad.stderr
 
@@ -250,6 +253,14 @@ def test_bad_input_is_a_clear_4xx(runtime: RunningRuntime) -> None:
                 ),
                 422,
             ),
+            (
+                client.post(
+                    "/compositions",
+                    json={"melodyId": "sample-ode-to-joy", "modelId": SHIPPED_MODEL, "parameters": {"temperature": 2}},
+                    headers=ALICE,
+                ),
+                422,
+            ),
             (client.get("/compositions/cmp-does-not-exist", headers=ALICE), 404),
             (client.get("/models", headers={"Authorization": "Bearer ../etc"}), 401),
         ]
@@ -258,3 +269,6 @@ def test_bad_input_is_a_clear_4xx(runtime: RunningRuntime) -> None:
             error = response.json()["error"]
             assert error["code"] and error["message"]
         assert cases[0][0].json()["error"]["code"] == "INVALID_REQUEST_BODY"  # the gateway's answer, as on AWS
+        knob = cases[3][0].json()["error"]
+        assert knob["code"] == "INVALID_PARAMETERS" and "parameters.temperature" in knob["message"]
+        assert "model type gan" in knob["message"]

@@ -10,7 +10,7 @@ from aws_cdk.assertions import Match
 
 from cdk.bundling import REPO_ROOT
 from cdk.request_models import gateway_schema
-from shared.schemas import MelodyMidiIn, MelodyNotesIn, TrainingJobIn
+from shared.schemas import Hyperparameters, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
 from tests.infrastructure.conftest import Synthesized
 
 pytestmark = pytest.mark.xdist_group("cdk-synth")
@@ -92,7 +92,12 @@ def test_gateway_schema_speaks_draft4_and_accepts_both_field_spellings() -> None
     assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
     text = json.dumps(schema)
     assert "$ref" not in text and "$defs" not in text and '"required"' not in text
-    hp = schema["properties"]["hyperparameters"]["properties"]
+    # Hyperparameters depend on modelType (the function checks them): here a bounded object of scalars.
+    knobs = schema["properties"]["hyperparameters"]
+    assert knobs["type"] == "object" and knobs["maxProperties"] == 32
+    assert {"type": "string", "maxLength": 64} in knobs["additionalProperties"]["anyOf"]
+    assert schema["properties"]["model_type"] == schema["properties"]["modelType"]
+    hp = gateway_schema(Hyperparameters, title="Hyperparameters")["properties"]
     # pydantic's numeric exclusiveMinimum (2020-12) becomes draft 4's boolean form.
     assert hp["learningRate"]["minimum"] == 0 and hp["learningRate"]["exclusiveMinimum"] is True
     assert hp["learning_rate"] == hp["learningRate"]

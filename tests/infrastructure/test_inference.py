@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from cdk.bundling import INFERENCE_ENTRY_POINT, REPO_ROOT
+from cdk.inference import dynamo_map, shipped_models
 from cdk.storage import METADATA_KEY
+from shared.model_types import InvalidParameters
 from shared.music.midi_codec import read_midi, write_midi
 from shared.music.samples import sample_index
 from shared.music.score import Score
@@ -72,10 +74,11 @@ def test_builtin_model_is_registered_ready_with_its_endpoint(synthesized: Synthe
     item = call["parameters"]["Item"]
     assert item["owner"] == {"S": BUILTIN_OWNER} and item["id"] == {"S": "bach-chorales"}
     assert item["status"] == {"S": "READY"} and item["endpointName"] == {"S": "ep"}
+    assert item["type"] == {"S": "gan"} and item["defaultParameters"] == {"M": {}}  # bach-chorales' model.json
     # The record reads back as the wire model (contract 3: attributes are its camelCase fields).
     plain = {k: next(iter(v.values())) for k, v in item.items() if k != "owner"}
     model = Model.model_validate({**plain, "metrics": {}})
-    assert model.builtin and model.endpoint_name == "ep"
+    assert model.builtin and model.endpoint_name == "ep" and model.type == "gan"
     delete = json.loads(flat(resource["Properties"]["Delete"]).replace("<ModelsTable>", "tbl"))
     assert delete["action"] == "deleteItem"
 
@@ -124,3 +127,36 @@ def test_shipped_artifact_serves_a_composition_like_the_framework_container(
         return [(n.start / tpb, n.pitch, n.duration / tpb) for n in score.tracks[0].notes]
 
     assert in_beats(composed) == in_beats(sample.score()), "track 0 is the melody exactly as given"
+
+
+def test_every_pretrained_directory_is_registered_with_the_type_and_defaults_of_its_model_json(tmp_path: Path) -> None:
+    configs = {
+        "bach-chorales": {"format": 1},
+        "ar-cnn-bach": {"type": "ar-cnn", "defaultParameters": {"mode": "harmonize", "temperature": 0.8}},
+        "transformer-folk": {"type": "transformer", "name": "Folk extender"},
+    }
+    for model_id, config in configs.items():
+        (tmp_path / model_id).mkdir()
+        (tmp_path / model_id / "model.json").write_text(json.dumps(config))
+    (tmp_path / "notes").mkdir()  # no model.json: not a model
+    found = {m.model_id: m for m in shipped_models(tmp_path)}
+    assert sorted(found) == ["ar-cnn-bach", "bach-chorales", "transformer-folk"]
+    assert found["bach-chorales"].model_type == "gan" and found["bach-chorales"].default_parameters == {}
+    assert found["bach-chorales"].name == "Bach chorales"
+    assert found["ar-cnn-bach"].model_type == "ar-cnn"
+    assert found["ar-cnn-bach"].default_parameters == {"mode": "harmonize", "temperature": 0.8}
+    assert dynamo_map(found["ar-cnn-bach"].default_parameters) == {
+        "M": {"mode": {"S": "harmonize"}, "temperature": {"N": "0.8"}}
+    }
+    assert found["transformer-folk"].model_type == "transformer" and found["transformer-folk"].name == "Folk extender"
+    (tmp_path / "ar-cnn-bach" / "model.json").write_text(
+        json.dumps({"type": "ar-cnn", "defaultParameters": {"mode": "harmonize", "maxNotesAdded": 80}})
+    )
+    with pytest.raises(InvalidParameters, match=r"defaultParameters\.maxNotesAdded"):
+        shipped_models(tmp_path)
+
+
+def test_the_checked_in_pretrained_models_all_register() -> None:
+    found = shipped_models()
+    assert "bach-chorales" in {m.model_id for m in found}
+    assert all(m.name and m.description for m in found)

@@ -140,7 +140,7 @@ def submit(tags: list[str], hyperparameters: Hyperparameters = TINY) -> str:
         owner=OWNER,
         model_name=f"My model {job_id[-4:]}",
         dataset=DatasetFilter(tags=tags),
-        hyperparameters=hyperparameters,
+        hyperparameters=hyperparameters.to_wire(),
         status=TrainingStatus.QUEUED,
         epochs=hyperparameters.epochs,
         created_at=stamp,
@@ -272,7 +272,7 @@ def test_job_trains_registers_a_ready_model_and_completes(workflow: Workflow) ->
     model = workflow.gateway.client("dynamodb").get_item(
         TableName=MODELS.logical, Key={"owner": {"S": OWNER}, "id": {"S": record["modelId"]}}
     )["Item"]
-    assert model["status"]["S"] == "READY"
+    assert model["status"]["S"] == "READY" and model["type"]["S"] == "gan"  # the job's modelType
     assert model["trainingJobId"]["S"] == job_id
     assert (
         model["artifactUri"]["S"]

@@ -73,7 +73,7 @@ VALID_BODIES: dict[tuple[str, str], dict] = {
     },
 }
 # Routes that are neither of the above and carry no user data: what a signed-in caller gets.
-OTHER_ROUTES = {("GET", "/datasets")}
+OTHER_ROUTES = {("GET", "/datasets"), ("GET", "/model-types")}
 
 SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXBheWxvYWQtZm9yLWxvZy10ZXN0.U0VDUkVULVNJR05BVFVSRQ"
 MARKER_TRACK = "PRIVATE-MELODY-7f3a"

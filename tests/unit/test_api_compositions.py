@@ -45,6 +45,11 @@ def harmoniser(body: bytes, content_type: str, accept: str) -> bytes:
                 notes=[Note(n.start, n.pitch + shift, n.duration, 80) for n in lead.notes], name=name, program=program
             )
         )
+    return answer(parts, melody, request["seed"], {"inKey": 0.9, "similarity": 0.7, "label": "not a number"})
+
+
+def answer(parts: list[Track], melody: Score, seed: int | None = None, metrics: dict | None = None) -> bytes:
+    """Contract 2's answer for ``parts``, in the melody's tempo and meter."""
     score = Score(
         tracks=parts,
         ticks_per_beat=melody.ticks_per_beat,
@@ -55,12 +60,12 @@ def harmoniser(body: bytes, content_type: str, accept: str) -> bytes:
         {
             "midi": base64.b64encode(write_midi(score)).decode(),
             "bars": score.bars,
-            "seed": request["seed"],
+            "seed": seed,
             "tracks": [
                 {"index": i, "name": t.name, "program": t.program, "noteCount": len(t.notes)}
                 for i, t in enumerate(parts)
             ],
-            "metrics": {"inKey": 0.9, "similarity": 0.7, "label": "not a number"},
+            "metrics": metrics or {},
         }
     ).encode()
 

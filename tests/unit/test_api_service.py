@@ -23,6 +23,7 @@ ROUTES = {
     ("get", "/models"),
     ("get", "/models/{model_id}"),
     ("delete", "/models/{model_id}"),
+    ("get", "/model-types"),
     ("post", "/compositions"),
     ("get", "/compositions"),
     ("get", "/compositions/{composition_id}"),

@@ -43,6 +43,7 @@ def test_submit_writes_the_queued_record_the_workflow_reads(cloud, catalogue):
     job = submit()
     assert job["status"] == "QUEUED" and job["epoch"] == 0 and job["epochs"] == 3
     assert job["dataset"] == {"tags": ["collection:bach-chorales", "meter:4/4"]}
+    assert job["modelType"] == "gan"
     assert job["hyperparameters"] == {
         "epochs": 3,
         "learningRate": 0.002,
@@ -51,7 +52,6 @@ def test_submit_writes_the_queued_record_the_workflow_reads(cloud, catalogue):
         "width": 16,
         "gradientPenalty": 10.0,
         "seed": 0,
-        "maxWindows": None,
     }
     item = (
         boto3.resource("dynamodb")
@@ -96,9 +96,9 @@ def test_status_never_moves_backwards(cloud, catalogue):
             ["jazz", "collection:bach-chorales", "composer:bach"],
         ),
         ({**JOB, "dataset": {"tags": []}}, 422, "VALIDATION_ERROR", ["tags"]),
-        ({**JOB, "hyperparameters": {"epochs": 0}}, 422, "VALIDATION_ERROR", ["epochs"]),
-        ({**JOB, "hyperparameters": {"learningRate": 5}}, 422, "VALIDATION_ERROR", ["learningRate"]),
-        ({**JOB, "hyperparameters": {"dropout": 0.1}}, 422, "VALIDATION_ERROR", ["dropout"]),
+        ({**JOB, "hyperparameters": {"epochs": 0}}, 422, "INVALID_HYPERPARAMETERS", ["epochs"]),
+        ({**JOB, "hyperparameters": {"learningRate": 5}}, 422, "INVALID_HYPERPARAMETERS", ["learningRate"]),
+        ({**JOB, "hyperparameters": {"dropout": 0.1}}, 422, "INVALID_HYPERPARAMETERS", ["dropout"]),
         ({**JOB, "modelName": "../../etc"}, 422, "VALIDATION_ERROR", ["modelName"]),
         ({"dataset": {"tags": ["bach"]}}, 422, "VALIDATION_ERROR", ["modelName"]),
     ],

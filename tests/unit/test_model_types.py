@@ -311,3 +311,12 @@ def test_the_gan_hyperparameters_stay_importable_from_shared_schemas():
     from shared.schemas import Hyperparameters as Alias
 
     assert Alias is Hyperparameters
+
+
+def test_a_models_defaults_do_not_leak_into_the_next_schema():
+    """The base schema is generated once and copied: one model's defaults must not become another's."""
+    harmonizing = ARCNN.parameter_schema({"mode": "harmonize"})
+    harmonizing["properties"]["temperature"]["maximum"] = 99
+    plain = ARCNN.parameter_schema()
+    assert plain["properties"]["mode"]["default"] == "enhance"
+    assert plain["properties"]["temperature"]["maximum"] == 6
