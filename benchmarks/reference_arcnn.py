@@ -65,7 +65,9 @@ class ReferenceArcnn(nn.Module):
 
 
 @torch.no_grad()
-def reference_enhance(net: ReferenceArcnn, roll: torch.Tensor, iterations: int, generator: torch.Generator) -> torch.Tensor:
+def reference_enhance(
+    net: ReferenceArcnn, roll: torch.Tensor, iterations: int, generator: torch.Generator
+) -> torch.Tensor:
     """DeepComposer's loop: each iteration one pass, then one cell drawn from the softmax over all
     cells and flipped (a note added where silent, removed where sounding)."""
     roll = roll.clone()
