@@ -91,6 +91,10 @@ class Hyperparameters(KnobModel):
     layers: Annotated[int, Field(ge=2, le=32, description="Convolution layers of the network.")] = 8
     seed: Seed = 0
     max_windows: MaxWindows | None = None
+    steps_per_epoch: Annotated[int, Field(ge=1, le=10_000, description="Training steps per epoch.")] = 100
+    max_minutes: Annotated[
+        float, Field(gt=0, le=600, description="Training stops after the epoch that crosses this many minutes.")
+    ] = 18.0
 
 
 CONDITIONS = (
