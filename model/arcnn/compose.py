@@ -16,13 +16,15 @@ Example::
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from model import metrics as M
+from model import keys as M
+from model import quality as Q
 from model.arcnn.encoding import (
     SOPRANO_CENTRE,
     VOICE_STRIDE,
@@ -109,7 +111,7 @@ class ArcnnModel:
                 {"index": i, "name": t.name, "program": t.program, "noteCount": len(t.notes)}
                 for i, t in enumerate(score.tracks)
             ],
-            "metrics": M.finite(metrics),
+            "metrics": {k: v for k, v in metrics.items() if math.isfinite(v)},
         }
 
     # --- harmonize ---------------------------------------------------------------------------
@@ -148,7 +150,7 @@ class ArcnnModel:
             notes = roll_to_notes(roll[:, :, v], melody.ticks_per_beat, VOICE_VELOCITY)
             tracks.append(Track(notes=notes, name=names[v]["name"], program=int(names[v]["program"])))
         score = Score(tracks, melody.ticks_per_beat, melody.tempo_us, melody.time_signature)
-        return score, M.summary(M.track_metrics(roll))
+        return score, Q.composition_metrics(roll, self.config.reference)
 
     # --- enhance -----------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from model.data import LOW_PITCH, PITCH_COUNT, TRANSPOSITIONS
-from model.metrics import note_runs
+from shared.music.pianoroll import note_runs
 
 VOICES = 4
 REST = 0

@@ -22,7 +22,7 @@ import torch
 
 from model import data as D
 from model import figures as F
-from model import metrics as M
+from model import keys as M
 from model import rule_baseline as R
 from model import two_sample as T
 from model.arcnn.compose import MODEL_TYPE, ArcnnModel, load
@@ -32,7 +32,7 @@ from model.arcnn.network import EnhanceNet, InfillNet, infill_loss
 from model.arcnn.sampling import TrackNote, enhance
 from model.arcnn.settings import resolve_parameters
 from model.config import ModelConfig
-from model.metrics import note_runs
+from shared.music.pianoroll import note_runs
 
 SHIPPED = Path(__file__).resolve().parent.parent / "pretrained" / "ar-cnn-bach"
 TRAINING_PIECES = "training_pieces.txt"

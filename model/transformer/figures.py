@@ -11,7 +11,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from model.metrics import estimate_key, scale_pitch_classes
+from model.keys import estimate_key, scale_pitch_classes
 
 Notes = Sequence[Sequence[int]]
 OFFSET_RANGE = 24  # pitch offsets from the prompt's median pitch, clipped to +-24 semitones

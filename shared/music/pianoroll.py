@@ -136,3 +136,17 @@ def pitch_span(roll: np.ndarray) -> tuple[int, int] | None:
     if len(pitches) == 0:
         return None
     return int(pitches[0]), int(pitches[-1])
+
+
+def note_runs(track_roll: np.ndarray) -> list[tuple[int, int, int]]:
+    """The notes of a binary ``(steps, pitches)`` roll as ``(start, pitch, length)`` runs: a note is a
+    run of one pitch, so two repeated notes that touch read as one (a binary roll cannot tell them apart)."""
+    sounding = np.asarray(track_roll, dtype=bool)
+    padded = np.vstack([np.zeros((1, sounding.shape[1]), bool), sounding, np.zeros((1, sounding.shape[1]), bool)])
+    change = np.diff(padded.astype(np.int8), axis=0)
+    starts = np.argwhere(change == 1)
+    ends = np.argwhere(change == -1)
+    # argwhere orders by (step, pitch); sort both by (pitch, step) so starts and ends pair up.
+    starts = starts[np.lexsort((starts[:, 0], starts[:, 1]))]
+    ends = ends[np.lexsort((ends[:, 0], ends[:, 1]))]
+    return [(int(s[0]), int(s[1]), int(e[0] - s[0])) for s, e in zip(starts, ends, strict=True)]
