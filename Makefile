@@ -51,10 +51,19 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-## eval: the shipped model (or MODEL_DIR=...) judged by the music figures on 8-bar segments of the held-out 4/4 chorales beside real Bach, the rule baseline and the untrained ablation (seeds 0-2, bootstrap errors, two-sample test; ~10 min); last line = one JSON object
-.PHONY: eval
-eval: $(STAMP)
+## eval: every shipped technique on its held-out split: eval-gan (MODEL_DIR=... for another GAN), eval-arcnn, eval-transformer; each ends with one JSON line
+.PHONY: eval eval-gan eval-arcnn eval-transformer
+eval: eval-gan eval-arcnn eval-transformer
+
+eval-gan: $(STAMP)
 	$(PY) -m model.evaluate $(if $(MODEL_DIR),--model-dir $(MODEL_DIR))
+
+eval-arcnn: $(STAMP)
+	$(PY) -m model.arcnn.evaluate
+
+## eval-transformer: the first run on a fresh machine parses the folk collections once (cached afterwards)
+eval-transformer: $(STAMP)
+	$(PY) -m model.transformer.evaluate --tunes 64
 
 ## soak: the long reliability runs (local runtime under load, then schemathesis with many examples); figures in benchmarks/RESULTS.md
 .PHONY: soak

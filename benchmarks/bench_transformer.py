@@ -44,8 +44,8 @@ def bench_transformer(runs: int = 5) -> dict[str, Any]:
     from model.transformer import vocab as V
     from model.transformer.compose import continue_melody
     from model.transformer.evaluate import DEFAULT_MODEL
+    from model.transformer.network import load_network
     from model.transformer.sampling import CachedDecoder, Sampling, UncachedDecoder
-    from model.transformer.training import load_network
 
     torch.set_num_threads(1)
     network, _ = load_network(DEFAULT_MODEL)

@@ -20,7 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.bench_arcnn import GOALS as ARCNN_GOALS
+from benchmarks.bench_arcnn import bench_arcnn
 from benchmarks.bench_persistence import bench_persistence
+from benchmarks.bench_transformer import bench_transformer
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_RECIPE_ITERATIONS = 1000  # the reference notebook's training recipe
@@ -34,6 +37,8 @@ GOALS = {
     "dataColdSeconds": ("<=", 60.0),
     "dataWarmSeconds": ("<=", 2.0),
     "persistenceRatio": ("<=", 1.15),
+    **ARCNN_GOALS,
+    "transformerExtendCpuMs": ("<=", 500.0),
 }
 
 
@@ -231,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         ("compose", lambda: bench_compose(args.compose_runs)),
         ("api", lambda: bench_api(args.api_compositions)),
         ("persistence", lambda: bench_persistence(args.api_compositions)),
+        ("ar-cnn", bench_arcnn),
+        ("transformer", bench_transformer),
     ]
     for label, step in steps:
         print(f"... {label}", file=sys.stderr, flush=True)

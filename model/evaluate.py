@@ -36,7 +36,8 @@ if __package__ in (None, ""):
 from model import figures as F  # noqa: E402
 from model import quality as Q  # noqa: E402
 from model.config import ModelConfig  # noqa: E402
-from model.gan.compose import Composer, GanSettings  # noqa: E402
+from model.data import four_four  # noqa: E402
+from model.gan.compose import Composer, GanSettings, composed_rolls  # noqa: E402
 from model.gan.network import Generator  # noqa: E402
 from model.keys import estimate_key, pitch_class_histogram  # noqa: E402
 from model.rule_baseline import harmonise_roll  # noqa: E402
@@ -55,22 +56,6 @@ BAR = {  # the issue's bar: figure -> (comparison, value)
     "step_share_B_pct": (">=", 50.0),
 }
 SHOWN = (*BAR, "triad_beats_pct", "crossing_pct", "spacing_viol_pct", "out_of_range_pct")
-
-
-def composed_rolls(composer: Composer, rolls: Sequence[np.ndarray], seed: int) -> list[np.ndarray]:
-    """Each roll's melody (track 0) accompanied by the composer: the four-track rolls."""
-    melodies = [r[:, :, 0] for r in rolls]
-    accompaniments = composer.compose_rolls(melodies, seed)
-    return [np.concatenate([m[:, :, None], a], axis=2) for m, a in zip(melodies, accompaniments, strict=True)]
-
-
-def four_four(paths: Sequence[str], rolls: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """The rolls of the pieces in 4/4 (by the shipped tag index); all of them if none is known."""
-    from model.data import load_index
-
-    pieces = load_index()["pieces"]
-    kept = [r for p, r in zip(paths, rolls, strict=True) if pieces.get(p, {}).get("meter") == "4/4"]
-    return kept or list(rolls)
 
 
 def untrained(config: ModelConfig, seed: int = 0) -> Composer:

@@ -362,3 +362,10 @@ def load_channel(directory: str | Path) -> Dataset | None:
     """A data set handed over as a SageMaker channel: ``dataset.npz`` written by ``build --out``."""
     file = Path(directory) / "dataset.npz"
     return Dataset.load(file) if file.exists() else None
+
+
+def four_four(paths: Sequence[str], rolls: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The rolls of the pieces in 4/4 (by the shipped tag index); all of them if none is known."""
+    pieces = load_index()["pieces"]
+    kept = [r for p, r in zip(paths, rolls, strict=True) if pieces.get(p, {}).get("meter") == "4/4"]
+    return kept or list(rolls)

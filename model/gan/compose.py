@@ -17,6 +17,7 @@ SageMaker. The steps, all part of the model (and of ``predict_fn``):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -247,3 +248,10 @@ class Composer:
 def load(model_dir: str | Path, config: ModelConfig) -> Composer:
     """The technique contract's loader (``model/techniques.py``)."""
     return Composer.load(model_dir, config)
+
+
+def composed_rolls(composer: Composer, rolls: Sequence[np.ndarray], seed: int) -> list[np.ndarray]:
+    """Each roll's melody (track 0) accompanied by the composer: the four-track rolls."""
+    melodies = [r[:, :, 0] for r in rolls]
+    accompaniments = composer.compose_rolls(melodies, seed)
+    return [np.concatenate([m[:, :, None], a], axis=2) for m, a in zip(melodies, accompaniments, strict=True)]

@@ -22,8 +22,8 @@ from model import data as D
 from model import quality as Q
 from model.atomic import write_atomically
 from model.config import ModelConfig
-from model.evaluate import composed_rolls, four_four
-from model.gan.compose import WEIGHTS_FILE, Composer, GanSettings
+from model.data import four_four
+from model.gan.compose import WEIGHTS_FILE, Composer, GanSettings, composed_rolls
 from model.gan.network import (
     CONDITION_CHANNELS,
     Critic,

@@ -23,9 +23,8 @@ import torch
 
 from model.transformer import figures as FG
 from model.transformer import vocab as V
-from model.transformer.network import MelodyTransformer
+from model.transformer.network import MelodyTransformer, load_network
 from model.transformer.sampling import CachedDecoder, Continuation, Decoder, Sampling, continue_tokens
-from model.transformer.training import load_network
 from shared.errors import InvalidInput
 from shared.model_types.transformer import SPEC, Parameters
 from shared.music.midi_codec import write_midi

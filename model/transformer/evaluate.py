@@ -33,7 +33,7 @@ from model.transformer import dataset as DS
 from model.transformer import figures as FG
 from model.transformer import vocab as V
 from model.transformer.baselines import NgramModel
-from model.transformer.network import MelodyTransformer
+from model.transformer.network import MelodyTransformer, load_network
 from model.transformer.sampling import CachedDecoder, Decoder, Sampling
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "pretrained" / "transformer-folk"
@@ -123,6 +123,22 @@ def compare(methods: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def held_out_nll(network: MelodyTransformer, tunes: Sequence[DS.TokenTune]) -> dict[str, float]:
+    """Held-out negative log-likelihood: nats per token and per note, every token scored once."""
+    network.eval()
+    device = network.embed.weight.device
+    total, tokens = 0.0, 0
+    for window, scored_from in DS.evaluation_windows(tunes, network.config.context):
+        batch = torch.from_numpy(window[None]).to(device)
+        logprobs = torch.log_softmax(network(batch[:, :-1]), dim=-1)[0]
+        targets = batch[0, 1:]
+        picked = logprobs.gather(1, targets[:, None])[:, 0][scored_from - 1 :]
+        total -= float(picked.sum())
+        tokens += len(picked)
+    notes = sum(t.notes for t in tunes)
+    return {"perToken": total / max(tokens, 1), "perNote": total / max(notes, 1), "tokens": tokens, "notes": notes}
+
+
 def continuation_figures(
     network: MelodyTransformer, held_tunes: Sequence[dict[str, Any]], seeds: Sequence[int] = SEEDS
 ) -> dict[str, Any]:
@@ -151,8 +167,6 @@ def note_names(notes: Sequence[Sequence[int]], meter: str, first: int, last: int
 
 
 def evaluate(model_dir: Path, tunes: int, log: Log = print) -> dict[str, Any]:
-    from model.transformer.training import held_out_nll, load_network
-
     torch.set_num_threads(1)
     started = time.perf_counter()
     network, config = load_network(model_dir)

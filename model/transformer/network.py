@@ -9,11 +9,16 @@ so that each new token costs one row of attention instead of the whole sequence 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from model.config import ModelConfig
+
+WEIGHTS_FILE = "transformer.pt"
 
 
 @dataclass(frozen=True)
@@ -130,3 +135,13 @@ class MelodyTransformer(nn.Module):
 
     def new_cache(self, batch: int = 1) -> KVCache:
         return KVCache(self.config, batch, self.embed.weight.device)
+
+
+def load_network(model_dir: str | Path, device: torch.device | None = None) -> tuple[MelodyTransformer, dict[str, Any]]:
+    """The trained network and its ``model.json`` settings."""
+    model_dir = Path(model_dir)
+    config = ModelConfig.load(model_dir).settings
+    network = MelodyTransformer(NetworkConfig.from_json(config["network"]))
+    state = torch.load(model_dir / WEIGHTS_FILE, map_location=device or "cpu", weights_only=True)
+    network.load_state_dict(state)
+    return network.to(device or torch.device("cpu")).eval(), config

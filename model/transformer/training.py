@@ -42,11 +42,11 @@ from model.sagemaker import (
 from model.transformer import corpus as C
 from model.transformer import dataset as DS
 from model.transformer import vocab as V
-from model.transformer.network import MelodyTransformer, NetworkConfig
+from model.transformer.evaluate import continuation_figures, held_out_nll
+from model.transformer.network import WEIGHTS_FILE, MelodyTransformer, NetworkConfig
 from shared.model_types.spec import InvalidHyperparameters
 from shared.model_types.transformer import SPEC, Hyperparameters
 
-WEIGHTS_FILE = "transformer.pt"
 WARMUP_STEPS = 50
 PROGRESS_HELD_OUT_TUNES = 200  # held-out tunes scored every epoch (all of them in `make eval`)
 LOG_EVERY = 100  # training steps between progress lines
@@ -79,22 +79,6 @@ def sequence_loss(network: MelodyTransformer, batch: torch.Tensor) -> torch.Tens
 
 
 @torch.no_grad()
-def held_out_nll(network: MelodyTransformer, tunes: Sequence[DS.TokenTune]) -> dict[str, float]:
-    """Held-out negative log-likelihood: nats per token and per note, every token scored once."""
-    network.eval()
-    device = network.embed.weight.device
-    total, tokens = 0.0, 0
-    for window, scored_from in DS.evaluation_windows(tunes, network.config.context):
-        batch = torch.from_numpy(window[None]).to(device)
-        logprobs = torch.log_softmax(network(batch[:, :-1]), dim=-1)[0]
-        targets = batch[0, 1:]
-        picked = logprobs.gather(1, targets[:, None])[:, 0][scored_from - 1 :]
-        total -= float(picked.sum())
-        tokens += len(picked)
-    notes = sum(t.notes for t in tunes)
-    return {"perToken": total / max(tokens, 1), "perNote": total / max(notes, 1), "tokens": tokens, "notes": notes}
-
-
 def _schedule(step: int, planned_steps: int, started: float, max_minutes: float | None) -> float:
     warm = min(1.0, (step + 1) / WARMUP_STEPS)
     progress = step / max(planned_steps, 1)
@@ -214,7 +198,6 @@ def run(hyperparameters: dict[str, Any], env: Environment, log: Log = print) -> 
 
 def _progress_figures(network: MelodyTransformer, held_tunes: Sequence[dict[str, Any]], seed: int) -> dict[str, float]:
     """In-key and beat-grid shares of a few held-out continuations, beside the real ones."""
-    from model.transformer.evaluate import continuation_figures
 
     return continuation_figures(network, held_tunes[:PROGRESS_CONTINUATIONS], seeds=(seed,))
 
@@ -264,16 +247,6 @@ def save_model(
     config.save(env.model_dir)
     write_metrics(env, history[-1]["metrics"] if history else {}, history)
     return config.to_json()
-
-
-def load_network(model_dir: str | Path, device: torch.device | None = None) -> tuple[MelodyTransformer, dict[str, Any]]:
-    """The trained network and its ``model.json`` settings."""
-    model_dir = Path(model_dir)
-    config = ModelConfig.load(model_dir).settings
-    network = MelodyTransformer(NetworkConfig.from_json(config["network"]))
-    state = torch.load(model_dir / WEIGHTS_FILE, map_location=device or "cpu", weights_only=True)
-    network.load_state_dict(state)
-    return network.to(device or torch.device("cpu")).eval(), config
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from local.launcher import REPO_ROOT, START_TIMEOUT_SECONDS
 from local.persistence.interrupted import TRAINING_REASON
-from tests.e2e.conftest import REPO_ROOT, START_TIMEOUT_SECONDS
 from tests.e2e.test_local_backend import ALICE, TINY_TAG, compose_and_check, frere_jacques, get_json, poll
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]

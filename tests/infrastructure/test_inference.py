@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,8 +30,23 @@ pytestmark = pytest.mark.xdist_group("cdk-synth")
 PRETRAINED = REPO_ROOT / "model" / "pretrained" / "bach-chorales"
 
 
+def _bach(synthesized: Synthesized, kind: str) -> tuple[str, dict[str, Any]]:
+    """The one resource of ``kind`` that belongs to the shipped ``bach-chorales`` model (each shipped
+    model's constructs are named after its id)."""
+    [(logical, resource)] = [(k, v) for k, v in synthesized.of_type(kind).items() if "BachChorales" in k]
+    return logical, resource
+
+
+def test_every_shipped_model_gets_a_model_an_endpoint_and_a_record(synthesized: Synthesized) -> None:
+    shipped = {m.model_id for m in shipped_models()}
+    endpoints = synthesized.of_type("AWS::SageMaker::Endpoint").values()
+    assert {e["Metadata"][METADATA_KEY]["modelId"] for e in endpoints} == shipped
+    for kind in ("AWS::SageMaker::Model", "AWS::SageMaker::EndpointConfig", "Custom::AWS"):
+        assert len(synthesized.of_type(kind)) == len(shipped), kind
+
+
 def test_model_artifact_holds_the_weights_and_the_serving_code(synthesized: Synthesized) -> None:
-    [model] = synthesized.of_type("AWS::SageMaker::Model").values()
+    _, model = _bach(synthesized, "AWS::SageMaker::Model")
     container = model["Properties"]["PrimaryContainer"]
     assert container["Environment"]["SAGEMAKER_PROGRAM"] == INFERENCE_ENTRY_POINT
     assert container["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"] == "/opt/ml/model/code"
@@ -48,20 +64,20 @@ def test_model_artifact_holds_the_weights_and_the_serving_code(synthesized: Synt
 
 
 def test_endpoint_is_serverless(synthesized: Synthesized) -> None:
-    [config] = synthesized.of_type("AWS::SageMaker::EndpointConfig").values()
-    [variant] = config["Properties"]["ProductionVariants"]
-    serverless = variant["ServerlessConfig"]
-    assert 1024 <= serverless["MemorySizeInMB"] <= 6144 and serverless["MaxConcurrency"] >= 1
-    assert "InstanceType" not in variant
-    [endpoint] = synthesized.of_type("AWS::SageMaker::Endpoint").values()
+    for config in synthesized.of_type("AWS::SageMaker::EndpointConfig").values():
+        [variant] = config["Properties"]["ProductionVariants"]
+        serverless = variant["ServerlessConfig"]
+        assert 1024 <= serverless["MemorySizeInMB"] <= 6144 and serverless["MaxConcurrency"] >= 1
+        assert "InstanceType" not in variant
+    _, endpoint = _bach(synthesized, "AWS::SageMaker::Endpoint")
     assert endpoint["Metadata"][METADATA_KEY] == {"kind": "builtinEndpoint", "modelId": "bach-chorales"}
 
 
 def test_builtin_model_is_registered_ready_with_its_endpoint(synthesized: Synthesized) -> None:
-    [(logical, resource)] = synthesized.of_type("Custom::AWS").items()
+    _, resource = _bach(synthesized, "Custom::AWS")
     create = resource["Properties"]["Create"]
     text = flat(create)
-    [endpoint] = synthesized.of_type("AWS::SageMaker::Endpoint")
+    endpoint, _ = _bach(synthesized, "AWS::SageMaker::Endpoint")
     assert f"<{endpoint}.EndpointName>" in text and "<ModelsTable>" in text
     call = json.loads(
         text.replace(f"<{endpoint}.EndpointName>", "ep")
@@ -103,7 +119,7 @@ def test_shipped_artifact_serves_a_composition_like_the_framework_container(
 ) -> None:
     """Unpack the very model.tar.gz the endpoint gets, import its entry point from code/ (not from
     this checkout) in a fresh interpreter, and compose a real melody through the four handlers."""
-    [model] = synthesized.of_type("AWS::SageMaker::Model").values()
+    _, model = _bach(synthesized, "AWS::SageMaker::Model")
     key = flat(model["Properties"]["PrimaryContainer"]["ModelDataUrl"]).rsplit("/", 1)[-1]
     with tarfile.open(synthesized.asset_dir({"S3Key": key})) as tar:
         tar.extractall(tmp_path, filter="data")

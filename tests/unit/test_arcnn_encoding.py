@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from model.metrics import note_runs
 
 from model.arcnn.encoding import (
     CLASSES,
@@ -19,7 +20,6 @@ from model.arcnn.encoding import (
 )
 from model.arcnn.masks import mask_probability, training_masks
 from model.data import LOW_PITCH, PITCH_COUNT
-from model.metrics import note_runs
 
 
 def test_classes_round_trip_and_refuse_pitches_outside_the_band():
