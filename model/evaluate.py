@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -74,7 +75,7 @@ def rule_baseline(segments: Sequence[np.ndarray]) -> list[np.ndarray]:
     return out
 
 
-def judged(rolls: Sequence[np.ndarray], owners: Sequence[int], reference: dict) -> dict:
+def judged(rolls: Sequence[np.ndarray], owners: Sequence[int], reference: dict[str, Any]) -> dict[str, Any]:
     """Pooled figures with piece-bootstrap errors, distances and the similarity index."""
     summary = F.summarise(Q.by_piece(rolls, owners), bootstrap=BOOTSTRAP)
     return {
@@ -86,7 +87,7 @@ def judged(rolls: Sequence[np.ndarray], owners: Sequence[int], reference: dict) 
     }
 
 
-def meets_bar(figures: dict) -> dict[str, bool]:
+def meets_bar(figures: dict[str, Any]) -> dict[str, bool]:
     return {
         name: figures.get(name) is not None and (figures[name] >= value if op == ">=" else figures[name] <= value)
         for name, (op, value) in BAR.items()
@@ -112,7 +113,7 @@ def side_by_side(real: np.ndarray, model: np.ndarray, beats: int = 16) -> str:
     return "\n".join(rows)
 
 
-def evaluate(model_dir: Path, two_sample: bool = True) -> dict:
+def evaluate(model_dir: Path, two_sample: bool = True) -> dict[str, Any]:
     from model.data import build, parse_tags
 
     config = ModelConfig.load(model_dir)
@@ -139,7 +140,7 @@ def evaluate(model_dir: Path, two_sample: bool = True) -> dict:
     if two_sample:
         from model.two_sample import null_accuracy, two_sample_accuracy
 
-        def test(rolls: Sequence[np.ndarray]) -> dict:
+        def test(rolls: Sequence[np.ndarray]) -> dict[str, Any]:
             result = two_sample_accuracy(segments, rolls, owners, owners)
             return {"accuracy": round(result.accuracy, 4), "folds": [round(a, 4) for a in result.fold_accuracies]}
 
@@ -161,7 +162,7 @@ def evaluate(model_dir: Path, two_sample: bool = True) -> dict:
     }
 
 
-def table(result: dict) -> str:
+def table(result: dict[str, Any]) -> str:
     columns = ("real", "model", "ruleBaseline", "untrained")
     lines = [f"{'figure':<30} {'bar':>9} " + " ".join(f"{c:>16}" for c in columns)]
     for name in SHOWN:

@@ -46,8 +46,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import combinations
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from music21 import stream
+
 
 STEPS_PER_BEAT = 4
 VOICE_NAMES = ("S", "A", "T", "B")
@@ -280,7 +285,7 @@ def _histograms(voices: Voices, key: Key | None) -> dict[str, np.ndarray]:
     return {"duration": duration, "pitch_class": pitch_class, "interval": interval}
 
 
-def piece_counts(voices: Voices, key: Key | None = None) -> dict:
+def piece_counts(voices: Voices, key: Key | None = None) -> dict[str, Any]:
     """The count pairs, histograms and ranges of one piece: what ``summarise`` pools.
 
     ``key`` is ``(tonic_pc, mode)``; without it the pitch-class histogram stays empty.
@@ -317,7 +322,7 @@ def _plain(value: np.ndarray) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def _totals(pieces: Sequence[dict]) -> np.ndarray:
+def _totals(pieces: Sequence[dict[str, Any]]) -> np.ndarray:
     """``(pieces, len(COUNTED), 2)`` count pairs."""
     rows = [[piece["counts"][name] for name in COUNTED] for piece in pieces]
     return np.array(rows, dtype=float).reshape(len(pieces), len(COUNTED), 2)
@@ -332,7 +337,7 @@ def piece_figures(voices: Voices, key: Key | None = None) -> dict[str, float | N
 # --- many pieces --------------------------------------------------------------------------------
 
 
-def summarise(pieces: Sequence[dict], bootstrap: int = 0, seed: int = 0) -> dict:
+def summarise(pieces: Sequence[dict[str, Any]], bootstrap: int = 0, seed: int = 0) -> dict[str, Any]:
     """Pooled figures of many pieces (each from ``piece_counts``), JSON-ready.
 
     Counts are added over pieces before dividing. With ``bootstrap`` > 0 each figure also gets a
@@ -392,14 +397,14 @@ def js_distance(p: Sequence[float], q: Sequence[float]) -> float | None:
     return float(np.sqrt(max(0.0, (kl(a) + kl(b)) / 2)))
 
 
-def distances(summary: Mapping, reference: Mapping) -> dict[str, float | None]:
+def distances(summary: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str, float | None]:
     """Jensen-Shannon distances of the pooled duration, pitch-class and interval histograms."""
     return {
         f"js_{name}": js_distance(summary["histograms"][name], reference["histograms"][name]) for name in HISTOGRAMS
     }
 
 
-def similarity_index(summary: Mapping, reference: Mapping) -> float | None:
+def similarity_index(summary: Mapping[str, Any], reference: Mapping[str, Any]) -> float | None:
     """How close a summary's figures are to a reference summary's, in [0, 1] (formula in the module
     docstring). The reference is the caller's: the held-out real pieces of the model's own corpus.
     ``None`` if no figure is defined on both sides."""
@@ -437,7 +442,7 @@ def beat_table(versions: Mapping[str, Voices], first_beat: int = 0, beats: int =
     return "\n".join(lines)
 
 
-def voices_from_score(score) -> tuple[dict[str, list[Note]], Key]:
+def voices_from_score(score: stream.Score) -> tuple[dict[str, list[Note]], Key]:
     """Voices S, A, T, B of a music21 score, taken by part name, and its key (music21's analysis).
 
     Parts named Soprano, Alto, Tenor and Bass are used (instrumental descants are not voices);
@@ -446,7 +451,7 @@ def voices_from_score(score) -> tuple[dict[str, list[Note]], Key]:
     """
     parts = {}
     for part in score.parts:
-        label = (part.partName or part.id or "").lower()
+        label = str(part.partName or part.id or "").lower()
         for name, word in zip(VOICE_NAMES, ("soprano", "alto", "tenor", "bass"), strict=False):
             if word in label and name not in parts:
                 parts[name] = part

@@ -100,13 +100,15 @@ def input_fn(request_body: bytes | str, request_content_type: str | None = JSON)
 
 def predict_fn(input_data: dict[str, Any], model: Any) -> dict[str, Any]:
     """The loaded technique composes: ``{"midi": bytes, "bars", "seed", "tracks", "metrics"}``."""
-    return model.compose(input_data["melody"], input_data["seed"], input_data.get("parameters") or {})
+    result: dict[str, Any] = model.compose(input_data["melody"], input_data["seed"], input_data.get("parameters") or {})
+    return result
 
 
 def output_fn(prediction: dict[str, Any], accept: str | None = JSON) -> bytes | str:
     accept_type = _media_type(accept)
     if accept_type in MIDI_TYPES:
-        return prediction["midi"]
+        result: bytes | str = prediction["midi"]
+        return result
     if accept_type not in (JSON, "*/*"):
         raise UnsupportedMediaType(f"Accept {accept_type!r} is not supported; ask for application/json or audio/midi.")
     return json.dumps({**prediction, "midi": base64.b64encode(prediction["midi"]).decode()})

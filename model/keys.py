@@ -26,7 +26,8 @@ _FOLD = (np.arange(128)[:, None] % 12 == np.arange(12)[None, :]).astype(np.float
 def pitch_class_histogram(track_roll: np.ndarray) -> np.ndarray:
     """Sounding steps per pitch class of a ``(steps, pitches)`` roll (duration-weighted)."""
     roll = np.asarray(track_roll, dtype=bool)
-    return roll.sum(axis=0) @ _FOLD[: roll.shape[1]]
+    result: np.ndarray = roll.sum(axis=0) @ _FOLD[: roll.shape[1]]
+    return result
 
 
 def estimate_key(histogram: np.ndarray) -> tuple[int, str] | None:

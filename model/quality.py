@@ -37,12 +37,12 @@ SHOWN = {
 }
 
 
-def roll_counts(roll: np.ndarray) -> dict:
+def roll_counts(roll: np.ndarray) -> dict[str, Any]:
     """The figures' count pairs of one ``(steps, 128, 4)`` roll (S, A, T, B), in the melody's key."""
     return F.piece_counts(F.voices_from_roll(roll), estimate_key(pitch_class_histogram(roll[:, :, 0])))
 
 
-def summarise(rolls: Sequence[np.ndarray], bootstrap: int = 0, seed: int = 0) -> dict:
+def summarise(rolls: Sequence[np.ndarray], bootstrap: int = 0, seed: int = 0) -> dict[str, Any]:
     return F.summarise([roll_counts(r) for r in rolls], bootstrap=bootstrap, seed=seed)
 
 
@@ -72,25 +72,25 @@ def real_reference(rolls: Sequence[np.ndarray], paths: Sequence[str]) -> dict[st
     }
 
 
-def similarity(summary: Mapping, reference: Mapping) -> float | None:
+def similarity(summary: Mapping[str, Any], reference: Mapping[str, Any]) -> float | None:
     """The similarity index (``model/figures.py``) of a summary against a model's reference."""
     if not reference.get("figures"):
         return None
     return F.similarity_index(summary, reference)
 
 
-def shown(summary: Mapping, reference: Mapping) -> dict[str, float]:
+def shown(summary: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str, float]:
     """The figures a composition or an epoch shows, plus the similarity index; undefined ones left out."""
     values = {name: summary["figures"].get(figure) for name, figure in SHOWN.items()}
     values["similarity"] = similarity(summary, reference)
     return {k: round(float(v), 4) for k, v in values.items() if v is not None and np.isfinite(v)}
 
 
-def composition_metrics(roll: np.ndarray, reference: Mapping) -> dict[str, float]:
+def composition_metrics(roll: np.ndarray, reference: Mapping[str, Any]) -> dict[str, float]:
     return shown(F.summarise([roll_counts(roll)]), reference)
 
 
-def merge_counts(pieces: Sequence[dict]) -> dict:
+def merge_counts(pieces: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Several ``piece_counts`` of one piece (its segments, its seeds) as one: counts and
     histograms added, ranges widened. The piece bootstrap resamples these."""
     counts = {name: np.sum([p["counts"][name] for p in pieces], axis=0).tolist() for name in F.COUNTED}
@@ -102,9 +102,9 @@ def merge_counts(pieces: Sequence[dict]) -> dict:
     return {"counts": counts, "histograms": histograms, "ranges": ranges}
 
 
-def by_piece(rolls: Sequence[np.ndarray], owners: Sequence[int]) -> list[dict]:
+def by_piece(rolls: Sequence[np.ndarray], owners: Sequence[int]) -> list[dict[str, Any]]:
     """The count pairs of many segment rolls, merged per owning piece."""
-    grouped: dict[int, list[dict]] = {}
+    grouped: dict[int, list[dict[str, Any]]] = {}
     for roll, owner in zip(rolls, owners, strict=True):
         grouped.setdefault(owner, []).append(roll_counts(roll))
     return [merge_counts(parts) for _, parts in sorted(grouped.items())]

@@ -91,7 +91,8 @@ def _transition(prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
         after = np.abs(cur[None, :, i] - cur[None, :, j]) % 12
         same_way = motion[..., i] * motion[..., j] > 0
         cost += PARALLEL_COST * (same_way & (before == after) & ((after == 0) | (after == 7)))
-    return cost
+    result: np.ndarray = cost
+    return result
 
 
 def _sounding(notes: Sequence[Note], step: int) -> int | None:

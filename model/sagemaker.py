@@ -128,7 +128,9 @@ def metric_line(epoch: int, epochs: int, values: dict[str, float | None]) -> str
     return " ".join([f"epoch={epoch}/{epochs}", *(f"{name}={_fmt(value)}" for name, value in values.items())])
 
 
-def write_progress(env: Environment, epoch: int, epochs: int, history: list[dict], sample: dict | None) -> None:
+def write_progress(
+    env: Environment, epoch: int, epochs: int, history: list[dict[str, Any]], sample: dict[str, Any] | None
+) -> None:
     """``progress.json`` in the checkpoint dir, which the workflow reads back every poll."""
     write_json(
         env.checkpoint_dir / PROGRESS_FILE,
@@ -157,6 +159,6 @@ def write_failure(env: Environment, reason: str) -> int:
     return 1
 
 
-def write_metrics(env: Environment, final: dict[str, Any], history: list[dict]) -> None:
+def write_metrics(env: Environment, final: dict[str, Any], history: list[dict[str, Any]]) -> None:
     """The final evaluation in ``SM_OUTPUT_DATA_DIR/metrics.json``."""
     write_json(env.output_data_dir / "metrics.json", {"metrics": final, "history": history})

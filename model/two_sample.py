@@ -29,6 +29,7 @@ import copy
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -83,7 +84,8 @@ class WindowClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.features(x)
         pooled = torch.cat([features.mean(dim=2), features.amax(dim=2)], dim=1)
-        return self.head(pooled).squeeze(1)
+        result: torch.Tensor = self.head(pooled).squeeze(1)
+        return result
 
 
 def _tensor(batch: np.ndarray) -> torch.Tensor:
@@ -192,7 +194,7 @@ def two_sample_accuracy(
     return TwoSampleResult(float(np.mean(scores)), tuple(scores), int((y == 0).sum()), int((y == 1).sum()))
 
 
-def null_accuracy(real: Sequence[np.ndarray], seed: int = 0, **options) -> TwoSampleResult:
+def null_accuracy(real: Sequence[np.ndarray], seed: int = 0, **options: Any) -> TwoSampleResult:
     """The same test on two disjoint halves of the real pieces (paired as groups): ~0.5 when the
     test is sound. ``options`` are those of ``two_sample_accuracy``."""
     order = np.random.default_rng(seed).permutation(len(real))

@@ -35,10 +35,11 @@ from model.arcnn.encoding import (
     voice_pitches,
 )
 from model.arcnn.network import EnhanceNet, InfillNet
-from model.arcnn.sampling import TrackNote, enhance, harmonize
+from model.arcnn.sampling import EnhanceResult, TrackNote, enhance, harmonize
 from model.arcnn.settings import Shapes, is_harmonize, resolve_parameters
 from model.config import ModelConfig
-from model.data import LOW_PITCH, PITCH_COUNT
+from model.data import LOW_PITCH, PITCH_COUNT, Dataset
+from shared.model_types.arcnn import Parameters
 from shared.music.midi_codec import write_midi
 from shared.music.pianoroll import STEPS_PER_BEAT, binarise, notes_to_roll, roll_to_notes, step_to_ticks
 from shared.music.score import Note, Score, Track
@@ -51,7 +52,12 @@ TRACK_CENTRE = 62.0  # mean pitch of the chorales' merged four voices, rounded
 
 
 def save_model(
-    model_dir: Path, infill: InfillNet, enhancer: EnhanceNet, hyperparameters: dict, history: list, dataset
+    model_dir: Path,
+    infill: InfillNet,
+    enhancer: EnhanceNet,
+    hyperparameters: dict[str, Any],
+    history: list[dict[str, Any]],
+    dataset: Dataset,
 ) -> None:
     """Weights (float16: half the size; the sampled notes do not change) and ``model.json``."""
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -116,11 +122,13 @@ class ArcnnModel:
 
     # --- harmonize ---------------------------------------------------------------------------
 
-    def harmonize_roll(self, melody_roll: np.ndarray, seed: int, knobs) -> np.ndarray:
+    def harmonize_roll(self, melody_roll: np.ndarray, seed: int, knobs: Parameters) -> np.ndarray:
         """``(steps, 128, 4)`` binary: the melody roll ``(steps, 128)`` as given plus three voices."""
         steps = melody_roll.shape[0]
         soprano = voice_pitches(melody_roll[:, :, None])[:, 0]
         shift = octave_shift(soprano, SOPRANO_CENTRE)
+        # resolve_parameters fills every knob that applies to the mode
+        assert knobs.sampling_iterations is not None and knobs.temperature is not None
         classes = harmonize(
             self.infill,
             to_classes(fold_into_band(soprano, shift), shift),
@@ -138,7 +146,7 @@ class ArcnnModel:
                     roll[k * VOICE_STRIDE : (k + 1) * VOICE_STRIDE, pitch, v] = True
         return roll
 
-    def harmonize(self, melody: Score, seed: int, knobs) -> tuple[Score, dict[str, float]]:
+    def harmonize(self, melody: Score, seed: int, knobs: Parameters) -> tuple[Score, dict[str, float]]:
         source = melody.tracks[0]
         melody_roll = binarise(notes_to_roll(source.notes, melody.ticks_per_beat))
         padded = -(-melody_roll.shape[0] // VOICE_STRIDE) * VOICE_STRIDE
@@ -154,7 +162,7 @@ class ArcnnModel:
 
     # --- enhance -----------------------------------------------------------------------------
 
-    def enhance(self, melody: Score, seed: int, knobs) -> tuple[Score, dict[str, float]]:
+    def enhance(self, melody: Score, seed: int, knobs: Parameters) -> tuple[Score, dict[str, float]]:
         source = melody.tracks[0]
         tpb = melody.ticks_per_beat
         unit = tpb / STEPS_PER_BEAT
@@ -167,6 +175,9 @@ class ArcnnModel:
         ]
         steps = max([n.start + n.length for n in notes], default=0)
         steps = max(steps, round(melody.bars * melody.ticks_per_bar / unit))
+        # resolve_parameters fills every knob that applies to the mode
+        assert knobs.max_percentage_of_initial_notes_removed is not None and knobs.max_notes_added is not None
+        assert knobs.sampling_iterations is not None and knobs.temperature is not None
         removable = int(len(source.notes) * knobs.max_percentage_of_initial_notes_removed // 100)
         result = enhance(
             self.enhancer,
@@ -202,7 +213,7 @@ def in_key_share(notes: list[Note]) -> float:
     return float(sum(h for pc, h in enumerate(histogram) if pc in scale) / histogram.sum())
 
 
-def enhance_metrics(before: list[Note], after: list[Note], result) -> dict[str, float]:
+def enhance_metrics(before: list[Note], after: list[Note], result: EnhanceResult) -> dict[str, float]:
     return {
         "notesIn": float(len(before)),
         "notesOut": float(len(after)),

@@ -79,7 +79,8 @@ def fold_into_band(pitches: np.ndarray, shift: int) -> np.ndarray:
 
 def merged_track(roll: np.ndarray) -> np.ndarray:
     """``(steps, 128)``: every voice of a ``(steps, 128, voices)`` roll on one track."""
-    return np.asarray(roll, dtype=bool).any(axis=2)
+    # numpy's stub types any(axis=...) as scalar-or-array; with an axis of a 3-d array it is an array
+    return np.asarray(roll, dtype=bool).any(axis=2)  # type: ignore[return-value]
 
 
 def band(track: np.ndarray, shift: int = 0) -> np.ndarray:

@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -48,7 +50,7 @@ def cell_f1(output: np.ndarray, reference: np.ndarray) -> float:
     if hits == 0:
         return 0.0
     precision, recall = hits / output.sum(), hits / reference.sum()
-    return 2 * precision * recall / (precision + recall)
+    return float(2 * precision * recall / (precision + recall))
 
 
 def track_notes(track: np.ndarray) -> list[TrackNote]:
@@ -126,8 +128,8 @@ class Probe:
         )
 
     @torch.no_grad()
-    def figures(self, infill: InfillNet, enhancer: EnhanceNet) -> dict[str, float]:
-        figures = {"heldOutLoss": float(infill_loss(infill, self.classes, self.masks))}
+    def figures(self, infill: InfillNet, enhancer: EnhanceNet) -> dict[str, float | None]:
+        figures: dict[str, float | None] = {"heldOutLoss": float(infill_loss(infill, self.classes, self.masks))}
         if self.pairs:
             figures.update(enhance_f1(enhancer, self.pairs, iterations=50))
         if self.segments:
@@ -212,7 +214,7 @@ def _key(roll: np.ndarray) -> tuple[int, str]:
     return M.estimate_key(histogram) or (0, "major")
 
 
-def held_out_chorales(tags: list[str], trained_on: set[str] = frozenset()) -> list[np.ndarray]:
+def held_out_chorales(tags: list[str], trained_on: AbstractSet[str] = frozenset()) -> list[np.ndarray]:
     """The held-out split's 4/4 pieces, minus any the model was trained on (``trained_on``: the
     shipped model lists its training pieces, since it was trained before the split grouped tunes)."""
     dataset = D.build(tags)
@@ -229,11 +231,13 @@ def trained_pieces(model_dir: Path) -> set[str]:
     return set(file.read_text().split()) if file.exists() else set()
 
 
-def harmonize_report(model, rolls: list[np.ndarray], seeds: tuple[int, ...], show: int = 2) -> dict:
+def harmonize_report(
+    model: ArcnnModel, rolls: list[np.ndarray], seeds: tuple[int, ...], show: int = 2
+) -> dict[str, Any]:
     """Figures of real Bach, the rule baseline and the model (soprano given, each seed) on the
     8-bar segments, with piece-bootstrap standard errors; prints note names for a few segments."""
     knobs = resolve_parameters({"mode": "harmonize"})
-    pieces: dict[str, list[dict]] = {"bach": [], "rules": [], "model": []}
+    pieces: dict[str, list[dict[str, Any]]] = {"bach": [], "rules": [], "model": []}
     rolls_by: dict[str, list[np.ndarray]] = {"bach": [], "model": []}
     started = time.perf_counter()
     for k, segment in enumerate(segments(rolls)):
@@ -252,7 +256,11 @@ def harmonize_report(model, rolls: list[np.ndarray], seeds: tuple[int, ...], sho
                 print(F.beat_table(versions, 0, 16), flush=True)
     seconds = time.perf_counter() - started
     summaries = {name: F.summarise(p, bootstrap=200) for name, p in pieces.items()}
-    report = {"segments": len(pieces["bach"]), "seeds": list(seeds), "harmonizeSeconds": round(seconds, 1)}
+    report: dict[str, Any] = {
+        "segments": len(pieces["bach"]),
+        "seeds": list(seeds),
+        "harmonizeSeconds": round(seconds, 1),
+    }
     for name, summary in summaries.items():
         report[name] = {
             f: {"value": summary["figures"].get(f), "se": summary["standard_errors"].get(f)} for f in REPORTED
@@ -279,7 +287,7 @@ REPORTED = (
 )
 
 
-def key_report(model, seeds: tuple[int, ...]) -> dict:
+def key_report(model: ArcnnModel, seeds: tuple[int, ...]) -> dict[str, Any]:
     """Enhance at its defaults on the built-in samples and folk tunes: share of notes in the key
     of the input, before and after."""
     from shared.music.samples import sample_index

@@ -35,7 +35,8 @@ class _Block(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.norm(x.transpose(1, 2)).transpose(1, 2)
-        return x + self.mix(F.relu(self.conv(F.relu(h))))
+        out: torch.Tensor = x + self.mix(F.relu(self.conv(F.relu(h))))
+        return out
 
 
 class ConvStack(nn.Module):
@@ -51,7 +52,8 @@ class ConvStack(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.blocks(self.inp(x))
-        return self.out(F.relu(self.norm(h.transpose(1, 2)).transpose(1, 2)))
+        out: torch.Tensor = self.out(F.relu(self.norm(h.transpose(1, 2)).transpose(1, 2)))
+        return out
 
 
 class InfillNet(ConvStack):

@@ -27,6 +27,7 @@ removed, at most ``max_added`` notes added, ``iterations`` passes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import torch
@@ -213,7 +214,8 @@ def enhance(
         if choice == len(scores) - 1:
             continue  # the network keeps the track as it is this time
         if choice < len(removable):
-            result.removed.append(result.notes.pop(removable[choice]).origin)
+            # removable holds only notes with an origin (filtered above)
+            result.removed.append(cast(int, result.notes.pop(removable[choice]).origin))
             continue
         step, pitch, length = (int(v) for v in adds[0][choice - len(removable)])
         result.notes.append(TrackNote(step, pitch, length))

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from model.sagemaker import TrainingInputError
 from shared.errors import InvalidInput
-from shared.model_types.arcnn import HARMONIZE, SPEC, Hyperparameters
+from shared.model_types.arcnn import HARMONIZE, SPEC, Hyperparameters, Parameters
 
 TAGS_KEYS = ("dataset_tags", "datasetTags")
 
@@ -64,15 +64,15 @@ def validate_hyperparameters(values: dict[str, Any]) -> tuple[Hyperparameters, A
             tags = values.pop(key)
     values = {k: json.loads(v) if isinstance(v, str) and v.strip().startswith("[") else v for k, v in values.items()}
     try:
-        return SPEC.validate_hyperparameters(values), tags
+        return cast(Hyperparameters, SPEC.validate_hyperparameters(values)), tags
     except InvalidInput as exc:
         raise TrainingInputError(str(exc)) from exc
 
 
-def resolve_parameters(given: dict[str, Any], model_defaults: dict[str, Any] | None = None):
+def resolve_parameters(given: dict[str, Any], model_defaults: dict[str, Any] | None = None) -> Parameters:
     """Given values over the model's defaults over the type's (``InvalidParameters`` when bad)."""
-    return SPEC.resolve_parameters(given, model_defaults)
+    return cast(Parameters, SPEC.resolve_parameters(given, model_defaults))
 
 
-def is_harmonize(knobs) -> bool:
-    return knobs.mode == HARMONIZE
+def is_harmonize(knobs: Parameters) -> bool:
+    return bool(knobs.mode == HARMONIZE)

@@ -124,7 +124,8 @@ def capped(rolls: list[np.ndarray], max_windows: int | None) -> list[np.ndarray]
     """The first pieces whose 16-beat windows (hop 16 beats) add up to at most ``max_windows``."""
     if max_windows is None:
         return rolls
-    kept, windows = [], 0
+    kept: list[np.ndarray] = []
+    windows = 0
     for roll in rolls:
         windows += max(1, roll.shape[0] // TRACK_WINDOW)
         if kept and windows > max_windows:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from model.atomic import write_atomically, write_json
 from model.data.split import is_held_out
 from model.keys import estimate_key, key_name
 from shared.music.pianoroll import PITCHES, STEPS_PER_BEAT
+
+if TYPE_CHECKING:
+    from music21 import stream
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_INDEX = REPO_ROOT / "model" / "dataset_index.json"
@@ -77,7 +81,7 @@ def pool_paths() -> list[str]:
     return sorted(paths)
 
 
-def _first_measure_padding(part) -> float:
+def _first_measure_padding(part: stream.Part) -> float:
     measure = part.getElementsByClass("Measure").first()
     padding = getattr(measure, "paddingLeft", 0.0) if measure is not None else 0.0
     return float(padding or 0.0)
@@ -103,7 +107,7 @@ def tune_of(melody: Sequence[tuple[int, int, int]]) -> list[int]:
     return [b - a for a, b in zip(merged, merged[1:], strict=False)]
 
 
-def parse_piece(path: str) -> dict:
+def parse_piece(path: str) -> dict[str, Any]:
     """Parse one corpus piece into four voices of (start, pitch, length) notes in steps, plus tags.
 
     Where the score names its Soprano, Alto, Tenor and Bass parts those are the voices (the
@@ -173,11 +177,12 @@ def _piece_file(path: str) -> Path:
     return cache_dir() / f"pieces-v{PARSE_VERSION}" / f"{safe}.json"
 
 
-def load_or_parse(path: str) -> dict:
+def load_or_parse(path: str) -> dict[str, Any]:
     """A parsed piece, from the cache when it is there (parsing is the slow part)."""
     file = _piece_file(path)
     if file.exists():
-        return json.loads(file.read_text())
+        cached: dict[str, Any] = json.loads(file.read_text())
+        return cached
     try:
         piece = parse_piece(path)
     except Exception as exc:  # a corpus file music21 cannot read is skipped, with the reason kept
@@ -186,7 +191,7 @@ def load_or_parse(path: str) -> dict:
     return piece
 
 
-def load_pieces(paths: Sequence[str], workers: int = 2) -> list[dict]:
+def load_pieces(paths: Sequence[str], workers: int = 2) -> list[dict[str, Any]]:
     """Parse (or read from cache) many pieces, with at most ``workers`` processes."""
     missing = [p for p in paths if not _piece_file(p).exists()]
     if missing and workers > 1 and len(missing) > 4:
@@ -196,7 +201,7 @@ def load_pieces(paths: Sequence[str], workers: int = 2) -> list[dict]:
     return [load_or_parse(p) for p in paths]
 
 
-def build_index(workers: int = 2) -> dict:
+def build_index(workers: int = 2) -> dict[str, Any]:
     """Parse the whole pool and write the tag index (cache and shipped copy)."""
     pieces = load_pieces(pool_paths(), workers)
     index = {
@@ -210,19 +215,20 @@ def build_index(workers: int = 2) -> dict:
     return index
 
 
-def tunes(index: dict | None = None) -> dict[str, list[int]]:
+def tunes(index: dict[str, Any] | None = None) -> dict[str, list[int]]:
     """Each indexed piece's melody as ``tune_of`` intervals (stored as a compact string)."""
     index = index or load_index()
     return {path: [int(i) for i in text.split()] for path, text in index.get("tunes", {}).items()}
 
 
-def load_index() -> dict:
+def load_index() -> dict[str, Any]:
     if not SHIPPED_INDEX.exists():
         return build_index()
-    return json.loads(SHIPPED_INDEX.read_text())
+    shipped: dict[str, Any] = json.loads(SHIPPED_INDEX.read_text())
+    return shipped
 
 
-def list_tags(index: dict | None = None) -> list[dict]:
+def list_tags(index: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every tag one can filter on with its piece count, as ``{"tag", "kind", "pieces"}``."""
     index = index or load_index()
     counts: Counter[tuple[str, str]] = Counter()
@@ -251,7 +257,7 @@ def parse_tags(raw: str | Iterable[str] | None) -> list[str]:
     return list(dict.fromkeys(tags)) or list(DEFAULT_TAGS)
 
 
-def match(tags: Sequence[str], index: dict | None = None) -> list[str]:
+def match(tags: Sequence[str], index: dict[str, Any] | None = None) -> list[str]:
     """Paths of the pieces that match a filter. Tags are ``kind:value`` (or a bare value of any
     kind); tags of one kind are alternatives (OR), different kinds must all hold (AND)."""
     index = index or load_index()
@@ -317,7 +323,7 @@ class Dataset:
             )
 
 
-def piece_roll(piece: dict) -> np.ndarray:
+def piece_roll(piece: dict[str, Any]) -> np.ndarray:
     steps = max(start + length for voice in piece["voices"] for start, _, length in voice)
     roll = np.zeros((steps, PITCHES, VOICES), dtype=bool)
     for v, voice in enumerate(piece["voices"]):

@@ -63,7 +63,9 @@ def _moves(
     a, b = chosen[:-1, :, None, :], chosen[1:, None, :, :]  # (T-1, J, 1, V), (T-1, 1, J, V)
     both = (a >= 0) & (b >= 0)
     leap = np.where(both, np.abs(b - a), 0)
-    score = -((a != b).sum(axis=3) * change_cost) - leap_cost * np.maximum(leap - 2, 0).sum(axis=3, dtype=np.float64)
+    score: np.ndarray = -((a != b).sum(axis=3) * change_cost) - leap_cost * np.maximum(leap - 2, 0).sum(
+        axis=3, dtype=np.float64
+    )
     steps, joint = chosen.shape[0] - 1, chosen.shape[1]
     shape = (steps, joint, joint)
     m0 = np.broadcast_to(melody[:-1, None, None], shape)

@@ -132,7 +132,8 @@ class Critic(nn.Module):
         self.head = nn.Linear(8 * w * (steps // 16) * (pitches // 16), 1)
 
     def forward(self, rolls: torch.Tensor) -> torch.Tensor:
-        return self.head(self.convs(rolls).flatten(1))
+        scores: torch.Tensor = self.head(self.convs(rolls).flatten(1))
+        return scores
 
 
 def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -141,7 +142,8 @@ def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor) -> 
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     scores = critic(mixed)
     grads = torch.autograd.grad(scores.sum(), mixed, create_graph=True)[0]
-    return ((grads.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+    penalty: torch.Tensor = ((grads.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+    return penalty
 
 
 def voice_probabilities(logits: torch.Tensor) -> torch.Tensor:

@@ -84,7 +84,7 @@ def _to_tensor(windows: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(windows).permute(0, 3, 1, 2).float().mul(2).sub(1).to(device)
 
 
-def _sample(composer: Composer, held_out: list[np.ndarray], seed: int) -> dict:
+def _sample(composer: Composer, held_out: list[np.ndarray], seed: int) -> dict[str, Any]:
     """A small composed example (the first held-out segment's first 2 bars) for the progress file."""
     window = held_out[0][:32]
     roll = composed_rolls(composer, [window], seed)[0]
@@ -94,13 +94,13 @@ def _sample(composer: Composer, held_out: list[np.ndarray], seed: int) -> dict:
     return {"bars": 2, "midi": base64.b64encode(write_midi(score)).decode()}
 
 
-def run(hyperparameters: dict[str, Any], env: Environment, log: Log = print) -> dict:
+def run(hyperparameters: dict[str, Any], env: Environment, log: Log = print) -> dict[str, Any]:
     """The technique contract's entry: validate, then train."""
     hp, tags = read_hyperparameters(hyperparameters)
     return train(hp, tags, env, log)
 
 
-def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = print) -> dict:
+def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = print) -> dict[str, Any]:
     """Train, checkpointing every epoch; returns the model.json content it wrote."""
     device = configure_torch(hp.seed)
     started = time.perf_counter()
@@ -149,7 +149,7 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
     fold = pitch_class_fold(D.LOW_PITCH, D.PITCH_COUNT).to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     opt_c = torch.optim.Adam(critic.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
-    history: list[dict] = []
+    history: list[dict[str, Any]] = []
     first_epoch = 1
     # a checkpoint is resumed only by the same training (the epoch count may grow: that extends it)
     signature = {"hyperparameters": hp.model_dump(mode="json", exclude={"epochs"}), "tags": list(tags)}
@@ -253,11 +253,11 @@ def save_model(
     tags: list[str],
     dataset: D.Dataset,
     windows: int,
-    history: list[dict],
+    history: list[dict[str, Any]],
     env: Environment,
     device: torch.device,
     started: float,
-) -> dict:
+) -> dict[str, Any]:
     """Write the weights + ``model.json`` (what it was trained on and how) to the model dir."""
     final = history[-1]["metrics"] if history else {}
     saved = ModelConfig(

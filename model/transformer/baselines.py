@@ -67,7 +67,7 @@ class NgramModel:
         index = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
         return np.where(keys[index] == wanted, values[index], 0)
 
-    def distribution(self, history: Sequence[int]) -> np.ndarray:
+    def distribution(self, history: Sequence[int] | np.ndarray) -> np.ndarray:
         """P(next | history) over the whole vocabulary."""
         probs = self.unigram.copy()
         padded = np.concatenate([np.full(self.order, V.PAD, dtype=np.int64), np.asarray(history, dtype=np.int64)])
@@ -90,8 +90,10 @@ class NgramModel:
 
     def start(self, tokens: Sequence[int]) -> np.ndarray:
         self.history = list(tokens)
-        return np.log(np.maximum(self.distribution(self.history), 1e-300))
+        result: np.ndarray = np.log(np.maximum(self.distribution(self.history), 1e-300))
+        return result
 
     def step(self, token: int) -> np.ndarray:
         self.history.append(token)
-        return np.log(np.maximum(self.distribution(self.history[-self.order :]), 1e-300))
+        result: np.ndarray = np.log(np.maximum(self.distribution(self.history[-self.order :]), 1e-300))
+        return result

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -26,7 +26,7 @@ from model.transformer import vocab as V
 from model.transformer.network import MelodyTransformer, load_network
 from model.transformer.sampling import CachedDecoder, Continuation, Decoder, Sampling, continue_tokens
 from shared.errors import InvalidInput
-from shared.model_types.transformer import SPEC
+from shared.model_types.transformer import SPEC, Parameters
 from shared.music.midi_codec import write_midi
 from shared.music.score import Note, Score, Track
 
@@ -79,17 +79,17 @@ def _fit_octaves(pitches: Sequence[int]) -> int:
 class Extender:
     """A loaded network and its ``model.json``; ``compose`` is the inference API."""
 
-    def __init__(self, network: MelodyTransformer, config: dict) -> None:
+    def __init__(self, network: MelodyTransformer, config: dict[str, Any]) -> None:
         self.network = network.eval()
         self.config = config
 
     def decoder(self) -> CachedDecoder:
         return CachedDecoder(self.network)
 
-    def compose(self, melody: Score, seed: int, parameters: Mapping[str, Any] | None = None) -> dict:
+    def compose(self, melody: Score, seed: int, parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The melody extended; ``parameters`` are the type's knobs (camelCase), defaults filled and
         checked here too (``InvalidParameters`` names a bad one)."""
-        knobs = SPEC.resolve_parameters(parameters or {})
+        knobs = cast(Parameters, SPEC.resolve_parameters(parameters or {}))
         sampling = Sampling(knobs.sampling_technique, knobs.threshold or 1, knobs.temperature)
         source = melody.tracks[0]
         numerator, denominator = melody.time_signature

@@ -24,13 +24,18 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from itertools import pairwise
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from model import data as D
 from model.atomic import write_json
+
+if TYPE_CHECKING:
+    from music21 import stream
+
 
 CACHE_VERSION = 1
 STEPS_PER_QUARTER = 4
@@ -67,9 +72,9 @@ def corpus_files(folder: str) -> list[str]:
     return sorted(files)
 
 
-def _score_tune(score, tune_id: str, collection: str) -> dict:
+def _score_tune(score: stream.Score, tune_id: str, collection: str) -> dict[str, Any]:
     """One music21 score -> a tune (or ``{"id", "skip"}`` with the reason it cannot be one)."""
-    parts = list(score.parts) or [score]
+    parts: list[stream.Stream[Any]] = list(score.parts) or [score]
     part = parts[0]
     meters = {ts.ratioString for ts in part.recurse().getElementsByClass("TimeSignature")}
     if len(meters) != 1:
@@ -93,7 +98,7 @@ def _score_tune(score, tune_id: str, collection: str) -> dict:
     return {"id": tune_id, "title": title, "collection": collection, "meter": meters.pop(), "notes": notes}
 
 
-def parse_file(path: str) -> list[dict]:
+def parse_file(path: str) -> list[dict[str, Any]]:
     """Every tune of one ABC file (an opus, or a single tune)."""
     from music21 import corpus
 
@@ -114,10 +119,11 @@ def _cache_file(path: str) -> Path:
     return D.cache_dir() / "melodies" / f"v{CACHE_VERSION}" / (path.replace("/", "__") + ".json")
 
 
-def load_or_parse_file(path: str) -> list[dict]:
+def load_or_parse_file(path: str) -> list[dict[str, Any]]:
     file = _cache_file(path)
     if file.exists():
-        return json.loads(file.read_text())
+        result: list[dict[str, Any]] = json.loads(file.read_text())
+        return result
     try:
         tunes = parse_file(path)
     except Exception as exc:  # a file music21 cannot read at all is skipped, with the reason kept
@@ -126,7 +132,7 @@ def load_or_parse_file(path: str) -> list[dict]:
     return tunes
 
 
-def chorale_sopranos(workers: int = 2) -> list[dict]:
+def chorale_sopranos(workers: int = 2) -> list[dict[str, Any]]:
     """The soprano of every Bach chorale, from the shared four-voice parse."""
     paths = D.match([f"collection:{CHORALE_COLLECTION}"])
     index = D.load_index()["pieces"]
@@ -161,7 +167,7 @@ def resolve_collections(tags: Iterable[str] | None) -> list[str]:
     return list(dict.fromkeys(chosen)) or list(DEFAULT_COLLECTIONS)
 
 
-def load_tunes(collections: Sequence[str] = DEFAULT_COLLECTIONS, workers: int = 2) -> list[dict]:
+def load_tunes(collections: Sequence[str] = DEFAULT_COLLECTIONS, workers: int = 2) -> list[dict[str, Any]]:
     """The usable tunes of the chosen collections, in a fixed order."""
     files = [f for folder, name in FOLK_COLLECTIONS.items() if name in collections for f in corpus_files(folder)]
     missing = [f for f in files if not _cache_file(f).exists()]
@@ -182,14 +188,14 @@ def _title_key(title: str) -> str:
     return re.sub(r"[^a-z]", "", title.lower())
 
 
-def fingerprint(notes: Sequence[Sequence[int]]) -> tuple:
+def fingerprint(notes: Sequence[Sequence[int]]) -> tuple[tuple[int, int], ...]:
     """The first notes' intervals and durations: the same in every key, so variants and
     re-harmonised chorale melodies match."""
     head = notes[: FINGERPRINT_NOTES + 1]
     return tuple((b[1] - a[1], a[2]) for a, b in pairwise(head))
 
 
-def tune_groups(tunes: Sequence[dict]) -> list[int]:
+def tune_groups(tunes: Sequence[dict[str, Any]]) -> list[int]:
     """A group number per tune: tunes sharing a title or a fingerprint are one group (union-find)."""
     parent = list(range(len(tunes)))
 
@@ -199,9 +205,9 @@ def tune_groups(tunes: Sequence[dict]) -> list[int]:
             i = parent[i]
         return i
 
-    first: dict[tuple, int] = {}
+    first: dict[tuple[str, Hashable], int] = {}
     for i, tune in enumerate(tunes):
-        keys = [("fp", fingerprint(tune["notes"]))]
+        keys: list[tuple[str, Hashable]] = [("fp", fingerprint(tune["notes"]))]
         if len(_title_key(tune.get("title", ""))) >= 4:
             keys.append(("title", _title_key(tune["title"])))
         for key in keys:
@@ -212,10 +218,10 @@ def tune_groups(tunes: Sequence[dict]) -> list[int]:
     return [find(i) for i in range(len(tunes))]
 
 
-def choose_held_out(tunes: Sequence[dict]) -> list[str]:
+def choose_held_out(tunes: Sequence[dict[str, Any]]) -> list[str]:
     """Ids of the held-out tunes: whole groups, chosen by a hash of the group's first tune id."""
     groups = tune_groups(tunes)
-    first_id = {}
+    first_id: dict[int, str] = {}
     for tune, group in zip(tunes, groups, strict=True):
         first_id.setdefault(group, tune["id"])
     held = []
@@ -231,20 +237,22 @@ def held_out_ids() -> frozenset[str]:
     return frozenset(line for line in HELD_OUT_FILE.read_text().splitlines() if line and not line.startswith("#"))
 
 
-def split(tunes: Sequence[dict]) -> tuple[list[dict], list[dict]]:
+def split(tunes: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(training, held-out) by the checked-in list."""
     held = held_out_ids()
     return [t for t in tunes if t["id"] not in held], [t for t in tunes if t["id"] in held]
 
 
-def write_channel(directory: Path, collections: Sequence[str], train: Sequence[dict], held: Sequence[dict]) -> Path:
+def write_channel(
+    directory: Path, collections: Sequence[str], train: Sequence[dict[str, Any]], held: Sequence[dict[str, Any]]
+) -> Path:
     """The split melodies as one file, handed to a training job as its SageMaker channel."""
     file = Path(directory) / CHANNEL_FILE
     write_json(file, {"collections": list(collections), "train": list(train), "heldOut": list(held)})
     return file
 
 
-def read_channel(directory: Path) -> tuple[list[str], list[dict], list[dict]]:
+def read_channel(directory: Path) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]:
     data = json.loads((Path(directory) / CHANNEL_FILE).read_text())
     return list(data["collections"]), list(data["train"]), list(data["heldOut"])
 
@@ -269,9 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "channel":
         if args.out is None:
             parser.error("channel needs --out")
-        train, held = split(tunes)
+        train, held_tunes = split(tunes)
         print(
-            f"{len(train)} training, {len(held)} held-out tunes -> {write_channel(args.out, collections, train, held)}"
+            f"{len(train)} training, {len(held_tunes)} held-out tunes -> "
+            f"{write_channel(args.out, collections, train, held_tunes)}"
         )
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,7 +31,7 @@ class TokenTune:
         return int((V.TOKEN_KINDS[self.tokens] == V.KIND_PITCH).sum())
 
 
-def tokenize(tunes: Sequence[dict]) -> list[TokenTune]:
+def tokenize(tunes: Sequence[dict[str, Any]]) -> list[TokenTune]:
     """Every tune the vocabulary can express (a meter it can place notes in, pitches in range)."""
     out = []
     for tune in tunes:

@@ -22,10 +22,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from model.sagemaker import Log
 from model.transformer import corpus as C
 from model.transformer import dataset as DS
 from model.transformer import figures as FG
@@ -41,7 +43,7 @@ SEEDS = (0, 1, 2)
 NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 
-def continuation_cases(tunes: Sequence[dict]) -> list[dict]:
+def continuation_cases(tunes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Prompt and real continuation of each held-out tune long enough to have both (4+ bars)."""
     cases = []
     for tune in tunes:
@@ -67,7 +69,9 @@ def continuation_cases(tunes: Sequence[dict]) -> list[dict]:
     return cases
 
 
-def continue_case(decoder: Decoder, case: dict, seed: int, sampling: Sampling | None = None) -> list[tuple]:
+def continue_case(
+    decoder: Decoder, case: dict[str, Any], seed: int, sampling: Sampling | None = None
+) -> list[tuple[int, int, int]]:
     from model.transformer.compose import continue_melody
 
     extension = continue_melody(
@@ -76,7 +80,9 @@ def continue_case(decoder: Decoder, case: dict, seed: int, sampling: Sampling | 
     return extension.notes
 
 
-def figures_of(cases: Sequence[dict], continuations: Sequence[Sequence[tuple]], index: FG.RunIndex | None) -> dict:
+def figures_of(
+    cases: Sequence[dict[str, Any]], continuations: Sequence[Sequence[Sequence[int]]], index: FG.RunIndex | None
+) -> dict[str, Any]:
     """The figures of one method's continuations (one per case, or several per case in order)."""
     per = len(continuations) // max(len(cases), 1)
     in_key, beats, offsets, durations, notes_per_bar, runs = [], [], [], [], [], []
@@ -104,7 +110,7 @@ def figures_of(cases: Sequence[dict], continuations: Sequence[Sequence[tuple]], 
     return out
 
 
-def compare(methods: dict[str, dict]) -> dict[str, dict]:
+def compare(methods: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Add the JS distances to the real continuations and drop the histograms."""
     real = methods["real"]
     out = {}
@@ -133,7 +139,9 @@ def held_out_nll(network: MelodyTransformer, tunes: Sequence[DS.TokenTune]) -> d
     return {"perToken": total / max(tokens, 1), "perNote": total / max(notes, 1), "tokens": tokens, "notes": notes}
 
 
-def continuation_figures(network: MelodyTransformer, held_tunes: Sequence[dict], seeds: Sequence[int] = SEEDS) -> dict:
+def continuation_figures(
+    network: MelodyTransformer, held_tunes: Sequence[dict[str, Any]], seeds: Sequence[int] = SEEDS
+) -> dict[str, Any]:
     """The in-key and beat-grid shares of the network's continuations and of the real ones."""
     cases = continuation_cases(held_tunes)
     if not cases:
@@ -148,7 +156,7 @@ def continuation_figures(network: MelodyTransformer, held_tunes: Sequence[dict],
     }
 
 
-def note_names(notes: Sequence[tuple], meter: str, first: int, last: int) -> list[str]:
+def note_names(notes: Sequence[Sequence[int]], meter: str, first: int, last: int) -> list[str]:
     """Per bar: ``D5:4 E5:2 ...`` (pitch name and octave : length in 16ths), bars ``first..last-1``."""
     steps = V.bar_steps(meter)
     bars = []
@@ -158,7 +166,7 @@ def note_names(notes: Sequence[tuple], meter: str, first: int, last: int) -> lis
     return bars
 
 
-def evaluate(model_dir: Path, tunes: int, log=print) -> dict:
+def evaluate(model_dir: Path, tunes: int, log: Log = print) -> dict[str, Any]:
     torch.set_num_threads(1)
     started = time.perf_counter()
     network, config = load_network(model_dir)

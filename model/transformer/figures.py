@@ -23,7 +23,8 @@ def key_of(notes: Notes) -> tuple[int, str] | None:
     histogram = np.zeros(12)
     for _, pitch, duration in notes:
         histogram[pitch % 12] += duration
-    return estimate_key(histogram)
+    result: tuple[int, str] | None = estimate_key(histogram)
+    return result
 
 
 def in_key_share(notes: Notes, key: tuple[int, str] | None) -> float:
@@ -60,7 +61,7 @@ def offset_histogram(notes: Notes, centre: float) -> np.ndarray:
 def duration_histogram(notes: Notes) -> np.ndarray:
     counts = np.zeros(len(DURATION_BINS))
     for _, _, duration in notes:
-        counts[min(np.searchsorted(DURATION_BINS, duration), len(DURATION_BINS) - 1)] += 1
+        counts[min(int(np.searchsorted(DURATION_BINS, duration)), len(DURATION_BINS) - 1)] += 1
     return counts
 
 
@@ -123,7 +124,8 @@ class RunIndex:
         with np.errstate(over="ignore"):
             hashes = prefix[width:] - prefix[:-width] * (cls._BASE ** np.uint64(width))
         separators = np.concatenate([[0], np.cumsum(sequence < 0)])
-        return hashes[(separators[width:] - separators[:-width]) == 0]
+        result: np.ndarray = hashes[(separators[width:] - separators[:-width]) == 0]
+        return result
 
     def shares(self, notes: Notes, length: int) -> bool:
         """Whether some corpus melody has these ``length`` consecutive notes somewhere in ``notes``."""

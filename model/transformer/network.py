@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -29,11 +30,11 @@ class NetworkConfig:
     heads: int = 4
     dropout: float = 0.1
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> NetworkConfig:
+    def from_json(cls, data: dict[str, Any]) -> NetworkConfig:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
@@ -70,7 +71,8 @@ class Attention(nn.Module):
                     raise ValueError("a cache that holds tokens takes one token at a time")
                 causal = False  # one new token attends to everything before it
         y = F.scaled_dot_product_attention(q, k, v, is_causal=causal, dropout_p=self.dropout if self.training else 0.0)
-        return self.out(y.transpose(1, 2).reshape(batch, length, width))
+        result: torch.Tensor = self.out(y.transpose(1, 2).reshape(batch, length, width))
+        return result
 
 
 class Block(nn.Module):
@@ -89,7 +91,8 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, cache: KVCache | None, layer: int) -> torch.Tensor:
         x = x + self.dropout(self.attention(self.norm1(x), cache, layer))
-        return x + self.feed_forward(self.norm2(x))
+        result: torch.Tensor = x + self.feed_forward(self.norm2(x))
+        return result
 
 
 class MelodyTransformer(nn.Module):
@@ -127,13 +130,14 @@ class MelodyTransformer(nn.Module):
             x = block(x, cache, i)
         if cache is not None:
             cache.length += length
-        return self.head(self.norm(x))
+        result: torch.Tensor = self.head(self.norm(x))
+        return result
 
     def new_cache(self, batch: int = 1) -> KVCache:
         return KVCache(self.config, batch, self.embed.weight.device)
 
 
-def load_network(model_dir: str | Path, device: torch.device | None = None) -> tuple[MelodyTransformer, dict]:
+def load_network(model_dir: str | Path, device: torch.device | None = None) -> tuple[MelodyTransformer, dict[str, Any]]:
     """The trained network and its ``model.json`` settings."""
     model_dir = Path(model_dir)
     config = ModelConfig.load(model_dir).settings

@@ -67,6 +67,7 @@ class CachedDecoder:
     @torch.inference_mode()
     def step(self, token: int) -> np.ndarray:
         self.history.append(token)
+        assert self.cache is not None, "start() primes the cache"
         if self.cache.length >= self.context:
             return self._prime(self._window())
         logits = self.network(torch.tensor([[token]], dtype=torch.long), self.cache)
@@ -123,7 +124,8 @@ def filtered(logprobs: np.ndarray, allowed: np.ndarray, sampling: Sampling) -> n
         mask = np.zeros_like(probs, dtype=bool)
         mask[keep] = True
         probs = np.where(mask, probs, 0.0)
-    return probs / probs.sum()
+    result: np.ndarray = probs / probs.sum()
+    return result
 
 
 @dataclass

@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -56,7 +56,7 @@ PROGRESS_CONTINUATIONS = 4  # held-out tunes continued every epoch for the music
 def read_settings(values: dict[str, Any]) -> Hyperparameters:
     """The training knobs, validated by the model type's rules (``shared.model_types.transformer``)."""
     try:
-        return SPEC.validate_hyperparameters(values)
+        return cast(Hyperparameters, SPEC.validate_hyperparameters(values))
     except InvalidHyperparameters as exc:
         raise TrainingInputError(exc.message) from exc
 
@@ -87,7 +87,7 @@ def _schedule(step: int, planned_steps: int, started: float, max_minutes: float 
     return warm * (0.1 + 0.45 * (1 + math.cos(math.pi * min(progress, 1.0))))
 
 
-def run(hyperparameters: dict, env: Environment, log: Log = print) -> dict:
+def run(hyperparameters: dict[str, Any], env: Environment, log: Log = print) -> dict[str, Any]:
     """Train on the collections named by ``dataset_tags`` (all by default), or on the melodies of
     the SageMaker channel when it holds ``melodies.json``; returns the model.json written."""
     hp = dict(hyperparameters)
@@ -117,7 +117,7 @@ def run(hyperparameters: dict, env: Environment, log: Log = print) -> dict:
     network = MelodyTransformer(network_config(settings)).to(device)
     optimizer = torch.optim.AdamW(network.parameters(), lr=settings.learning_rate, weight_decay=0.01)
     signature = {"settings": settings.model_dump(exclude={"epochs"}), "collections": collections}
-    history: list[dict] = []
+    history: list[dict[str, Any]] = []
     first_epoch, step = 1, 0
     state = load_checkpoint(env, signature, device)
     if state is not None:
@@ -155,7 +155,7 @@ def run(hyperparameters: dict, env: Environment, log: Log = print) -> dict:
                 break
         nll = held_out_nll(network, progress_tunes)
         figures = _progress_figures(network, held_tunes, settings.seed)
-        entry = {
+        entry: dict[str, Any] = {
             "epoch": epoch,
             "trainLoss": round(float(np.mean(losses)), 5) if losses else None,
             "heldOutLoss": round(nll["perToken"], 5),
@@ -196,7 +196,7 @@ def run(hyperparameters: dict, env: Environment, log: Log = print) -> dict:
     return model_json
 
 
-def _progress_figures(network: MelodyTransformer, held_tunes: Sequence[dict], seed: int) -> dict[str, float]:
+def _progress_figures(network: MelodyTransformer, held_tunes: Sequence[dict[str, Any]], seed: int) -> dict[str, float]:
     """In-key and beat-grid shares of a few held-out continuations, beside the real ones."""
 
     return continuation_figures(network, held_tunes[:PROGRESS_CONTINUATIONS], seeds=(seed,))
@@ -208,10 +208,10 @@ def save_model(
     collections: Sequence[str],
     train: Sequence[DS.TokenTune],
     held: Sequence[DS.TokenTune],
-    history: list[dict],
+    history: list[dict[str, Any]],
     env: Environment,
     started: float,
-) -> dict:
+) -> dict[str, Any]:
     """Write the weights and ``model.json`` (what it was trained on and how) to the model dir."""
     config = ModelConfig(
         type="transformer",
