@@ -273,3 +273,67 @@ def test_bad_input_is_a_clear_4xx(runtime: RunningRuntime) -> None:
         knob = cases[3][0].json()["error"]
         assert knob["code"] == "INVALID_PARAMETERS" and "parameters.temperature" in knob["message"]
         assert "model type gan" in knob["message"]
+
+
+def _composed(client: httpx.Client, body: dict) -> tuple[dict, bytes]:
+    r = client.post("/compositions", json=body, headers=ALICE)
+    assert r.status_code == 202, r.text
+    composition_id = r.json()["id"]
+    final = poll(
+        lambda: get_json(client, f"/compositions/{composition_id}"),
+        lambda c: c["status"] in ("COMPLETED", "FAILED"),
+        timeout=600,
+    )
+    assert final["status"] == "COMPLETED", final
+    r = client.get(f"/compositions/{composition_id}/midi", headers=ALICE)
+    assert r.status_code == 200
+    return final, r.content
+
+
+def test_every_technique_composes_an_uploaded_melody_and_a_built_in_sample(runtime: RunningRuntime) -> None:
+    """The shipped AR-CNN (both modes) and Transformer, over HTTP as the studio would use them."""
+    with httpx.Client(base_url=runtime.url, timeout=120) as client:
+        types = {m["id"]: m["type"] for m in get_json(client, "/models")["items"]}
+        assert types["ar-cnn-bach"] == "ar-cnn" and types["transformer-folk"] == "transformer"
+        melody = frere_jacques()
+        r = client.post("/melodies", content=melody, headers={**ALICE, "Content-Type": "audio/midi"})
+        assert r.status_code == 201, r.text
+        uploaded = r.json()["id"]
+        sample = next(m for m in get_json(client, "/melodies")["items"] if m["builtin"])
+
+        # Transformer: the melody exactly, then a continuation
+        final, song = _composed(
+            client,
+            {"melodyId": uploaded, "modelId": "transformer-folk", "seed": 1, "parameters": {"extensionSeconds": 4}},
+        )
+        assert final["parameters"]["extensionSeconds"] == 4 and final["parameters"]["samplingTechnique"] == "topK"
+        extended, given = notes_of(song), notes_of(melody)
+        added = sorted(set(extended) - set(given), key=lambda n: n[1])
+        assert set(given) <= set(extended) and added, "the input exactly, plus new notes"
+        assert added[0][1] >= max(end for _, _, end in given) - 0.05, "the continuation comes after the input"
+        _composed(client, {"melodyId": sample["id"], "modelId": "transformer-folk", "seed": 1})
+
+        # AR-CNN harmonize: the melody kept exactly, three voices added
+        final, song = _composed(
+            client,
+            {
+                "melodyId": uploaded,
+                "modelId": "ar-cnn-bach",
+                "seed": 1,
+                "parameters": {"mode": "harmonize", "samplingIterations": 20},
+            },
+        )
+        assert len(final["tracks"]) == 4 and notes_of(song, 0) == notes_of(melody, 0)
+        # AR-CNN enhance (the type's default): one track out
+        final, _ = _composed(
+            client,
+            {"melodyId": sample["id"], "modelId": "ar-cnn-bach", "seed": 1, "parameters": {"samplingIterations": 10}},
+        )
+        assert len(final["tracks"]) == 1 and final["parameters"]["mode"] == "enhance"
+
+        r = client.post(
+            "/compositions",
+            json={"melodyId": uploaded, "modelId": "ar-cnn-bach", "parameters": {"temperature": 9}},
+            headers=ALICE,
+        )
+        assert r.status_code == 422 and "temperature" in r.json()["error"]["message"]
