@@ -12,6 +12,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 import mido
+from mido.midifiles.meta import KeySignatureError
 
 from shared.errors import InvalidMidi
 from shared.music.score import DEFAULT_TEMPO_US, Note, Score, Track
@@ -36,7 +37,8 @@ def read_midi(data: bytes) -> ParsedMidi:
         midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
     except EOFError as exc:
         raise InvalidMidi("The MIDI file is truncated: it ends in the middle of a track.") from exc
-    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, IndexError, TypeError, KeySignatureError) as exc:
+        # KeySignatureError: a key-signature meta event with impossible values (mido raises its own class)
         raise InvalidMidi(f"The MIDI file is corrupt: {exc}.") from exc
     if midi.type == 2:
         raise InvalidMidi("MIDI type 2 (independent sequences) is not supported: save as type 0 or 1.")

@@ -150,3 +150,22 @@ def test_reads_files_written_by_pretty_midi():
         (64, 1.0, 1.25),
         (69, 1.5, 1.75),
     ]
+
+
+def test_an_impossible_key_signature_is_a_readable_invalid_midi_error():
+    """mido raises its own KeySignatureError (not a KeyError) for a key of 84 sharps; the fuzz test found it."""
+    from shared.errors import InvalidMidi
+
+    midi = mido.MidiFile()
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    track.append(mido.MetaMessage("key_signature", key="C"))
+    track.append(mido.Message("note_on", note=60, velocity=64, time=0))
+    track.append(mido.Message("note_off", note=60, time=480))
+    out = io.BytesIO()
+    midi.save(file=out)
+    data = bytearray(out.getvalue())
+    at = data.index(bytes([0xFF, 0x59, 0x02]))
+    data[at + 3], data[at + 4] = 84, 119
+    with pytest.raises(InvalidMidi, match="corrupt"):
+        read_midi(bytes(data))
