@@ -39,8 +39,8 @@ from model.arcnn.sampling import EnhanceResult, TrackNote, enhance, harmonize
 from model.arcnn.settings import Shapes, is_harmonize, resolve_parameters
 from model.config import ModelConfig
 from model.data import LOW_PITCH, PITCH_COUNT, Dataset
+from model.output import composition_result
 from shared.model_types.arcnn import Parameters
-from shared.music.midi_codec import write_midi
 from shared.music.pianoroll import STEPS_PER_BEAT, binarise, notes_to_roll, roll_to_notes, step_to_ticks
 from shared.music.score import Note, Score, Track
 
@@ -109,16 +109,8 @@ class ArcnnModel:
         score, metrics = (
             self.harmonize(melody, seed, knobs) if is_harmonize(knobs) else self.enhance(melody, seed, knobs)
         )
-        return {
-            "midi": write_midi(score),
-            "bars": max(melody.bars, score.bars),
-            "seed": seed,
-            "tracks": [
-                {"index": i, "name": t.name, "program": t.program, "noteCount": len(t.notes)}
-                for i, t in enumerate(score.tracks)
-            ],
-            "metrics": {k: v for k, v in metrics.items() if math.isfinite(v)},
-        }
+        finite = {k: v for k, v in metrics.items() if math.isfinite(v)}
+        return composition_result(melody, score, seed, finite)
 
     # --- harmonize ---------------------------------------------------------------------------
 
