@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EXTRAS := lambda,model,cdk,local,test
+# The `synth` extra of pyproject.toml, installed without its dependencies (pyproject.toml says why).
+NO_DEPS := tinysoundfont
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -19,6 +21,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -c requirements.lock -e '.[$(EXTRAS)]'
+	$(PY) -m pip install --quiet --no-deps -c requirements.lock $(NO_DEPS)
 	@touch $@
 
 ## check: lint, format, strict types and the import contracts (layering, no cycles); config in pyproject.toml

@@ -43,7 +43,7 @@ class GatewayRules:
     @classmethod
     def from_template(cls, template: dict[str, Any]) -> GatewayRules:
         resources: dict[str, dict[str, Any]] = template.get("Resources", {})
-        paths = _resource_paths(resources)
+        paths = resource_paths(resources)
         validates_body = {
             logical
             for logical, r in resources.items()
@@ -128,7 +128,7 @@ def _ref(value: Any) -> str | None:
     return value.get("Ref") if isinstance(value, dict) else None
 
 
-def _resource_paths(resources: dict[str, dict[str, Any]]) -> dict[str, str]:
+def resource_paths(resources: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Logical id of each ``AWS::ApiGateway::Resource`` -> its full path (``/melodies/{proxy+}``)."""
     parents = {
         logical: ((r.get("Properties") or {}).get("ParentId"), (r.get("Properties") or {}).get("PathPart", ""))

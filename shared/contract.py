@@ -42,6 +42,15 @@ def composition_metric(status: str) -> str:
 # The only routes anyone may call without a user identity.
 PUBLIC_ROUTES: Final = (("GET", "/health"), ("GET", "/openapi.json"))
 
+# The routes the media function serves (audio and pictures, with their own asset: the synthesizer
+# and SoundFont stay out of the api function); API Gateway sends every other route to the api function.
+MEDIA_ROUTES: Final = (
+    ("GET", "/compositions/{id}/audio"),
+    ("GET", "/compositions/{id}/pianoroll.png"),
+    ("GET", "/melodies/{id}/audio"),
+)
+MEDIA_FUNCTION: Final = "media"
+
 JSON: Final = "application/json"
 MIDI_TYPES: Final = frozenset({"audio/midi", "audio/x-midi", "audio/mid"})
 

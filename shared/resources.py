@@ -62,6 +62,8 @@ class Keys:
     """The bucket's key layout. ``scratch/`` expires by lifecycle rule."""
 
     SCRATCH_PREFIX = "scratch/"
+    # Rendered audio, a cache: each file can be made again from the MIDI it was rendered from.
+    AUDIO_PREFIX = "audio/"
 
     @staticmethod
     def melody_midi(owner: str, melody_id: str) -> str:
@@ -70,6 +72,17 @@ class Keys:
     @staticmethod
     def composition_midi(owner: str, composition_id: str) -> str:
         return f"compositions/{owner}/{composition_id}.mid"
+
+    @staticmethod
+    def audio(midi_key: str, digest: str, extension: str) -> str:
+        """The rendered audio of the MIDI file at ``midi_key`` whose content (and renderer) hash to
+        ``digest``: an edited MIDI gets a new key, so a cached file is never stale."""
+        return f"{Keys.audio_folder(midi_key)}{digest}.{extension}"
+
+    @staticmethod
+    def audio_folder(midi_key: str) -> str:
+        """Every rendered audio file of the MIDI at ``midi_key`` (what to delete with it)."""
+        return f"{Keys.AUDIO_PREFIX}{midi_key.removesuffix('.mid')}/"
 
     @staticmethod
     def training_output(job_id: str) -> str:

@@ -79,5 +79,9 @@ class TriggerSettings(FunctionSettings):
     state_machine_arn: str = Field(validation_alias=Env.STATE_MACHINE_ARN, min_length=1)
 
 
+class MediaSettings(FunctionSettings):
+    """The ``media`` function: audio and pictures, read from the tables and the bucket."""
+
+
 class ProgressSettings(FunctionSettings):
     """The ``training_progress`` function (it must not get the state machine's ARN: the machine refers to it)."""

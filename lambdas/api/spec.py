@@ -10,8 +10,6 @@ described here from the same models.
 
 from __future__ import annotations
 
-import json
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from shared.schemas import MelodyMidiIn, MelodyNotesIn
@@ -29,28 +27,32 @@ DESCRIPTION = (
 )
 
 
-def document(resolver: APIGatewayRestResolver) -> dict[str, Any]:
-    """The document as a JSON-ready dict."""
+def document(resolver: APIGatewayRestResolver, *more: APIGatewayRestResolver) -> dict[str, Any]:
+    """The document as a JSON-ready dict: of one resolver, or of several functions behind one API
+    (their paths and schemas side by side; the first one's routes include ``POST /melodies``)."""
     from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
-    schema: dict[str, Any] = resolver.get_openapi_schema(
-        title=TITLE,
-        version=API_VERSION,
-        description=DESCRIPTION,
-        security_schemes={
-            "cognito": APIKey.model_validate(
-                {"name": "Authorization", "in": APIKeyIn.header, "description": "A Cognito user-pool ID token."}
-            )
-        },
-    ).model_dump(mode="json", by_alias=True, exclude_none=True)
+    schemas = [
+        r.get_openapi_schema(
+            title=TITLE,
+            version=API_VERSION,
+            description=DESCRIPTION,
+            security_schemes={
+                "cognito": APIKey.model_validate(
+                    {"name": "Authorization", "in": APIKeyIn.header, "description": "A Cognito user-pool ID token."}
+                )
+            },
+        ).model_dump(mode="json", by_alias=True, exclude_none=True)
+        for r in (resolver, *more)
+    ]
+    schema: dict[str, Any] = schemas[0]
+    for other in schemas[1:]:
+        schema["paths"].update(other["paths"])
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(
+            other.get("components", {}).get("schemas", {})
+        )
     _describe_melody_upload(schema)
     return schema
-
-
-@cache
-def document_json(resolver: APIGatewayRestResolver) -> str:
-    """The document as served and checked in: built once per resolver, on first use."""
-    return json.dumps(document(resolver), indent=2, sort_keys=True) + "\n"
 
 
 def _describe_melody_upload(schema: dict[str, Any]) -> None:

@@ -1,5 +1,5 @@
 """Compositions, API side: start one (PENDING + an asynchronous hand-off to the worker), read and
-list them, fetch the MIDI and its piano roll.
+list them, fetch the MIDI (its audio and picture: ``shared.logic.media``).
 
 Crash safety: every PENDING/RUNNING record carries a lease (``leaseExpiresAt``, epoch seconds). A
 read that finds the lease expired moves the record to FAILED ("worker timed out"), conditionally on
@@ -110,12 +110,6 @@ def midi(owner: str, composition_id: str) -> bytes:
     if data is None:
         raise NotFound(f"Composition {composition_id} has no MIDI file.")
     return data
-
-
-def pianoroll_png(owner: str, composition_id: str) -> bytes:
-    from shared.logic.pianoroll import render_png  # imported only when a picture is asked for
-
-    return render_png(midi(owner, composition_id))
 
 
 def _expire(owner: str, item: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@ and the progress file a training job syncs to its checkpoint prefix."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
@@ -60,3 +61,42 @@ def get_training_progress(checkpoint_uri: str) -> bytes | None:
     passes it); None until the first epoch wrote one."""
     parsed = urlparse(checkpoint_uri)
     return _get(f"{parsed.path.strip('/')}/{PROGRESS_FILE}".lstrip("/"), bucket=parsed.netloc)
+
+
+def get_object(key: str) -> bytes | None:
+    """Any object of the data bucket by key (None when absent)."""
+    return _get(key)
+
+
+def head(key: str) -> dict[str, Any] | None:
+    """``{"size", "etag", "lastModified"}`` of an object, or None when there is none."""
+    try:
+        meta = aws.client("s3").head_object(Bucket=bucket_name(), Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            return None
+        raise
+    return {"size": int(meta["ContentLength"]), "etag": meta["ETag"], "lastModified": meta["LastModified"]}
+
+
+def put_object(key: str, data: bytes, content_type: str) -> dict[str, Any]:
+    """Write an object; answers its ``{"size", "etag", "lastModified"}`` as the bucket now has it."""
+    aws.client("s3").put_object(Bucket=bucket_name(), Key=key, Body=data, ContentType=content_type)
+    meta = head(key)
+    if meta is None:  # read-after-write is strong on S3: only a concurrent delete gets here
+        raise LookupError(f"s3://{bucket_name()}/{key} vanished right after it was written")
+    return meta
+
+
+def presigned_get(key: str, expires_seconds: int, filename: str) -> str:
+    """A URL that downloads ``key`` for ``expires_seconds``, saved as ``filename``."""
+    url: str = aws.client("s3").generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": bucket_name(),
+            "Key": key,
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+        },
+        ExpiresIn=expires_seconds,
+    )
+    return url

@@ -20,8 +20,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 from moto import mock_aws
 
+from local.api_routes import RouteTable
 from local.api_server import build_event
 from local.lambda_context import LocalLambdaContext
+from shared.contract import MEDIA_FUNCTION, MEDIA_ROUTES
 from shared.logic.models import register_builtin_model
 from shared.resources import BUCKET_ENV, TABLES
 from shared.store import aws
@@ -74,8 +76,19 @@ class Reply:
         return self.json["error"]["code"]
 
 
+# Which function serves a route, as API Gateway splits them (cdk/api.py builds its resources from the
+# same contract): the media routes to the media function, everything else to the api function.
+ROUTES = RouteTable.from_routes(
+    {(m, p): MEDIA_FUNCTION for m, p in MEDIA_ROUTES} | {("ANY", "/{proxy+}"): "api", ("ANY", "/"): "api"}
+)
+
+
 def call(method: str, path: str, **kwargs: Any) -> Reply:
-    from lambdas.api.handler import lambda_handler
+    """One request through the function API Gateway would hand it to."""
+    if ROUTES.function_for(method, path.split("?", 1)[0]) == MEDIA_FUNCTION:
+        from lambdas.media.handler import lambda_handler
+    else:
+        from lambdas.api.handler import lambda_handler
 
     response = lambda_handler(event(method, path, **kwargs), LocalLambdaContext("composer-api"))
     raw = response.get("body") or ""

@@ -1,4 +1,5 @@
-"""/compositions: start one (202, asynchronous), poll it, download the MIDI and the piano roll."""
+"""/compositions: start one (202, asynchronous), poll it, download the MIDI (audio and the piano roll are
+the media function's: ``lambdas/media``)."""
 
 from __future__ import annotations
 
@@ -84,21 +85,4 @@ def get_composition_midi(
         content_type="audio/midi",
         body=data,
         headers={"Content-Disposition": f'attachment; filename="{composition_id}.mid"'},
-    )
-
-
-@router.get(
-    "/compositions/<composition_id>/pianoroll.png",
-    summary="The composition as a piano-roll picture",
-    security=AUTH,
-    tags=["compositions"],
-    responses={**binary("image/png", "One colour per track."), **errors(401, 404, 409)},
-)
-def get_composition_pianoroll(
-    composition_id: CompositionId,
-):  # no return annotation: the body is binary or empty, not JSON to validate
-    return Response(
-        status_code=200,
-        content_type="image/png",
-        body=compositions.pianoroll_png(caller(router.current_event), composition_id),
     )
