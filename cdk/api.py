@@ -1,8 +1,11 @@
 """The REST API: Cognito user pool (+ the console's app client) as authorizer, gateway-side request
 validation bounded by the wire models' limits, throttling, CORS for the console origin, access logs,
-and one Lambda proxy integration for every route (the ``api`` function routes internally)."""
+and Lambda proxy integrations: the media routes (``shared.contract.MEDIA_ROUTES``: audio and pictures)
+to the ``media`` function, every other route to the ``api`` function, which routes internally."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
@@ -13,11 +16,12 @@ from constructs import Construct
 
 from cdk.nag import acknowledge
 from cdk.request_models import gateway_schema
-from shared.contract import BODY_ROUTES, PUBLIC_ROUTES
+from shared.contract import BODY_ROUTES, MEDIA_ROUTES, PUBLIC_ROUTES
 
 STAGE_NAME = "v1"
 # Bodies sent as raw bytes (MIDI uploads) and sent back as bytes (MIDI, piano-roll pictures).
-BINARY_MEDIA_TYPES = ["audio/midi", "audio/x-midi", "image/png", "application/octet-stream"]
+# Audio answers are bytes too: a client asks with ``Accept: audio/wav`` (or audio/mpeg), as the CLI does.
+BINARY_MEDIA_TYPES = ["audio/midi", "audio/x-midi", "audio/wav", "audio/mpeg", "image/png", "application/octet-stream"]
 
 # Gateway-made errors in the API's own error shape ({"error": {"code", "message"}}). The message is
 # a JSON value in the mapping template: $context.error.messageString comes quoted already.
@@ -50,6 +54,7 @@ class Api(Construct):
         construct_id: str,
         *,
         handler: lambda_.IFunction,
+        media_handler: lambda_.IFunction,
         console_origin: str,
         throttle_rate: float,
         throttle_burst: int,
@@ -168,6 +173,7 @@ class Api(Construct):
         }
 
         root = self.rest_api.root
+        resources: dict[str, apigw.IResource] = {"/": root}
         for verb, route in PUBLIC_ROUTES:
             method = root.add_resource(route.lstrip("/")).add_method(
                 verb, integration, request_validator=self.validator
@@ -197,7 +203,33 @@ class Api(Construct):
                 route.method, integration, request_models={"application/json": body_model}, **authorized
             )
             resource.add_method("GET", integration, **authorized)
-            resource.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
+            resources[route.path] = resource
+
+        media = apigw.LambdaIntegration(media_handler, proxy=True, allow_test_invoke=False)
+        for verb, route in MEDIA_ROUTES:
+            self._resource(route, resources, integration, authorized).add_method(verb, media, **authorized)
+        for path in (r.path for r in BODY_ROUTES):
+            if f"{path}/{{id}}" not in resources:
+                resources[path].add_proxy(any_method=False).add_method("ANY", integration, **authorized)
+
+    @staticmethod
+    def _resource(
+        path: str, resources: dict[str, apigw.IResource], integration: apigw.Integration, authorized: dict[str, Any]
+    ) -> apigw.IResource:
+        """The resource of ``path``, made segment by segment. A ``{id}`` level made here keeps sending
+        everything else below it to the api function (``ANY`` on it and on its ``{proxy+}``): API
+        Gateway allows one variable child per resource, so it takes the place of the parent's
+        ``{proxy+}``."""
+        current, resource = "", resources["/"]
+        for segment in path.strip("/").split("/"):
+            current += f"/{segment}"
+            if current not in resources:
+                resources[current] = resource.add_resource(segment)
+                if segment.startswith("{"):
+                    resources[current].add_method("ANY", integration, **authorized)
+                    resources[current].add_proxy(any_method=False).add_method("ANY", integration, **authorized)
+            resource = resources[current]
+        return resource
 
     def _acknowledge_cloudwatch_role(self) -> None:
         role = self.rest_api.node.try_find_child("CloudWatchRole")

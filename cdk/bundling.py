@@ -26,6 +26,7 @@ import tarfile
 import tempfile
 import time
 import tomllib
+import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -40,6 +41,18 @@ LAMBDA_PLATFORM = "manylinux2014_x86_64"
 PROVIDED_BY_RUNTIME = frozenset({"pydantic", "aws-lambda-powertools", "boto3", "botocore", "aws-xray-sdk"})
 # Provided by the SageMaker PyTorch framework image.
 PROVIDED_BY_FRAMEWORK_IMAGE = frozenset({"torch", "numpy"})
+
+# Installed without their dependencies: tinysoundfont's only one, pyaudio, plays through a sound
+# card, is imported by no code path a function runs, and has no manylinux wheel at all.
+NO_DEPENDENCIES = frozenset({"tinysoundfont"})
+
+# Code of another function's package that a function reuses: the media function answers with the
+# api function's error mapping and reads the caller the same way.
+REUSED_PACKAGES: dict[str, tuple[str, ...]] = {"media": ("api",)}
+# The General MIDI SoundFont of the media function: one file from the pinned pretty_midi wheel
+# (GPL-2.0), placed where shared/music/audio.py looks for it; pretty_midi itself is not bundled.
+SOUNDFONT_SOURCE = ("pretty-midi", "pretty_midi/TimGM6mb.sf2")
+SOUNDFONT_TARGET = "shared/music/soundfonts/TimGM6mb.sf2"
 
 _IGNORED_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache"})
 _IGNORED_SUFFIXES = (".pyc", ".pyo")
@@ -153,7 +166,11 @@ def dependency_dir(requirements: list[str]) -> Path:
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=final.parent))
-    if requirements:
+    with_deps = [r for r in requirements if _requirement_name(r) not in NO_DEPENDENCIES]
+    without_deps = [r for r in requirements if _requirement_name(r) in NO_DEPENDENCIES]
+    for group, flags in ((with_deps, []), (without_deps, ["--no-deps"])):
+        if not group:
+            continue
         cmd = [
             sys.executable,
             "-m",
@@ -162,6 +179,7 @@ def dependency_dir(requirements: list[str]) -> Path:
             "--quiet",
             "--disable-pip-version-check",
             "--no-compile",
+            *flags,
             "--platform",
             LAMBDA_PLATFORM,
             "--implementation",
@@ -171,19 +189,62 @@ def dependency_dir(requirements: list[str]) -> Path:
             "--only-binary=:all:",
             "--target",
             str(tmp),
-            *requirements,
+            *group,
         ]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             shutil.rmtree(tmp, ignore_errors=True)
             raise AssetBuildError(
-                f"pip could not install the Lambda dependencies {requirements} for "
+                f"pip could not install the Lambda dependencies {group} for "
                 f"{LAMBDA_PLATFORM}/py{LAMBDA_PYTHON_VERSION} (needs the package registry once; "
                 f"later synths reuse {final.relative_to(REPO_ROOT)}):\n{done.stderr[-2000:]}"
             )
-        for leftover in tmp.glob("bin"):
-            shutil.rmtree(leftover)
+    for leftover in tmp.glob("bin"):
+        shutil.rmtree(leftover)
     return _publish(tmp, final)
+
+
+def _locked_version(package: str) -> str:
+    """The exact version ``requirements.lock`` pins for ``package``."""
+    for line in _requirements_file(REPO_ROOT / "requirements.lock"):
+        if _requirement_name(line) == package and "==" in line:
+            return line.split("==", 1)[1].strip()
+    raise AssetBuildError(f"requirements.lock pins no version of {package}")
+
+
+def soundfont_file() -> Path:
+    """The SoundFont, taken out of the pinned pretty_midi wheel (downloaded once, no dependencies,
+    into ``.cache/``) rather than out of whatever is installed here."""
+    package, member = SOUNDFONT_SOURCE
+    version = _locked_version(package)
+    final = CACHE_DIR / "soundfont" / f"{package}-{version}" / Path(member).name
+    if final.is_file():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=final.parent) as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps"]
+        cmd += ["--only-binary=:all:", "--dest", tmp, f"{package}=={version}"]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        wheels = list(Path(tmp).glob("*.whl"))
+        if done.returncode != 0 or not wheels:
+            raise AssetBuildError(
+                f"pip could not download {package}=={version} for its SoundFont (needs the package registry "
+                f"once; later synths reuse {final.parent.relative_to(REPO_ROOT)}):\n{done.stderr[-2000:]}"
+            )
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            data = wheel.read(member)
+        staged = Path(tmp) / final.name
+        staged.write_bytes(data)
+        return _publish(staged, final)
+
+
+def _extra_files(function_name: str) -> list[tuple[str, Path]]:
+    """Single files a function's asset carries besides code: (path in the asset, source)."""
+    if function_name == "api":
+        return [("openapi.json", REPO_ROOT / "openapi.json")]  # served by GET /openapi.json
+    if function_name == "media":
+        return [(SOUNDFONT_TARGET, soundfont_file())]
+    return []
 
 
 def lambda_asset_dir(function_name: str) -> Path:
@@ -195,7 +256,12 @@ def lambda_asset_dir(function_name: str) -> Path:
         raise AssetBuildError(f"Lambda {function_name!r}: lambdas/{function_name}/handler.py does not exist")
     deps = dependency_dir(lambda_requirements(function_name))
     trees = [("shared", REPO_ROOT / "shared", ()), (f"lambdas/{function_name}", function_dir, ())]
-    key = _tree_digest(trees, extra=[deps.name])
+    for reused in REUSED_PACKAGES.get(function_name, ()):
+        trees.append((f"lambdas/{reused}", REPO_ROOT / "lambdas" / reused, ()))
+    files = _extra_files(function_name)
+    key = _tree_digest(
+        trees, extra=[deps.name, *(f"{arcname}:{_digest([src.read_bytes()])}" for arcname, src in files)]
+    )
     final = CACHE_DIR / "lambda" / f"{function_name}-{key}"
     if final.is_dir():
         return final
@@ -207,6 +273,10 @@ def lambda_asset_dir(function_name: str) -> Path:
             dest = tmp / arcname / f.relative_to(root)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(f, dest)
+    for arcname, source in files:
+        dest = tmp / arcname
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _link_or_copy(str(source), str(dest))
     lambdas_init = REPO_ROOT / "lambdas" / "__init__.py"
     if lambdas_init.is_file():
         shutil.copy2(lambdas_init, tmp / "lambdas" / "__init__.py")

@@ -21,7 +21,7 @@ from cdk.nag import acknowledge
 from cdk.storage import Storage
 from cdk.training import Training, WorkflowSettings
 from shared.contract import SAGEMAKER_NAME_PREFIX, Env
-from shared.resources import COMPOSITIONS, IDEMPOTENCY, MELODIES, MODELS, TRAINING_JOBS, TableSpec
+from shared.resources import COMPOSITIONS, IDEMPOTENCY, MELODIES, MODELS, TRAINING_JOBS, Keys, TableSpec
 
 STACK_NAME = "ComposerBackend"
 
@@ -89,6 +89,10 @@ class ComposerStack(Stack):
             timeout=Duration.minutes(5),
         )
         self.api_function = function("api", "The REST API's routes (Powertools resolver).", memory_mb=1024)
+        # A full vCPU (1769 MB): rendering audio is CPU-bound and billed only while it runs.
+        self.media_function = function(
+            "media", "Audio and pictures of compositions and melodies (General MIDI synthesizer).", memory_mb=1769
+        )
         self.training_trigger = function(
             "training_trigger", "Starts the training workflow for each new training-job record.", memory_mb=256
         )
@@ -99,7 +103,14 @@ class ComposerStack(Stack):
             timeout=Duration.seconds(50),
         )
         self.functions = {
-            f.name: f for f in (self.api_function, self.compose_worker, self.training_trigger, self.training_progress)
+            f.name: f
+            for f in (
+                self.api_function,
+                self.media_function,
+                self.compose_worker,
+                self.training_trigger,
+                self.training_progress,
+            )
         }
 
         self.images = FrameworkImages(
@@ -144,6 +155,7 @@ class ComposerStack(Stack):
             self,
             "Api",
             handler=self.api_function.function,
+            media_handler=self.media_function.function,
             console_origin=settings.console_origin,
             throttle_rate=settings.throttle_rate,
             throttle_burst=settings.throttle_burst,
@@ -155,6 +167,7 @@ class ComposerStack(Stack):
         self.training_trigger.add_environment(Env.STATE_MACHINE_ARN, self.training.state_machine.state_machine_arn)
         self.api_function.add_environment(Env.COMPOSE_WORKER_FUNCTION, self.compose_worker.function.function_name)
         self.api_function.add_environment(Env.CORS_ALLOW_ORIGIN, settings.console_origin)
+        self.media_function.add_environment(Env.CORS_ALLOW_ORIGIN, settings.console_origin)
         self._grant()
         self._acknowledge_custom_resource_provider()
 
@@ -228,6 +241,20 @@ class ComposerStack(Stack):
             api, "training-job", "stops the user's own training jobs (POST /training-jobs/{id}/stop)"
         )
         self._acknowledge_sagemaker_prefix(api, "endpoint", "deletes the endpoints of the user's own trained models")
+
+        media = self.media_function
+        # compositions.get may move a record whose worker died to FAILED (its lease), hence UpdateItem.
+        self._tables(media, {MELODIES: (get,), COMPOSITIONS: (get, update)})
+        self._objects(media, ["s3:GetObject"], ["melodies/", "compositions/"])
+        self._objects(media, ["s3:GetObject", "s3:PutObject"], [Keys.AUDIO_PREFIX])
+        # Without ListBucket, S3 answers a HEAD of a not-yet-rendered file 403 instead of 404.
+        media.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self.storage.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{Keys.AUDIO_PREFIX}*"]}},
+            )
+        )
 
         worker = self.compose_worker
         self._tables(worker, {COMPOSITIONS: (get, update)})

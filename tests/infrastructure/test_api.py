@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match
 
 from cdk.bundling import REPO_ROOT
 from cdk.request_models import gateway_schema
+from local.api_routes import RouteTable
 from shared.schemas import Hyperparameters, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
 from tests.infrastructure.conftest import Synthesized
 
@@ -62,9 +63,41 @@ def test_every_data_route_requires_a_cognito_token(synthesized: Synthesized) -> 
     assert {
         ("ANY", "/{proxy+}"),
         ("POST", "/melodies"),
-        ("ANY", "/melodies/{proxy+}"),
+        ("ANY", "/melodies/{id}"),
+        ("ANY", "/melodies/{id}/{proxy+}"),
         ("POST", "/training-jobs"),
+        ("ANY", "/training-jobs/{proxy+}"),
+        ("GET", "/compositions/{id}/audio"),
+        ("GET", "/compositions/{id}/pianoroll.png"),
+        ("GET", "/melodies/{id}/audio"),
     } <= routes
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "function"),
+    [
+        ("GET", "/compositions/cmp-1/audio", "MediaFunction"),
+        ("GET", "/compositions/cmp-1/pianoroll.png", "MediaFunction"),
+        ("GET", "/melodies/sample-ode-to-joy/audio", "MediaFunction"),
+        ("GET", "/compositions/cmp-1", "ApiFunction"),
+        ("DELETE", "/compositions/cmp-1", "ApiFunction"),
+        ("GET", "/compositions/cmp-1/midi", "ApiFunction"),
+        ("POST", "/compositions/cmp-1/share", "ApiFunction"),
+        ("GET", "/melodies/mel-1/midi", "ApiFunction"),
+        ("POST", "/compositions", "ApiFunction"),
+        ("POST", "/training-jobs/tj-1/stop", "ApiFunction"),
+        ("GET", "/datasets", "ApiFunction"),
+        ("POST", "/compositions/cmp-1/audio", None),  # the resource exists without that method: no route
+    ],
+)
+def test_media_routes_go_to_the_media_function_and_the_rest_to_the_api(
+    synthesized: Synthesized, method: str, path: str, function: str | None
+) -> None:
+    assert RouteTable.from_template(synthesized.raw).function_for(method, path) == function
+
+
+def test_only_the_api_and_media_functions_serve_http(synthesized: Synthesized) -> None:
+    assert RouteTable.from_template(synthesized.raw).functions() == {"ApiFunction", "MediaFunction"}
 
 
 def test_bodies_are_validated_against_models_generated_from_the_wire_schemas(synthesized: Synthesized) -> None:

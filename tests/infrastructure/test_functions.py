@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cdk.bundling import REPO_ROOT
+from cdk.bundling import REPO_ROOT, REUSED_PACKAGES, SOUNDFONT_TARGET
 from cdk.functions import POWERTOOLS_LAYER_NAME, function_logical_id
 from cdk.storage import table_logical_id
 from shared.contract import METADATA_KEY
@@ -26,7 +26,7 @@ from tests.infrastructure.helpers import (
 
 pytestmark = pytest.mark.xdist_group("cdk-synth")
 
-FUNCTIONS = ("api", "compose_worker", "training_trigger", "training_progress")
+FUNCTIONS = ("api", "media", "compose_worker", "training_trigger", "training_progress")
 CONTEXT = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
 OBSERVABILITY = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
@@ -46,6 +46,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sagemaker:StopTrainingJob",
         "sagemaker:DeleteEndpoint",
     },
+    "media": {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject", "s3:PutObject", "s3:ListBucket"},
     "compose_worker": {
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
@@ -69,6 +70,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
 # The tables each function may touch at all.
 EXPECTED_TABLES: dict[str, set[str]] = {
     "api": {table_logical_id(s) for s in (MELODIES, COMPOSITIONS, MODELS, TRAINING_JOBS, IDEMPOTENCY)},
+    "media": {table_logical_id(s) for s in (MELODIES, COMPOSITIONS)},
     "compose_worker": {table_logical_id(COMPOSITIONS)},
     "training_trigger": {table_logical_id(TRAINING_JOBS)},
     "training_progress": {table_logical_id(TRAINING_JOBS)},
@@ -101,7 +103,7 @@ def test_asset_holds_handler_shared_code_and_small_deps_but_not_the_layer(synthe
     assert (asset / "mido" / "__init__.py").is_file()
     for provided in ("pydantic", "aws_lambda_powertools", "boto3", "botocore"):
         assert not (asset / provided).exists(), f"{provided} comes from the layer/runtime"
-    other = set(FUNCTIONS) - {name}
+    other = set(FUNCTIONS) - {name} - set(REUSED_PACKAGES.get(name, ()))
     assert not any((asset / "lambdas" / o).exists() for o in other)
     assert not list(asset.rglob("__pycache__"))
     # Lambda's limit is 250 MB unzipped for code and layers together; keep room for the layer.
@@ -125,6 +127,7 @@ def test_contract_six_wiring(synthesized: Synthesized) -> None:
     assert env["training_trigger"]["STATE_MACHINE_ARN"] == {"Ref": "TrainingStateMachine"}
     assert env["api"]["COMPOSE_WORKER_FUNCTION"] == {"Ref": function_logical_id("compose_worker")}
     assert env["api"]["CORS_ALLOW_ORIGIN"] == CONTEXT["consoleOrigin"]
+    assert env["media"]["CORS_ALLOW_ORIGIN"] == CONTEXT["consoleOrigin"]
     assert "STATE_MACHINE_ARN" not in env["training_progress"]  # the machine refers to it: no cycle
 
 
@@ -151,6 +154,8 @@ def test_object_access_is_limited_to_key_prefixes(synthesized: Synthesized) -> N
 
     assert prefixes("api", "s3:PutObject") == {"/melodies/*"}
     assert prefixes("api", "s3:GetObject") == {"/melodies/*", "/compositions/*"}
+    assert prefixes("media", "s3:GetObject") == {"/melodies/*", "/compositions/*", "/audio/*"}
+    assert prefixes("media", "s3:PutObject") == {"/audio/*"}
     assert prefixes("compose_worker", "s3:GetObject") == {"/melodies/*"}
     assert prefixes("compose_worker", "s3:PutObject") == {"/compositions/*"}
     assert prefixes("training_progress", "s3:GetObject") == {"/training/*"}
@@ -173,6 +178,28 @@ def test_trigger_starts_only_the_training_state_machine(synthesized: Synthesized
 def test_api_invokes_only_the_compose_worker(synthesized: Synthesized) -> None:
     targets = resources_for(_statements(synthesized, "api"), "lambda:InvokeFunction")
     assert targets == [{"Fn::GetAtt": [function_logical_id("compose_worker"), "Arn"]}]
+
+
+def test_media_lists_only_the_audio_cache_prefix(synthesized: Synthesized) -> None:
+    """ListBucket makes a HEAD of a file not rendered yet a 404 rather than a 403; nothing beyond audio/."""
+    [statement] = [s for s in _statements(synthesized, "media") if "s3:ListBucket" in as_list(s["Action"])]
+    assert statement["Resource"] == {"Fn::GetAtt": ["DataBucket", "Arn"]}
+    assert statement["Condition"] == {"StringLike": {"s3:prefix": ["audio/*"]}}
+
+
+def test_media_asset_carries_the_synthesizer_and_soundfont_the_api_asset_does_not(synthesized: Synthesized) -> None:
+    def asset(name: str) -> Path:
+        return synthesized.asset_dir(synthesized.resources[function_logical_id(name)]["Properties"]["Code"])
+
+    media, api = asset("media"), asset("api")
+    soundfont = media / SOUNDFONT_TARGET
+    assert soundfont.read_bytes()[:4] == b"RIFF" and soundfont.stat().st_size > 5 * 2**20
+    assert list(media.glob("tinysoundfont/_tinysoundfont*.so")) and list(media.glob("lameenc*.so"))
+    assert not (media / "pretty_midi").exists() and not (media / "pyaudio").exists()
+    assert (media / "lambdas" / "api" / "errors.py").is_file()  # the error mapping it reuses
+    for synth in ("tinysoundfont", "png.py", "shared/music/soundfonts", "matplotlib", "numpy"):
+        assert not (api / synth).exists(), f"{synth} belongs in the media asset only"
+    assert (api / "openapi.json").read_text() == (REPO_ROOT / "openapi.json").read_text()
 
 
 def test_handler_files_exist_for_every_function_dir() -> None:
