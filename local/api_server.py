@@ -1,4 +1,5 @@
-"""HTTP -> API Gateway REST proxy events, so the same ``api`` Lambda handler serves local requests.
+"""HTTP -> API Gateway REST proxy events, so the same Lambda handlers serve local requests: ``api``,
+or the function the template's REST API routes the path to (``router``, from ``local.api_routes``).
 
 Each request becomes the event API Gateway's Lambda proxy integration would send (format 1.0:
 ``headers`` and ``multiValueHeaders``, ``queryStringParameters`` and their multi-value twin,
@@ -37,6 +38,9 @@ from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # What API Gateway answers by itself (e.g. a body failing the request model), or None to call the Lambda.
 GatewayCheck = Callable[[str, str, str | None, bytes], tuple[int, list[tuple[str, str]], bytes] | None]
+# Which function serves (method, path): its name and handler, or None when the API has no such route;
+# without one, ``lambda_handler`` serves every request.
+Router = Callable[[str, str], tuple[str, LambdaHandler] | None]
 # The API's gateway response for a refusal the gateway makes itself: (response type, status, message) -> reply.
 GatewayResponse = Callable[[str, int, str], tuple[int, list[tuple[str, str]], bytes]]
 
@@ -295,10 +299,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.client_address[0],
             self.server.binary_media_types,
         )
-        context = LocalLambdaContext(function_name=self.server.function_name, timeout_seconds=29)
+        function_name, lambda_handler = self.server.function_name, self.server.lambda_handler
+        if self.server.router is not None:
+            routed = self.server.router(self.command, unquote(urlsplit(self.path).path))
+            if routed is None:  # no resource+method: API Gateway's own "Missing Authentication Token"
+                self._reply(*self._gateway_refusal("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token"))
+                return
+            function_name, lambda_handler = routed
+        context = LocalLambdaContext(function_name=function_name, timeout_seconds=29)
         try:
-            with self.server.invoke_lock:  # one execution environment: one request at a time, as on Lambda
-                result = self.server.lambda_handler(event, context)
+            with self.server.lock_of(function_name):  # one execution environment per function, as on Lambda
+                result = lambda_handler(event, context)
             status, headers, out = response_parts(result)
         except Exception:  # noqa: BLE001 - a crashing function is API Gateway's 502, not a dead server
             traceback.print_exc(file=sys.stderr)
@@ -306,6 +317,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._reply(502, [], _error_body("INTERNAL_ERROR", "Internal server error"))
             return
         self._reply(status, headers, out)
+
+    def _gateway_refusal(
+        self, response_type: str, status: int, message: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        if self.server.gateway_response is not None:
+            return self.server.gateway_response(response_type, status, message)
+        return status, [], _error_body("NOT_FOUND", message)
 
     def _refuse(self, error: _BodyError) -> None:
         """Answer a request whose body could not be taken, then close: the rest of the stream is unknown."""
@@ -400,14 +418,18 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     lambda_handler: LambdaHandler
     # The Powertools resolver keeps the current event on the app object (Lambda never runs two
-    # requests at once in one environment), so concurrent requests must not share the handler.
-    invoke_lock: threading.Lock
+    # requests at once in one environment), so concurrent requests must not share a handler.
+    invoke_locks: dict[str, threading.Lock]
     function_name: str
+    router: Router | None
     default_user: str
     binary_media_types: list[str] | None
     gateway_check: GatewayCheck | None
     gateway_response: GatewayResponse | None
     request_timeout: float
+
+    def lock_of(self, function_name: str) -> threading.Lock:
+        return self.invoke_locks.setdefault(function_name, threading.Lock())
 
 
 class ApiServer:
@@ -425,12 +447,14 @@ class ApiServer:
         gateway_check: GatewayCheck | None = None,
         gateway_response: GatewayResponse | None = None,
         request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+        router: Router | None = None,
     ) -> None:
         self._server = _Server((host, port), _RequestHandler)
         self._server.request_timeout = request_timeout
         self._server.lambda_handler = lambda_handler
-        self._server.invoke_lock = threading.Lock()
+        self._server.invoke_locks = {}
         self._server.function_name = function_name
+        self._server.router = router
         self._server.default_user = default_user
         self._server.binary_media_types = binary_media_types
         self._server.gateway_check = gateway_check

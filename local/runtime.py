@@ -12,8 +12,9 @@ Start order, each step an adapter around the code that runs on AWS:
    the workflow's progress task) reaches the same ``lambda_handler``;
 4. the stream event source mappings (``local.triggers``), so a new training-job record starts the
    workflow as it does on AWS;
-5. the HTTP server (``local.api_server``) turning requests into API Gateway events for the ``api``
-   handler.
+5. the HTTP server (``local.api_server``) turning requests into API Gateway events for the function
+   the template's REST API integrates at each path (``local.api_routes``: ``media`` for audio and
+   pictures, ``api`` for the rest).
 
 With a data folder (``make dev``: ``.composer/`` in the checkout, or ``$COMPOSER_DATA_DIR``), users'
 data persists (``local.persistence``): the journal of an earlier run is replayed into the fresh
@@ -42,7 +43,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from local.api_server import DEFAULT_USER, REQUEST_TIMEOUT_SECONDS, ApiServer
+from local.api_routes import RouteTable
+from local.api_server import DEFAULT_USER, REQUEST_TIMEOUT_SECONDS, ApiServer, Router
 from local.cloudformation import (
     REPO_ROOT,
     LocalFunction,
@@ -214,6 +216,7 @@ class LocalRuntime:
             self.handlers[api.name],
             port=self.port,
             function_name=api.name,
+            router=self._router(template, out),
             default_user=self.default_user,
             binary_media_types=self._binary_media_types,
             gateway_check=self._gateway_rules.check,
@@ -281,6 +284,24 @@ class LocalRuntime:
             if function.name == name or function.logical_id == name:
                 return function
         raise LookupError(f"The template maps a stream to {name!r}, which is not one of its Python functions")
+
+    def _router(self, template: dict[str, Any], out: LocalResources) -> Router:
+        """Requests to the function the template's REST API integrates at that path (api, media)."""
+        table = RouteTable.from_template(template)
+        unknown = table.functions() - set(out.functions)
+        if unknown:
+            raise LookupError(
+                f"The REST API integrates {sorted(unknown)}, which are not Python functions of the template"
+            )
+
+        def route(method: str, path: str) -> tuple[str, Any] | None:
+            logical = table.function_for(method, path)
+            if logical is None:
+                return None
+            name = out.functions[logical].name
+            return name, self.handlers[name]
+
+        return route
 
     @staticmethod
     def _api_function(out: LocalResources) -> LocalFunction:

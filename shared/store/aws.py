@@ -25,11 +25,14 @@ def on_reset(hook: Callable[[], None]) -> None:
 
 
 @cache
-def client(service: str, read_timeout: int | None = None) -> Any:
-    """A low-level client; ``read_timeout`` (seconds) bounds calls that can hang, like inference."""
+def client(service: str, read_timeout: int | None = None, signature_version: str | None = None) -> Any:
+    """A low-level client; ``read_timeout`` (seconds) bounds calls that can hang, like inference;
+    ``signature_version`` picks the signer (``s3v4`` for presigned URLs that KMS-encrypted objects accept)."""
     config = (
         Config(read_timeout=read_timeout, retries={"max_attempts": 2, "mode": "standard"}) if read_timeout else None
     )
+    if signature_version:
+        config = (config or Config()).merge(Config(signature_version=signature_version))
     return boto3.client(service, config=config)
 
 

@@ -90,7 +90,7 @@ def put_object(key: str, data: bytes, content_type: str) -> dict[str, Any]:
 
 def presigned_get(key: str, expires_seconds: int, filename: str) -> str:
     """A URL that downloads ``key`` for ``expires_seconds``, saved as ``filename``."""
-    url: str = aws.client("s3").generate_presigned_url(
+    url: str = aws.client("s3", signature_version="s3v4").generate_presigned_url(
         "get_object",
         Params={
             "Bucket": bucket_name(),

@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
 import pytest
@@ -21,7 +22,7 @@ import pytest
 from lambdas.api.requests import MAX_BODY_BYTES
 from shared.music.midi_codec import write_midi
 from shared.music.score import Note, Score, Track
-from shared.resources import MODELS, table_name
+from shared.resources import MODELS, Keys, table_name
 from shared.store import aws
 from tests.faults.support import failing
 from tests.support.api import ALICE, BOB, BUILTIN_MODEL, call
@@ -44,6 +45,8 @@ ID_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/compositions/{composition_id}"): "composition",
     ("GET", "/compositions/{composition_id}/midi"): "composition",
     ("GET", "/compositions/{composition_id}/pianoroll.png"): "composition",
+    ("GET", "/compositions/{composition_id}/audio"): "composition",
+    ("GET", "/melodies/{melody_id}/audio"): "melody",
     ("GET", "/training-jobs/{job_id}"): "job",
     ("POST", "/training-jobs/{job_id}/stop"): "job",
 }
@@ -152,7 +155,9 @@ def test_the_tables_cover_every_route_of_the_openapi_document():
 def test_another_users_id_is_404_and_changes_nothing(alice, route):
     method, template = route
     path = concrete(template, alice)
-    before = call("GET", concrete(template.split("/midi")[0].split("/pianoroll")[0].split("/stop")[0], alice))
+    before = call(
+        "GET", concrete(template.split("/midi")[0].split("/pianoroll")[0].split("/audio")[0].split("/stop")[0], alice)
+    )
     assert before.status == 200
 
     reply = call(method, path, user=BOB)
@@ -162,7 +167,9 @@ def test_another_users_id_is_404_and_changes_nothing(alice, route):
     missing = call(method, concrete(template, {k: "x" + v[1:] for k, v in alice.items()}), user=BOB)
     assert (missing.status, missing.error_code) == (404, "NOT_FOUND")
 
-    after = call("GET", concrete(template.split("/midi")[0].split("/pianoroll")[0].split("/stop")[0], alice))
+    after = call(
+        "GET", concrete(template.split("/midi")[0].split("/pianoroll")[0].split("/audio")[0].split("/stop")[0], alice)
+    )
     assert after.status == 200 and after.json == before.json
     # And Alice herself does reach it, so the 404 was about the owner and not the id.
     mine = call(method, path)
@@ -344,18 +351,50 @@ def test_logs_never_hold_the_token_or_the_midi(cloud, captured_logs):  # noqa: F
         assert secret not in text, f"{secret[:20]}... leaked into the logs"
 
 
+SIGNATURE_MARKERS = ("X-Amz-Signature", "X-Amz-Credential", "AWSAccessKeyId", "x-amz-security-token")
+# The one exception: audio too large for a Lambda response is a 302 to a presigned URL of that file.
+REDIRECTING_ROUTES = {("GET", "/compositions/{composition_id}/audio"), ("GET", "/melodies/{melody_id}/audio")}
+
+
 def test_no_answer_hands_out_a_signed_url_or_a_credential(alice):
-    """Files are served through the API after the owner check, never as presigned S3 URLs that
-    would outlive it; so no answer may carry a signature or an access key."""
+    """Files are served through the API after the owner check, not as presigned S3 URLs that would
+    outlive it; so no answer (body or header) may carry a signature or an access key."""
     for route in OPERATIONS:
         method, template = route
         if method != "GET":
             continue
         reply = call(method, concrete(template, alice))
-        assert reply.status < 400, (route, reply.status)
-        text = reply.body.decode("latin-1")
-        for marker in ("X-Amz-Signature", "X-Amz-Credential", "AWSAccessKeyId", "x-amz-security-token"):
+        assert reply.status < 300, (route, reply.status)
+        text = reply.body.decode("latin-1") + json.dumps(reply.headers)
+        for marker in SIGNATURE_MARKERS:
             assert marker not in text, (route, marker)
+
+
+@pytest.mark.parametrize("route", sorted(REDIRECTING_ROUTES), ids=" ".join)
+def test_large_audio_is_a_short_lived_presigned_redirect_only_after_the_owner_check(alice, monkeypatch, route):
+    """Exactly this redirect is allowed: a 302 whose Location signs a GET of that resource's rendered
+    file under audio/, valid at most 5 minutes; another user gets the same 404 as before."""
+    from shared.logic import media
+
+    monkeypatch.setattr(media, "INLINE_LIMIT_BYTES", 1000)
+    method, template = route
+    path = concrete(template, alice)
+    theirs = call(method, path, user=BOB)
+    assert_error(theirs, 404)
+    assert not any(m in theirs.body.decode() + json.dumps(theirs.headers) for m in SIGNATURE_MARKERS)
+
+    reply = call(method, path)
+    assert reply.status == 302 and reply.body == b""
+    location = urlsplit(reply.headers["location"])
+    query = parse_qs(location.query)
+    assert int(query["X-Amz-Expires"][0]) <= 300
+    kind = ID_ROUTES[route]
+    midi_key = (
+        Keys.composition_midi(ALICE, alice[kind]) if kind == "composition" else Keys.melody_midi(ALICE, alice[kind])
+    )
+    assert Keys.audio_folder(midi_key) in unquote(location.path)  # the bucket is in the host or the path
+    others = {k: v for k, v in reply.headers.items() if k != "location"}
+    assert not any(m in json.dumps(others) for m in SIGNATURE_MARKERS)
 
 
 @pytest.mark.parametrize("route", sorted(BODY_ROUTES), ids=" ".join)
