@@ -22,6 +22,8 @@ from typing import Any
 
 from benchmarks.bench_arcnn import GOALS as ARCNN_GOALS
 from benchmarks.bench_arcnn import bench_arcnn
+from benchmarks.bench_media import GOALS as MEDIA_GOALS
+from benchmarks.bench_media import bench_media
 from benchmarks.bench_persistence import bench_persistence
 from benchmarks.bench_transformer import bench_transformer
 
@@ -38,6 +40,7 @@ GOALS = {
     "dataWarmSeconds": ("<=", 2.0),
     "persistenceRatio": ("<=", 1.15),
     **ARCNN_GOALS,
+    **MEDIA_GOALS,
     "transformerExtendCpuMs": ("<=", 500.0),
 }
 
@@ -232,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     steps = [
         ("cold start", bench_cold_start),
+        ("media", bench_media),
         ("data", bench_data),
         ("compose", lambda: bench_compose(args.compose_runs)),
         ("api", lambda: bench_api(args.api_compositions)),

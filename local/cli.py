@@ -25,6 +25,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from local.client import ApiError, ComposerClient, default_api_url
+from shared.music.audio import AudioFormat
 
 app = typer.Typer(help="Compose and train with the Composer backend.", no_args_is_help=True, add_completion=False)
 melodies_app = typer.Typer(help="Upload and list melodies.", no_args_is_help=True)
@@ -179,6 +180,12 @@ def compose(
         typer.Option("--param", "-p", help="A model knob as name=value, repeatable (see `composer models`)."),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 600,
+    audio: Annotated[
+        bool, typer.Option("--audio", help="Also save the audio beside the MIDI (song.wav, or .mp3 with --format mp3).")
+    ] = False,
+    audio_format: Annotated[
+        AudioFormat, typer.Option("--format", help="The audio format for --audio.")
+    ] = AudioFormat.WAV,
 ) -> None:
     """Compose with a model (accompany, enhance, harmonize or extend a melody) and save the result as MIDI."""
     client = _client(ctx)
@@ -202,6 +209,10 @@ def compose(
             err.print(f"[red]Composition {result['id']} {result['status']}[/red]: {result.get('failureReason', '')}")
             raise typer.Exit(code=1)
         out.write_bytes(client.composition_midi(result["id"]))
+        if audio:
+            sound = out.with_suffix(f".{audio_format.value}")
+            sound.write_bytes(client.composition_audio(result["id"], audio_format.value))
+            console.print(f"Wrote {sound}")
     except ApiError as exc:
         raise _fail(exc) from exc
     except TimeoutError as exc:
@@ -212,6 +223,24 @@ def compose(
     if result.get("parameters"):
         console.print("Parameters: " + ", ".join(f"{k}={v}" for k, v in result["parameters"].items()))
     console.print(f"Wrote {out}")
+
+
+@app.command()
+def play(
+    ctx: typer.Context,
+    composition_id: Annotated[str, typer.Argument(help="A composition id.")],
+    audio_format: Annotated[
+        AudioFormat, typer.Option("--format", help="wav (16-bit, 44.1 kHz) or mp3.")
+    ] = AudioFormat.WAV,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write it (default <id>.wav/.mp3).")] = None,
+) -> None:
+    """Save a composition's audio (General MIDI synthesizer, TimGM6mb SoundFont) to play in any player."""
+    target = out or Path(f"{composition_id}.{audio_format.value}")
+    try:
+        target.write_bytes(_client(ctx).composition_audio(composition_id, audio_format.value))
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Wrote {target}")
 
 
 @app.command()

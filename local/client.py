@@ -20,6 +20,7 @@ import httpx
 from shared.statuses import COMPOSITION_FINAL, TRAINING_FINAL
 
 DEFAULT_PORT = 8000
+AUDIO_MEDIA_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 
 
 def default_api_url() -> str:
@@ -132,6 +133,18 @@ class ComposerClient:
 
     def composition_midi(self, composition_id: str) -> bytes:
         return self._request("GET", f"/compositions/{composition_id}/midi", headers={"Accept": "audio/midi"}).content
+
+    def composition_audio(self, composition_id: str, fmt: str = "wav") -> bytes:
+        """The composition as WAV or MP3; a file too large for an inline answer comes through the
+        presigned redirect the API gives (httpx drops the Authorization header on the way to S3)."""
+        return self._audio(f"/compositions/{composition_id}/audio", fmt)
+
+    def melody_audio(self, melody_id: str, fmt: str = "wav") -> bytes:
+        return self._audio(f"/melodies/{melody_id}/audio", fmt)
+
+    def _audio(self, path: str, fmt: str) -> bytes:
+        accept = AUDIO_MEDIA_TYPES.get(fmt, "application/octet-stream")  # API Gateway returns bytes for these
+        return self._request("GET", path, params={"format": fmt}, headers={"Accept": accept}).content
 
     def pianoroll(self, composition_id: str) -> bytes:
         return self._request(

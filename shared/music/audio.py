@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import wave
-from array import array
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -168,11 +167,14 @@ def render_pcm(midi: bytes, sample_rate: int = SAMPLE_RATE) -> Pcm:
 
 def _to_int16(floats: bytearray) -> bytes:
     """float32 samples -> int16, scaled down as a whole when the loudest one would clip (one gain for
-    the whole piece, so loud and soft passages keep their balance)."""
-    samples = array("f", floats)
-    peak = max(max(samples, default=0.0), -min(samples, default=0.0))
+    the whole piece, so loud and soft passages keep their balance). numpy, because a Python loop
+    over the 1.5 M samples of a 17 s stereo render took 2 s of the function's time."""
+    import numpy as np
+
+    samples = np.frombuffer(floats, dtype=np.float32)
+    peak = float(np.abs(samples).max()) if samples.size else 0.0
     scale = 32767.0 * (PEAK / peak if peak > PEAK else 1.0)
-    return array("h", map(round, map(scale.__mul__, samples))).tobytes()
+    return bytes(np.rint(samples * scale).astype("<i2").tobytes())
 
 
 def wav_bytes(pcm: Pcm) -> bytes:
@@ -192,7 +194,7 @@ def mp3_bytes(pcm: Pcm, bitrate_kbps: int = MP3_BITRATE_KBPS) -> bytes:
     encoder.set_bit_rate(bitrate_kbps)
     encoder.set_in_sample_rate(pcm.sample_rate)
     encoder.set_channels(pcm.channels)
-    encoder.set_quality(2)
+    encoder.set_quality(5)  # LAME's default trade-off; 2 took twice as long for no audible gain at 128 kbps
     return bytes(encoder.encode(pcm.data) + encoder.flush())
 
 
