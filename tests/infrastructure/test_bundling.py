@@ -3,6 +3,8 @@ packages left out, reproducible SageMaker tarballs. No synthesis needed."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -76,3 +78,46 @@ def test_source_tarball_is_reproducible_and_laid_out_for_the_framework_container
     assert names == sorted(names)
     assert all(m.mtime == 0 for m in infos)
     assert "model/train.py" in names and "requirements.txt" in names
+
+
+def test_no_dependency_packages_are_installed_without_their_dependencies(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+
+    def fake_pip(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(subprocess, "run", fake_pip)
+    monkeypatch.setattr(bundling, "_publish", lambda tmp, final: final)
+    bundling.dependency_dir(["mido==1.3.3", "tinysoundfont==0.3.7", "an-uncached-marker==0.0.1"])
+    with_deps, without_deps = calls
+    assert "--no-deps" not in with_deps and "tinysoundfont==0.3.7" not in with_deps
+    assert "--no-deps" in without_deps and without_deps[-1] == "tinysoundfont==0.3.7"
+
+
+@pytest.mark.skipif(shutil.which("python3.12") is None, reason="needs a CPython 3.12 (Lambda's) on PATH")
+def test_the_media_asset_renders_on_its_own_under_lambdas_python(tmp_path: Path) -> None:
+    """The staged asset alone (no site-packages, no pretty_midi): the 3.12 wheels load, the bundled
+    SoundFont is found, and a MIDI becomes WAV and MP3."""
+    asset = bundling.lambda_asset_dir("media")
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from shared.music import audio\n"
+        "from shared.music.midi_codec import write_midi\n"
+        "from shared.music.score import Note, Score, Track\n"
+        "midi = write_midi(Score(tracks=[Track(notes=[Note(0, 60, 480, 90)], program=40)]))\n"
+        "assert audio.soundfont_path() == audio.BUNDLED_SOUNDFONT, audio.soundfont_path()\n"
+        "wav, mp3 = audio.render(midi, audio.AudioFormat.WAV), audio.render(midi, audio.AudioFormat.MP3)\n"
+        "assert wav[:4] == b'RIFF' and mp3[:2] in (b'ID', bytes([255, 251])) and sys.version_info[:2] == (3, 12)\n"
+        "try:\n    import pretty_midi\nexcept ImportError:\n    print('ok')\n"
+    )
+    done = subprocess.run(
+        ["python3.12", "-B", "-S", "-s", "-c", script, str(asset)],  # -B: the staged asset stays as built
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "PYENV_VERSION": os.environ.get("PYENV_VERSION", "3.12")},
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+    assert not list(asset.rglob("__pycache__"))
