@@ -41,14 +41,20 @@ def test_warm_dependency_cache_is_reused_without_pip(monkeypatch: pytest.MonkeyP
     assert bundling.lambda_asset_dir("api") == bundling.lambda_asset_dir("api")
 
 
-def test_a_changed_requirement_set_gets_its_own_cache_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+def fake_pip(monkeypatch: pytest.MonkeyPatch, returncode: int, stderr: str = "") -> list[list[str]]:
+    """pip stands in for by a recorder answering ``returncode``; the commands it was given."""
     calls: list[list[str]] = []
 
-    def fake_pip(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
         calls.append(cmd)
-        return subprocess.CompletedProcess(cmd, 1, "", "no network here")
+        return subprocess.CompletedProcess(cmd, returncode, "", stderr)
 
-    monkeypatch.setattr(subprocess, "run", fake_pip)
+    monkeypatch.setattr(subprocess, "run", run)
+    return calls
+
+
+def test_a_changed_requirement_set_gets_its_own_cache_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = fake_pip(monkeypatch, 1, "no network here")
     requirements = ["mido==1.3.3", "a-package-not-in-the-cache==0.0.1"]
     key = bundling.dependency_key(requirements)
     assert key != bundling.dependency_key(["mido==1.3.3"])
@@ -80,15 +86,11 @@ def test_source_tarball_is_reproducible_and_laid_out_for_the_framework_container
     assert "model/train.py" in names and "requirements.txt" in names
 
 
-def test_no_dependency_packages_are_installed_without_their_dependencies(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[list[str]] = []
-
-    def fake_pip(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-        calls.append(cmd)
-        return subprocess.CompletedProcess(cmd, 0, "", "")
-
-    monkeypatch.setattr(subprocess, "run", fake_pip)
-    monkeypatch.setattr(bundling, "_publish", lambda tmp, final: final)
+def test_no_dependency_packages_are_installed_without_their_dependencies(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls = fake_pip(monkeypatch, 0)
+    monkeypatch.setattr(bundling, "CACHE_DIR", tmp_path)  # the empty result must not enter the real cache
     bundling.dependency_dir(["mido==1.3.3", "tinysoundfont==0.3.7", "an-uncached-marker==0.0.1"])
     with_deps, without_deps = calls
     assert "--no-deps" not in with_deps and "tinysoundfont==0.3.7" not in with_deps
