@@ -15,6 +15,8 @@ from constructs import Construct
 from shared.contract import METADATA_KEY
 from shared.resources import BUCKET_ENV, TABLES, Keys, TableSpec
 
+AUDIO_CACHE_DAYS = 30
+
 
 def table_logical_id(spec: TableSpec) -> str:
     return f"{spec.logical}Table"
@@ -64,6 +66,14 @@ class Storage(Construct):
                     id="expire-scratch",
                     prefix=Keys.SCRATCH_PREFIX,
                     expiration=Duration.days(scratch_days),
+                    noncurrent_version_expiration=Duration.days(1),
+                ),
+                # Rendered audio is a cache: each file goes 30 days after its render (the next request
+                # renders it again), so renders of MIDI edited or deleted since do not stay forever.
+                s3.LifecycleRule(
+                    id="expire-audio-cache",
+                    prefix=Keys.AUDIO_PREFIX,
+                    expiration=Duration.days(AUDIO_CACHE_DAYS),
                     noncurrent_version_expiration=Duration.days(1),
                 ),
                 s3.LifecycleRule(

@@ -19,17 +19,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from importlib.metadata import version
 
 from shared.errors import NotFound
 from shared.logic import compositions, melodies
-from shared.music.audio import (
-    MP3_BITRATE_KBPS,
-    RELEASE_TAIL_SECONDS,
-    SAMPLE_RATE,
-    SOUNDFONT_NAME,
-    AudioFormat,
-    render,
-)
+from shared.music.audio import RENDER_SETTINGS, AudioFormat, render
 from shared.resources import Keys
 from shared.store import blobs
 
@@ -37,8 +32,6 @@ from shared.store import blobs
 # envelope and headers.
 INLINE_LIMIT_BYTES = 4_500_000
 PRESIGNED_SECONDS = 300
-# Part of every cache key: a change of how audio is rendered must not serve files of the old way.
-RENDERER = f"tinysoundfont-0.3.7/{SOUNDFONT_NAME}/{SAMPLE_RATE}/{RELEASE_TAIL_SECONDS}/{MP3_BITRATE_KBPS}/1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +48,14 @@ class Media:
     url: str | None = None
 
 
+@cache
+def _renderer() -> bytes:
+    """The render settings and the synthesizer's and encoder's versions: a new one renders afresh."""
+    return f"{RENDER_SETTINGS}/{version('tinysoundfont')}/{version('lameenc')}".encode()
+
+
 def cache_key(midi_key: str, midi: bytes, fmt: AudioFormat) -> str:
-    digest = hashlib.sha256(RENDERER.encode() + b"\0" + midi).hexdigest()[:32]
+    digest = hashlib.sha256(_renderer() + b"\0" + midi).hexdigest()[:32]
     return Keys.audio(midi_key, digest, fmt.value)
 
 

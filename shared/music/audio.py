@@ -29,6 +29,7 @@ SAMPLE_BYTES = 2
 # How long the render goes on after the last note-off: the release of the SoundFont's voices.
 RELEASE_TAIL_SECONDS = 1.0
 MP3_BITRATE_KBPS = 128
+MP3_QUALITY = 5  # LAME's default trade-off; 2 took 1.6x as long (benchmarks/RESULTS.md)
 SOUNDFONT_NAME = "TimGM6mb.sf2"
 SOUNDFONT_LICENCE = "GPL-2.0"
 # Where a Lambda asset carries the SoundFont (cdk/bundling.py copies it there); elsewhere it is read
@@ -39,6 +40,12 @@ PEAK = 0.89
 PERCUSSION_CHANNEL = 9
 DRUM_BANK = 128
 _SYNTH_CHANNELS = 16
+# Everything that shapes a render: part of each cached file's key, so a change here is never served
+# the files made the old way.
+RENDER_SETTINGS = (
+    f"tinysoundfont/{SOUNDFONT_NAME}/{SAMPLE_RATE}Hz/{CHANNELS}ch/tail{RELEASE_TAIL_SECONDS}/peak{PEAK}"
+    f"/mp3-{MP3_BITRATE_KBPS}k-q{MP3_QUALITY}"
+)
 _FLOAT_BYTES = 4
 
 
@@ -194,7 +201,7 @@ def mp3_bytes(pcm: Pcm, bitrate_kbps: int = MP3_BITRATE_KBPS) -> bytes:
     encoder.set_bit_rate(bitrate_kbps)
     encoder.set_in_sample_rate(pcm.sample_rate)
     encoder.set_channels(pcm.channels)
-    encoder.set_quality(5)  # LAME's default trade-off; 2 took 1.6x as long (benchmarks/RESULTS.md)
+    encoder.set_quality(MP3_QUALITY)
     return bytes(encoder.encode(pcm.data) + encoder.flush())
 
 

@@ -61,6 +61,8 @@ def test_data_bucket_is_private_encrypted_tls_only_logged_and_expires_scratch(sy
     scratch = rules["expire-scratch"]
     assert scratch["Prefix"] == Keys.SCRATCH_PREFIX and scratch["Status"] == "Enabled"
     assert scratch["ExpirationInDays"] >= 1
+    audio = rules["expire-audio-cache"]
+    assert audio["Prefix"] == Keys.AUDIO_PREFIX and audio["ExpirationInDays"] == 30
 
     policies = [p["Properties"] for p in synthesized.of_type("AWS::S3::BucketPolicy").values()]
     data_policy = next(p for p in policies if p["Bucket"] == {"Ref": "DataBucket"})
