@@ -37,6 +37,9 @@ SOUNDFONT_LICENCE = "GPL-2.0"
 BUNDLED_SOUNDFONT = Path(__file__).resolve().parent / "soundfonts" / SOUNDFONT_NAME
 # The loudest sample is kept at this fraction of full scale: a chord of four voices would clip.
 PEAK = 0.89
+# The longest music rendered (a 48-bar melody at 40 bpm in 6/4 is 7.2 minutes): what the function can
+# render and encode well inside API Gateway's 29 s.
+MAX_SECONDS = 600
 PERCUSSION_CHANNEL = 9
 DRUM_BANK = 128
 _SYNTH_CHANNELS = 16
@@ -153,6 +156,10 @@ def render_pcm(midi: bytes, sample_rate: int = SAMPLE_RATE) -> Pcm:
             events.append((off, 0, channel, note.pitch, 0))
     events.sort()
 
+    if events and events[-1][0] > MAX_SECONDS:
+        raise InvalidInput(
+            f"The music lasts {events[-1][0]:.0f} s; audio is rendered for up to {MAX_SECONDS} s.", code="TOO_LONG"
+        )
     end = (events[-1][0] if events else 0.0) + RELEASE_TAIL_SECONDS
     total = round(end * sample_rate)
     floats = bytearray(total * CHANNELS * _FLOAT_BYTES)

@@ -10,7 +10,7 @@ import io
 import mido
 import pytest
 
-from shared.errors import InvalidMidi
+from shared.errors import InvalidInput, InvalidMidi
 from shared.music import audio
 from shared.music.audio import RELEASE_TAIL_SECONDS, AudioFormat, render, render_pcm
 from shared.music.midi_codec import write_midi
@@ -147,6 +147,12 @@ def test_mp3_is_a_stream_of_valid_frames_as_long_as_the_wav() -> None:
     wav_seconds = decode_wav(render(midi, AudioFormat.WAV)).seconds
     assert frames > 100 and abs(seconds - wav_seconds) < 0.1
     assert len(mp3) < len(render(midi, AudioFormat.WAV)) / 5, "128 kbps against 1411 kbps"
+
+
+def test_music_longer_than_the_limit_is_refused_before_any_synthesis() -> None:
+    long_note = write_midi(Score(tracks=[Track(notes=[Note(0, 60, BEAT * 2 * (audio.MAX_SECONDS + 1), 90)])]))
+    with pytest.raises(InvalidInput, match="up to 600 s"):
+        render(long_note, AudioFormat.WAV)
 
 
 def test_bytes_that_are_not_midi_are_refused_as_input() -> None:
