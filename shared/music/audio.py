@@ -22,6 +22,7 @@ from pathlib import Path
 
 from shared.errors import InvalidInput
 from shared.music.midi_codec import read_midi
+from shared.music.score import DEFAULT_TEMPO_US
 
 SAMPLE_RATE = 44_100
 CHANNELS = 2
@@ -104,7 +105,8 @@ def _soundfont_bytes() -> bytes:
 
 def _seconds_of(tempos: list[tuple[int, int]], ticks_per_beat: int) -> list[tuple[int, float, int]]:
     """The tempo map as (tick, seconds at that tick, microseconds per beat from there)."""
-    segments: list[tuple[int, float, int]] = [(0, 0.0, tempos[0][1] if tempos and tempos[0][0] == 0 else 500_000)]
+    first = tempos[0][1] if tempos and tempos[0][0] == 0 else DEFAULT_TEMPO_US  # MIDI's 120 bpm when unset
+    segments: list[tuple[int, float, int]] = [(0, 0.0, first)]
     for tick, tempo in tempos:
         start_tick, start_s, current = segments[-1]
         seconds = start_s + (tick - start_tick) * current / 1e6 / ticks_per_beat
