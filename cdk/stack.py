@@ -212,7 +212,7 @@ class ComposerStack(Stack):
             },
         )
         self._objects(api, ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], ["melodies/"])
-        self._objects(api, ["s3:GetObject"], ["compositions/"])
+        self._objects(api, ["s3:GetObject"], ["compositions/", "samples/"])
         api.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"], resources=[self.compose_worker.function.function_arn]
@@ -246,6 +246,7 @@ class ComposerStack(Stack):
         progress = self.training_progress
         self._tables(progress, {TRAINING_JOBS: (get, update)})
         self._objects(progress, ["s3:GetObject"], ["training/"])
+        self._objects(progress, ["s3:PutObject"], ["samples/"])  # each epoch's sample, copied out of training/
 
         # The trigger's only data call is states:StartExecution (granted with its event source).
         acknowledge(

@@ -112,10 +112,10 @@ def midi(owner: str, composition_id: str) -> bytes:
     return data
 
 
-def pianoroll_png(owner: str, composition_id: str) -> bytes:
+def pianoroll_png(owner: str, composition_id: str, scale: int = 1) -> bytes:
     from shared.logic.pianoroll import render_png  # imported only when a picture is asked for
 
-    return render_png(midi(owner, composition_id))
+    return render_png(midi(owner, composition_id), scale)
 
 
 def _expire(owner: str, item: dict[str, Any]) -> dict[str, Any]:

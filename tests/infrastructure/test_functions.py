@@ -150,10 +150,11 @@ def test_object_access_is_limited_to_key_prefixes(synthesized: Synthesized) -> N
         return {flat(r).removeprefix("<DataBucket.Arn>") for r in resources_for(_statements(synthesized, name), action)}
 
     assert prefixes("api", "s3:PutObject") == {"/melodies/*"}
-    assert prefixes("api", "s3:GetObject") == {"/melodies/*", "/compositions/*"}
+    assert prefixes("api", "s3:GetObject") == {"/melodies/*", "/compositions/*", "/samples/*"}
     assert prefixes("compose_worker", "s3:GetObject") == {"/melodies/*"}
     assert prefixes("compose_worker", "s3:PutObject") == {"/compositions/*"}
     assert prefixes("training_progress", "s3:GetObject") == {"/training/*"}
+    assert prefixes("training_progress", "s3:PutObject") == {"/samples/*"}
 
 
 def test_worker_invokes_only_the_builtin_and_trained_model_endpoints(synthesized: Synthesized) -> None:

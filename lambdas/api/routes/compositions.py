@@ -12,7 +12,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lambdas.api import idempotency
 from lambdas.api.observability import metrics
 from lambdas.api.requests import caller, raw_body
-from lambdas.api.routes.common import AUTH, DEFAULT_PAGE, IdempotencyKey, Limit, NextToken, binary, errors
+from lambdas.api.routes.common import (
+    AUTH,
+    DEFAULT_PAGE,
+    IdempotencyKey,
+    Limit,
+    NextToken,
+    PictureScale,
+    binary,
+    errors,
+)
 from shared.logic import compositions
 from shared.schemas import Composition, CompositionIn, CompositionList
 
@@ -92,13 +101,16 @@ def get_composition_midi(
     summary="The composition as a piano-roll picture",
     security=AUTH,
     tags=["compositions"],
-    responses={**binary("image/png", "One colour per track."), **errors(401, 404, 409)},
+    responses={
+        **binary("image/png", "One colour per track, a keyboard strip with note names, bar numbers, a legend."),
+        **errors(401, 404, 409, 422),
+    },
 )
 def get_composition_pianoroll(
-    composition_id: CompositionId,
+    composition_id: CompositionId, scale: PictureScale = 1
 ):  # no return annotation: the body is binary or empty, not JSON to validate
     return Response(
         status_code=200,
         content_type="image/png",
-        body=compositions.pianoroll_png(caller(router.current_event), composition_id),
+        body=compositions.pianoroll_png(caller(router.current_event), composition_id, scale),
     )

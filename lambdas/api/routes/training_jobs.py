@@ -1,4 +1,5 @@
-"""/training-jobs: submit (202, QUEUED; the workflow takes it from there), poll, list, stop."""
+"""/training-jobs: submit (202, QUEUED; the workflow takes it from there), poll, list, stop; the
+training chart and the per-epoch samples."""
 
 from __future__ import annotations
 
@@ -12,13 +13,23 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lambdas.api import idempotency
 from lambdas.api.observability import metrics
 from lambdas.api.requests import caller, raw_body
-from lambdas.api.routes.common import AUTH, DEFAULT_PAGE, IdempotencyKey, Limit, NextToken, errors
-from shared.logic import training_jobs
-from shared.schemas import TrainingJob, TrainingJobIn, TrainingJobList
+from lambdas.api.routes.common import (
+    AUTH,
+    DEFAULT_PAGE,
+    IdempotencyKey,
+    Limit,
+    NextToken,
+    PictureScale,
+    binary,
+    errors,
+)
+from shared.logic import training_jobs, training_views
+from shared.schemas import TrainingJob, TrainingJobIn, TrainingJobList, TrainingSampleList
 
 router = Router()
 
 JobId = Annotated[str, Path(min_length=1, max_length=128)]
+Epoch = Annotated[int, Path(ge=1, le=100_000, description="The epoch the sample was composed after.")]
 
 
 @router.post(
@@ -83,3 +94,47 @@ def get_training_job(job_id: JobId) -> TrainingJob:
 def stop_training_job(job_id: JobId) -> Response[TrainingJob]:
     job = training_jobs.stop(caller(router.current_event), job_id)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=job)
+
+
+@router.get(
+    "/training-jobs/<job_id>/chart.png",
+    summary="The training chart",
+    security=AUTH,
+    tags=["training"],
+    description="Per-epoch losses and music figures on one epoch axis, the similarity index highlighted; "
+    "drawn from the stored history, so it works while the job trains. A job with no epochs yet gets a "
+    "picture that says so.",
+    responses={**binary("image/png", "The chart."), **errors(401, 404, 422)},
+)
+def get_training_chart(job_id: JobId, scale: PictureScale = 1):  # binary body: no JSON return annotation
+    owner = caller(router.current_event)
+    return Response(status_code=200, content_type="image/png", body=training_views.chart_png(owner, job_id, scale))
+
+
+@router.get(
+    "/training-jobs/<job_id>/samples",
+    summary="The per-epoch samples of a training job",
+    security=AUTH,
+    tags=["training"],
+    description="Each epoch the job composes the same held-out melody; each item names its MIDI's path.",
+    responses=errors(401, 404),
+)
+def list_training_samples(job_id: JobId) -> TrainingSampleList:
+    return training_views.samples(caller(router.current_event), job_id)
+
+
+@router.get(
+    "/training-jobs/<job_id>/samples/<epoch>",
+    summary="Download one epoch's sample as MIDI",
+    security=AUTH,
+    tags=["training"],
+    responses={**binary("audio/midi", "The epoch's composition of the held-out melody."), **errors(401, 404, 422)},
+)
+def get_training_sample(job_id: JobId, epoch: Epoch):  # binary body: no JSON return annotation
+    data = training_views.sample_midi(caller(router.current_event), job_id, epoch)
+    return Response(
+        status_code=200,
+        content_type="audio/midi",
+        body=data,
+        headers={"Content-Disposition": f'attachment; filename="{job_id}-epoch-{epoch}.mid"'},
+    )
