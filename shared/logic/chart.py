@@ -36,7 +36,7 @@ HIGHLIGHT_TINT: RGB = (255, 244, 214)
 FRAME: RGB = (170, 170, 170)
 GRID: RGB = (232, 232, 232)
 REFERENCE: RGB = (150, 150, 150)
-SERIES_COLOURS = (1, 2, 3, 4, 5, 7)  # palette indices (black is left for text, vermilion for similarity)
+SERIES_COLOURS = (1, 2, 3, 4, 5)  # palette indices: black is for text, vermilion for the similarity, yellow too faint
 
 
 @dataclass(frozen=True)
