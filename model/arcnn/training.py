@@ -257,7 +257,9 @@ def run(hyperparameters: dict[str, Any], env: Environment, log: Callable[[str], 
         write_progress(env, epoch, hp.epochs, history)
         if last:
             break
-    last = history[-1] if history else {}
-    final = {**last.get("losses", {}), **last.get("metrics", {}), "seconds": last.get("seconds")} if last else {}
+    newest: dict[str, Any] = history[-1] if history else {}
+    final = (
+        {**newest.get("losses", {}), **newest.get("metrics", {}), "seconds": newest.get("seconds")} if newest else {}
+    )
     write_metrics(env, final, history)
     return final
