@@ -64,7 +64,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sqs:GetQueueAttributes",
         "sqs:GetQueueUrl",
     },
-    "training_progress": {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject"},
+    "training_progress": {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject", "s3:PutObject"},
 }
 # The tables each function may touch at all.
 EXPECTED_TABLES: dict[str, set[str]] = {
