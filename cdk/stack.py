@@ -244,8 +244,8 @@ class ComposerStack(Stack):
 
         media = self.media_function
         # compositions.get may move a record whose worker died to FAILED (its lease), hence UpdateItem.
-        self._tables(media, {MELODIES: (get,), COMPOSITIONS: (get, update)})
-        self._objects(media, ["s3:GetObject"], ["melodies/", "compositions/"])
+        self._tables(media, {MELODIES: (get,), COMPOSITIONS: (get, update), TRAINING_JOBS: (get,)})
+        self._objects(media, ["s3:GetObject"], ["melodies/", "compositions/", "samples/"])
         self._objects(media, ["s3:GetObject", "s3:PutObject"], [Keys.AUDIO_PREFIX])
         # Without ListBucket, S3 answers a HEAD of a not-yet-rendered file 403 instead of 404.
         media.role.add_to_principal_policy(
@@ -273,6 +273,7 @@ class ComposerStack(Stack):
         progress = self.training_progress
         self._tables(progress, {TRAINING_JOBS: (get, update)})
         self._objects(progress, ["s3:GetObject"], ["training/"])
+        self._objects(progress, ["s3:PutObject"], ["samples/"])  # each epoch's sample, copied out of training/
 
         # The trigger's only data call is states:StartExecution (granted with its event source).
         acknowledge(

@@ -248,10 +248,11 @@ def pianoroll(
     ctx: typer.Context,
     composition_id: Annotated[str, typer.Argument(help="A composition id.")],
     out: Annotated[Path, typer.Option("--out", "-o")] = Path("roll.png"),
+    scale: Annotated[int, typer.Option("--scale", min=1, max=2, help="2 for high-density screens.")] = 1,
 ) -> None:
-    """Save a composition's piano roll picture (one colour per track)."""
+    """Save a composition's piano roll picture (one colour per track, note names, bar numbers, a legend)."""
     try:
-        out.write_bytes(_client(ctx).pianoroll(composition_id))
+        out.write_bytes(_client(ctx).pianoroll(composition_id, scale))
     except ApiError as exc:
         raise _fail(exc) from exc
     console.print(f"Wrote {out}")
@@ -399,35 +400,55 @@ def jobs(ctx: typer.Context) -> None:
 WATCHED_METRICS = ("similarity", "chordBeats", "parallels", "bassSteps")
 
 
-def epoch_table(job: dict[str, Any]) -> Table:
-    """The live view of a training job: one row per finished epoch, losses and quality metrics."""
+def epoch_table(job: dict[str, Any], samples: list[dict[str, Any]] | None = None, api_url: str = "") -> Table:
+    """The live view of a training job: one row per finished epoch with the model type's own losses
+    (the ``losses`` map) and quality metrics; the caption says where the latest epoch's sample is."""
     status = job.get("status", "")
     secondary = f" ({job['secondaryStatus']})" if job.get("secondaryStatus") else ""
     title = f"{job.get('modelName', '')} - {status}{secondary} - epoch {job.get('epoch', 0)}/{job.get('epochs', '?')}"
     history = job.get("history") or []
+    loss_names = list(dict.fromkeys(k for h in history for k in (h.get("losses") or {})))
     available = {k for h in history for k in (h.get("metrics") or {})}
     metric_names = [m for m in WATCHED_METRICS if m in available] or sorted(available)[:3]
-    table = _table("epoch", "generator loss", "critic loss", *metric_names, "seconds", title=title)
+    headers = [f"{_words(n)} loss" for n in loss_names]
+    table = _table("epoch", *headers, *metric_names, "seconds", title=title)
     for h in history:
-        metrics = h.get("metrics") or {}
+        metrics, losses = h.get("metrics") or {}, h.get("losses") or {}
         table.add_row(
             str(h.get("epoch")),
-            _fmt(h.get("generatorLoss")),
-            _fmt(h.get("criticLoss")),
+            *(_fmt(losses.get(n)) for n in loss_names),
             *(_fmt(metrics.get(n)) for n in metric_names),
             _fmt(h.get("seconds"), 1),
         )
+    captions = []
+    if samples:
+        captions.append(f"sample of epoch {samples[-1]['epoch']}: {api_url}{samples[-1]['midi']}")
     if job.get("failureReason"):
-        table.caption = f"[red]{job['failureReason']}[/red]"
+        captions.append(f"[red]{job['failureReason']}[/red]")
     elif job.get("modelId"):
-        table.caption = f"model {job['modelId']}"
+        captions.append(f"model {job['modelId']}")
+    if captions:
+        table.caption = "\n".join(captions)
     return table
 
 
+def _words(name: str) -> str:
+    """``heldOut`` -> ``held out``, for column headers."""
+    return "".join(f" {c.lower()}" if c.isupper() else c for c in name)
+
+
 def _watch(client: ComposerClient, job_id: str) -> None:
+    seen: dict[str, Any] = {"epoch": 0, "samples": []}
+
+    def update(job: dict[str, Any], live: Live) -> None:
+        if job.get("epoch", 0) != seen["epoch"]:  # a new epoch may have brought a new sample
+            seen["epoch"], seen["samples"] = job.get("epoch", 0), client.training_samples(job_id)
+        live.update(epoch_table(job, seen["samples"], client.api_url))
+
     try:
         with Live(console=console, refresh_per_second=4) as live:
-            final = client.wait_training(job_id, on_update=lambda j: live.update(epoch_table(j)))
+            final = client.wait_training(job_id, on_update=lambda j: update(j, live))
+        samples = client.training_samples(job_id)
     except ApiError as exc:
         raise _fail(exc) from exc
     except KeyboardInterrupt:
@@ -435,8 +456,56 @@ def _watch(client: ComposerClient, job_id: str) -> None:
         raise typer.Exit(code=130) from None
     colour = "green" if final["status"] == "COMPLETED" else "red"
     console.print(f"[{colour}]Training job {job_id} {final['status']}[/{colour}]")
+    _print_samples(client, job_id, samples)
     if final["status"] != "COMPLETED":
         raise typer.Exit(code=1)
+
+
+def _print_samples(client: ComposerClient, job_id: str, samples: list[dict[str, Any]]) -> None:
+    if not samples:
+        console.print("No samples yet (one is composed after each epoch).")
+        return
+    console.print(f"Samples (one per epoch, the same held-out melody): `composer samples {job_id} --epoch N`")
+    for sample in samples:
+        console.print(f"  epoch {sample['epoch']}: {client.api_url}{sample['midi']}")
+    console.print(f"Chart: {client.api_url}/training-jobs/{job_id}/chart.png (`composer chart {job_id}`)")
+
+
+@app.command()
+def samples(
+    ctx: typer.Context,
+    job_id: Annotated[str, typer.Argument(help="A training job id.")],
+    epoch: Annotated[int | None, typer.Option("--epoch", help="Download this epoch's sample.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write it (default JOB-epoch-N.mid).")
+    ] = None,
+) -> None:
+    """List a training job's per-epoch samples, or download one as MIDI."""
+    client = _client(ctx)
+    try:
+        if epoch is None:
+            _print_samples(client, job_id, client.training_samples(job_id))
+            return
+        target = out or Path(f"{job_id}-epoch-{epoch}.mid")
+        target.write_bytes(client.training_sample(job_id, epoch))
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Wrote {target}")
+
+
+@app.command()
+def chart(
+    ctx: typer.Context,
+    job_id: Annotated[str, typer.Argument(help="A training job id.")],
+    out: Annotated[Path, typer.Option("--out", "-o")] = Path("chart.png"),
+    scale: Annotated[int, typer.Option("--scale", min=1, max=2, help="2 for high-density screens.")] = 1,
+) -> None:
+    """Save a training job's chart: losses and music figures per epoch, the similarity index highlighted."""
+    try:
+        out.write_bytes(_client(ctx).training_chart(job_id, scale))
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Wrote {out}")
 
 
 if __name__ == "__main__":

@@ -146,9 +146,12 @@ class ComposerClient:
         accept = AUDIO_MEDIA_TYPES.get(fmt, "application/octet-stream")  # API Gateway returns bytes for these
         return self._request("GET", path, params={"format": fmt}, headers={"Accept": accept}).content
 
-    def pianoroll(self, composition_id: str) -> bytes:
+    def pianoroll(self, composition_id: str, scale: int = 1) -> bytes:
         return self._request(
-            "GET", f"/compositions/{composition_id}/pianoroll.png", headers={"Accept": "image/png"}
+            "GET",
+            f"/compositions/{composition_id}/pianoroll.png",
+            params={"scale": scale},
+            headers={"Accept": "image/png"},
         ).content
 
     def start_training(
@@ -170,6 +173,20 @@ class ComposerClient:
 
     def stop_training(self, job_id: str) -> dict[str, Any]:
         return self._json("POST", f"/training-jobs/{job_id}/stop")
+
+    def training_samples(self, job_id: str) -> list[dict[str, Any]]:
+        """``[{epoch, createdAt, midi}]``: ``midi`` is the path of the epoch's sample under the API URL."""
+        return self._json("GET", f"/training-jobs/{job_id}/samples").get("items", [])
+
+    def training_sample(self, job_id: str, epoch: int) -> bytes:
+        return self._request(
+            "GET", f"/training-jobs/{job_id}/samples/{epoch}", headers={"Accept": "audio/midi"}
+        ).content
+
+    def training_chart(self, job_id: str, scale: int = 1) -> bytes:
+        return self._request(
+            "GET", f"/training-jobs/{job_id}/chart.png", params={"scale": scale}, headers={"Accept": "image/png"}
+        ).content
 
     def datasets(self) -> list[dict[str, Any]]:
         return self._json("GET", "/datasets").get("items", [])

@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from model.atomic import write_atomically, write_json
 from shared.contract import PROGRESS_FILE
 
 CHECKPOINT_FILE = "checkpoint.pt"
+SAMPLES_DIR = "samples"
 FAILURE_FILE = "failure"
 THREADS_ENV = "COMPOSER_TORCH_THREADS"
 HYPERPARAMETERS_FILE = Path("/opt/ml/input/config/hyperparameters.json")
@@ -128,14 +130,41 @@ def metric_line(epoch: int, epochs: int, values: dict[str, float | None]) -> str
     return " ".join([f"epoch={epoch}/{epochs}", *(f"{name}={_fmt(value)}" for name, value in values.items())])
 
 
-def write_progress(
-    env: Environment, epoch: int, epochs: int, history: list[dict[str, Any]], sample: dict[str, Any] | None
-) -> None:
-    """``progress.json`` in the checkpoint dir, which the workflow reads back every poll."""
+def write_progress(env: Environment, epoch: int, epochs: int, history: list[dict[str, Any]]) -> None:
+    """``progress.json`` in the checkpoint dir, which the workflow reads back every poll; it lists
+    every epoch's sample written so far (``write_sample``), so a poll that missed an epoch still
+    finds that epoch's sample."""
     write_json(
         env.checkpoint_dir / PROGRESS_FILE,
-        {"epoch": epoch, "epochs": epochs, "history": history, **({"sample": sample} if sample else {})},
+        {"epoch": epoch, "epochs": epochs, "history": history, "samples": written_samples(env)},
     )
+
+
+def write_sample(env: Environment, epoch: int, midi: bytes) -> None:
+    """This epoch's composition of the job's fixed held-out melody, beside the progress file: the
+    checkpoint dir is synced to S3, where the progress function picks it up."""
+    write_atomically(env.checkpoint_dir / sample_file(epoch), lambda tmp: tmp.write_bytes(midi))
+
+
+def written_samples(env: Environment) -> list[dict[str, Any]]:
+    """``[{epoch, file, createdAt}]`` of the samples in the checkpoint dir, oldest epoch first."""
+    folder = env.checkpoint_dir / SAMPLES_DIR
+    found = []
+    for path in sorted(folder.glob("epoch-*.mid")) if folder.is_dir() else []:
+        created = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
+        found.append(
+            {"epoch": int(path.stem.split("-")[1]), "file": f"{SAMPLES_DIR}/{path.name}", "createdAt": created}
+        )
+    return found
+
+
+def sample_file(epoch: int) -> str:
+    return f"{SAMPLES_DIR}/epoch-{epoch:04d}.mid"
+
+
+def losses(**values: float | None) -> dict[str, float]:
+    """The epoch's ``losses`` map (NaN and missing values left out, as JSON cannot carry them)."""
+    return {name: v for name, value in values.items() if (v := rounded(value)) is not None}
 
 
 def save_checkpoint(env: Environment, state: dict[str, Any]) -> None:

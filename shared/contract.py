@@ -48,6 +48,8 @@ MEDIA_ROUTES: Final = (
     ("GET", "/compositions/{id}/audio"),
     ("GET", "/compositions/{id}/pianoroll.png"),
     ("GET", "/melodies/{id}/audio"),
+    ("GET", "/training-jobs/{id}/chart.png"),
+    ("GET", "/training-jobs/{id}/samples/{epoch}"),
 )
 MEDIA_FUNCTION: Final = "media"
 

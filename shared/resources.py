@@ -99,5 +99,10 @@ class Keys:
         return f"{Keys.training_checkpoints(job_id)}/{PROGRESS_FILE}"
 
     @staticmethod
+    def training_sample(owner: str, job_id: str, epoch: int) -> str:
+        """Where the progress function keeps a training job's sample of one epoch (MIDI)."""
+        return f"samples/{owner}/{job_id}/epoch-{epoch:04d}.mid"
+
+    @staticmethod
     def builtin_model(name: str) -> str:
         return f"models/{BUILTIN_OWNER}/{name}/model.tar.gz"

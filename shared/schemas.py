@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from shared.model_types import ModelType
 from shared.model_types.gan import Hyperparameters as Hyperparameters  # the GAN's, where it always was
@@ -117,8 +117,21 @@ class EpochMetrics(WireModel):
     epoch: int
     generator_loss: float | None = None
     critic_loss: float | None = None
+    losses: dict[str, float] = Field(
+        default_factory=dict,
+        description="The model type's own losses this epoch: `generator`/`critic` (GAN), `infill`/`enhance`/"
+        "`heldOut` (AR-CNN), `train`/`heldOut` (Transformer). Empty in records written before it existed.",
+    )
     metrics: dict[str, float] = Field(default_factory=dict)
     seconds: float | None = None
+
+    @model_validator(mode="after")
+    def _gan_losses(self) -> EpochMetrics:
+        """A GAN epoch recorded before the map existed reads with its two losses in it."""
+        if not self.losses:
+            legacy = {"generator": self.generator_loss, "critic": self.critic_loss}
+            self.losses = {k: v for k, v in legacy.items() if v is not None}
+        return self
 
 
 class Model(WireModel):
@@ -235,6 +248,18 @@ class TrainingJob(WireModel):
 class TrainingJobList(WireModel):
     items: list[TrainingJob]
     next_token: str | None = None
+
+
+class TrainingSample(WireModel):
+    """One epoch's composition of the job's fixed held-out melody."""
+
+    epoch: int
+    created_at: datetime
+    midi: str = Field(description="The URL path of its MIDI file.")
+
+
+class TrainingSampleList(WireModel):
+    items: list[TrainingSample]
 
 
 # --- datasets ---------------------------------------------------------------------------------

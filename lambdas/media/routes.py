@@ -1,4 +1,5 @@
-"""The media routes: a composition's or melody's audio (WAV or MP3) and a composition's piano roll.
+"""The media routes: a composition's or melody's audio (WAV or MP3), a composition's piano roll, a
+training job's chart and its per-epoch samples (MIDI, or audio).
 
 Audio small enough for a Lambda response comes back inline; a larger file is a 302 to a presigned
 S3 URL valid for five minutes, issued only after the owner check. ``ETag``/``Last-Modified`` are
@@ -17,15 +18,19 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas.api.requests import caller
-from lambdas.api.routes.common import AUTH, binary, errors
+from lambdas.api.routes.common import AUTH, PictureScale, binary, errors
 from lambdas.media.observability import metrics
-from shared.logic import media
+from shared.logic import media, training_views
 from shared.music.audio import AudioFormat
 
 router = Router()
 
 ResourceId = Annotated[str, Path(min_length=1, max_length=128)]
 Format = Annotated[AudioFormat, Query(alias="format", description="wav (16-bit PCM, 44.1 kHz stereo) or mp3.")]
+SampleFormat = Annotated[
+    AudioFormat | None, Query(alias="format", description="Absent: the MIDI; wav or mp3: the sample as audio.")
+]
+Epoch = Annotated[int, Path(ge=1, le=100_000, description="The epoch the sample was composed after.")]
 
 _AUDIO_ANSWERS: dict[int, OpenAPIResponse] = {
     200: {
@@ -80,11 +85,54 @@ def get_melody_audio(melody_id: ResourceId, fmt: Format = AudioFormat.WAV):  # b
     summary="The composition as a piano-roll picture",
     security=AUTH,
     tags=["compositions"],
-    responses={**binary("image/png", "One colour per track."), **errors(401, 404, 409)},
+    responses={
+        **binary("image/png", "One colour per track, a keyboard strip with note names, bar numbers, a legend."),
+        **errors(401, 404, 409, 422),
+    },
 )
-def get_composition_pianoroll(composition_id: ResourceId):  # binary body: no return annotation
+def get_composition_pianoroll(composition_id: ResourceId, scale: PictureScale = 1):  # binary body: no return annotation
     return Response(
         status_code=200,
         content_type="image/png",
-        body=media.composition_pianoroll(caller(router.current_event), composition_id),
+        body=media.composition_pianoroll(caller(router.current_event), composition_id, scale),
+    )
+
+
+@router.get(
+    "/training-jobs/<job_id>/chart.png",
+    summary="The training chart",
+    security=AUTH,
+    tags=["training"],
+    description="Per-epoch losses and music figures on one epoch axis, the similarity index highlighted; "
+    "drawn from the stored history, so it works while the job trains. A job with no epochs yet gets a "
+    "picture that says so.",
+    responses={**binary("image/png", "The chart."), **errors(401, 404, 422)},
+)
+def get_training_chart(job_id: ResourceId, scale: PictureScale = 1):  # binary body: no JSON return annotation
+    owner = caller(router.current_event)
+    return Response(status_code=200, content_type="image/png", body=training_views.chart_png(owner, job_id, scale))
+
+
+@router.get(
+    "/training-jobs/<job_id>/samples/<epoch>",
+    summary="One epoch's sample: the MIDI, or its audio with ?format=wav|mp3",
+    security=AUTH,
+    tags=["training"],
+    responses={
+        **binary("audio/midi", "The epoch's composition of the held-out melody."),
+        **{k: v for k, v in _AUDIO_ANSWERS.items() if k != 200},
+        **errors(401, 404, 422),
+    },
+)
+def get_training_sample(
+    job_id: ResourceId, epoch: Epoch, fmt: SampleFormat = None
+):  # binary body: no JSON return annotation
+    owner = caller(router.current_event)
+    if fmt is not None:
+        return _audio_response(training_views.sample_audio(owner, job_id, epoch, fmt))
+    return Response(
+        status_code=200,
+        content_type="audio/midi",
+        body=training_views.sample_midi(owner, job_id, epoch),
+        headers={"Content-Disposition": f'attachment; filename="{job_id}-epoch-{epoch}.mid"'},
     )

@@ -8,7 +8,8 @@ enhancer for ``enhance``) in one loop, one batch of each per step, on the traini
   ``encoding.corrupt`` (a random share of notes deleted, random wrong notes added); binary
   cross-entropy of every cell against the undamaged window.
 
-Every epoch: the held-out figures (``evaluate.validation``), a metric line, ``progress.json``, a
+Every epoch: the held-out figures (``evaluate.validation``), a metric line, the epoch's sample (the
+first held-out segment harmonised), ``progress.json`` (``losses``: infill, enhance, heldOut), a
 checkpoint a restarted job resumes from, and the model dir rewritten, so a run cut short still
 leaves a usable model. ``max_minutes`` ends training after the epoch that crosses it.
 
@@ -30,7 +31,7 @@ import torch
 
 from model import data as D
 from model.arcnn import evaluate as E
-from model.arcnn.compose import save_model
+from model.arcnn.compose import MODEL_TYPE, ArcnnModel, save_model
 from model.arcnn.encoding import (
     VOICES,
     band,
@@ -42,7 +43,8 @@ from model.arcnn.encoding import (
 )
 from model.arcnn.masks import training_masks
 from model.arcnn.network import EnhanceNet, InfillNet, enhance_loss, infill_loss
-from model.arcnn.settings import Shapes, validate_hyperparameters
+from model.arcnn.settings import Shapes, resolve_parameters, validate_hyperparameters
+from model.config import ModelConfig
 from model.sagemaker import (
     Environment,
     TrainingInputError,
@@ -53,7 +55,11 @@ from model.sagemaker import (
     save_checkpoint,
     write_metrics,
     write_progress,
+    write_sample,
 )
+from model.sagemaker import losses as loss_map
+from shared.music.midi_codec import write_midi
+from shared.music.pianoroll import roll_to_score
 
 VOICE_WINDOW = 32  # voice steps (eighths): 16 beats
 TRACK_WINDOW = 64  # data steps (16ths): 16 beats
@@ -153,6 +159,17 @@ def training_rolls(dataset: D.Dataset) -> list[np.ndarray]:
     return [r for _, r in (four or train) if melody_key(r) not in held]
 
 
+def _sample_midi(infill: InfillNet, enhance: EnhanceNet, probe: E.Probe) -> bytes | None:
+    """The epoch's sample: the first held-out probe segment's melody harmonised (seed 0, as the
+    figures do), so every epoch's sample is the same melody; None when no segment fits."""
+    if not probe.segments:
+        return None
+    model = ArcnnModel(infill, enhance, ModelConfig(type=MODEL_TYPE))
+    roll = model.harmonize_roll(probe.segments[0][:, :, 0], 0, resolve_parameters({"mode": "harmonize"}))
+    names = [t["name"] for t in model.config.tracks]
+    return write_midi(roll_to_score(roll, names=names, programs=[int(t["program"]) for t in model.config.tracks]))
+
+
 def learning_rate(base: float, progress: float) -> float:
     """Cosine decay to 5% of ``base`` over the run; progress is the larger of the share of steps
     done and the share of ``max_minutes`` spent, so a run cut by time still ends cooled down."""
@@ -210,15 +227,16 @@ def run(hyperparameters: dict[str, Any], env: Environment, log: Callable[[str], 
         spent += time.monotonic() - started
         figures = probe.figures(infill.eval(), enhance.eval())
         train_loss, train_enhance = np.mean(losses, axis=0)
+        held_loss = figures.pop("heldOutLoss")
         record = {
             "epoch": epoch,
-            "loss": rounded(train_loss),
-            "enhanceLoss": rounded(train_enhance),
-            **{k: rounded(v) for k, v in figures.items()},
+            "losses": loss_map(infill=train_loss, enhance=train_enhance, heldOut=held_loss),
+            "metrics": {k: r for k, v in figures.items() if (r := rounded(v)) is not None},
             "seconds": round(spent, 1),
         }
         history.append(record)
-        log(metric_line(epoch, hp.epochs, {k: v for k, v in record.items() if k not in ("epoch", "seconds")}))
+        named = {"loss": train_loss, "enhanceLoss": train_enhance, "heldOutLoss": held_loss, **figures}
+        log(metric_line(epoch, hp.epochs, {k: rounded(v) for k, v in named.items()}))
         save_model(env.model_dir, infill, enhance, hp.to_wire(), history, dataset)
         save_checkpoint(
             env,
@@ -233,9 +251,15 @@ def run(hyperparameters: dict[str, Any], env: Environment, log: Callable[[str], 
             },
         )
         last = epoch == hp.epochs or spent >= hp.max_minutes * 60
-        write_progress(env, epoch, hp.epochs, history, None)
+        sample = _sample_midi(infill, enhance, probe)
+        if sample is not None:
+            write_sample(env, epoch, sample)
+        write_progress(env, epoch, hp.epochs, history)
         if last:
             break
-    final = {k: v for k, v in history[-1].items() if k != "epoch"} if history else {}
+    newest: dict[str, Any] = history[-1] if history else {}
+    final = (
+        {**newest.get("losses", {}), **newest.get("metrics", {}), "seconds": newest.get("seconds")} if newest else {}
+    )
     write_metrics(env, final, history)
     return final

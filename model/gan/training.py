@@ -3,12 +3,12 @@ reconstruction loss, checkpointed every epoch; ``run`` is what ``model/train.py`
 job to.
 
 Every epoch the generator accompanies the real sopranos of held-out 8-bar segments and is judged
-by the music figures against the held-out real music (``model/quality.py``).
+by the music figures against the held-out real music (``model/quality.py``); its accompaniment of
+the first of them is the epoch's sample (the same melody every epoch, so one hears the model learn).
 """
 
 from __future__ import annotations
 
-import base64
 import math
 import time
 from datetime import UTC, datetime
@@ -41,11 +41,13 @@ from model.sagemaker import (
     TrainingInputError,
     configure_torch,
     load_checkpoint,
+    losses,
     metric_line,
     rounded,
     save_checkpoint,
     write_metrics,
     write_progress,
+    write_sample,
 )
 from shared.music.midi_codec import write_midi
 from shared.music.pianoroll import roll_to_score
@@ -84,14 +86,11 @@ def _to_tensor(windows: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(windows).permute(0, 3, 1, 2).float().mul(2).sub(1).to(device)
 
 
-def _sample(composer: Composer, held_out: list[np.ndarray], seed: int) -> dict[str, Any]:
-    """A small composed example (the first held-out segment's first 2 bars) for the progress file."""
-    window = held_out[0][:32]
-    roll = composed_rolls(composer, [window], seed)[0]
+def _sample_midi(composer: Composer, roll: np.ndarray) -> bytes:
+    """The epoch's sample: its accompaniment of the first held-out segment, as MIDI."""
     names = [t["name"] for t in composer.config.tracks]
     programs = [int(t["program"]) for t in composer.config.tracks]
-    score = roll_to_score(roll, names=names, programs=programs)
-    return {"bars": 2, "midi": base64.b64encode(write_midi(score)).decode()}
+    return write_midi(roll_to_score(roll, names=names, programs=programs))
 
 
 def run(hyperparameters: dict[str, Any], env: Environment, log: Log = print) -> dict[str, Any]:
@@ -204,11 +203,14 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
                 opt_g.step()
                 g_losses.append(generator_loss.item())
         generator.eval()
-        values = Q.shown(Q.summarise(composed_rolls(composer, eval_segments, hp.seed)), reference)
+        composed = composed_rolls(composer, eval_segments, hp.seed)
+        values = Q.shown(Q.summarise(composed), reference)
+        g_mean, c_mean = (float(np.mean(v)) if v else math.nan for v in (g_losses, c_losses))
         entry: dict[str, Any] = {
             "epoch": epoch,
-            "generatorLoss": rounded(float(np.mean(g_losses)) if g_losses else math.nan),
-            "criticLoss": rounded(float(np.mean(c_losses)) if c_losses else math.nan),
+            "generatorLoss": rounded(g_mean),
+            "criticLoss": rounded(c_mean),
+            "losses": losses(generator=g_mean, critic=c_mean),
             "metrics": values,
             "seconds": round(time.perf_counter() - epoch_started, 3),
         }
@@ -225,7 +227,8 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
                 "opt_c": opt_c.state_dict(),
             },
         )
-        write_progress(env, epoch, hp.epochs, history, _sample(composer, eval_segments, hp.seed))
+        write_sample(env, epoch, _sample_midi(composer, composed[0]))
+        write_progress(env, epoch, hp.epochs, history)
         # the model dir is current after every epoch, so a stopped job still leaves a usable model
         save_model(generator, config, hp, tags, dataset, len(rows), history, env, device, started)
         log(  # last: whoever reads the line finds the epoch's files written

@@ -3,7 +3,8 @@
 ``run(hyperparameters, env, log)`` is what ``model/train.py`` calls for ``modelType: transformer``:
 it tokenizes the chosen melody collections, trains with transposition to random keys, and every
 epoch logs one metric line (``epoch=2/10 train_loss=.. heldout_loss=.. in_key=..``), writes
-``progress.json`` and a checkpoint to ``env.checkpoint_dir`` (a restarted job resumes from it), and
+the epoch's sample (the first held-out prompt and its continuation), ``progress.json``
+(``losses``: train, heldOut) and a checkpoint to ``env.checkpoint_dir`` (a restarted job resumes from it), and
 leaves a usable model in ``env.model_dir`` (``transformer.pt`` + ``model.json``).
 
 The learning rate warms up, then follows a cosine to a tenth of its peak over the run; the run's
@@ -38,19 +39,26 @@ from model.sagemaker import (
     save_checkpoint,
     write_metrics,
     write_progress,
+    write_sample,
 )
+from model.sagemaker import losses as loss_map
 from model.transformer import corpus as C
 from model.transformer import dataset as DS
 from model.transformer import vocab as V
-from model.transformer.evaluate import continuation_figures, held_out_nll
+from model.transformer.evaluate import continuation_cases, continuation_figures, continue_case, held_out_nll
 from model.transformer.network import WEIGHTS_FILE, MelodyTransformer, NetworkConfig
+from model.transformer.sampling import CachedDecoder
 from shared.model_types.spec import InvalidHyperparameters
 from shared.model_types.transformer import SPEC, Hyperparameters
+from shared.music.midi_codec import write_midi
+from shared.music.score import Note, Score, Track
 
 WARMUP_STEPS = 50
 PROGRESS_HELD_OUT_TUNES = 200  # held-out tunes scored every epoch (all of them in `make eval`)
 LOG_EVERY = 100  # training steps between progress lines
 PROGRESS_CONTINUATIONS = 4  # held-out tunes continued every epoch for the music figures
+SAMPLE_TICKS_PER_BEAT = 480
+SAMPLE_VELOCITY = 90
 
 
 def read_settings(values: dict[str, Any]) -> Hyperparameters:
@@ -157,10 +165,8 @@ def run(hyperparameters: dict[str, Any], env: Environment, log: Log = print) -> 
         figures = _progress_figures(network, held_tunes, settings.seed)
         entry: dict[str, Any] = {
             "epoch": epoch,
-            "trainLoss": round(float(np.mean(losses)), 5) if losses else None,
-            "heldOutLoss": round(nll["perToken"], 5),
-            "heldOutNllPerNote": round(nll["perNote"], 5),
-            "metrics": figures,
+            "losses": loss_map(train=float(np.mean(losses)) if losses else None, heldOut=nll["perToken"]),
+            "metrics": {**figures, "heldOutNllPerNote": round(nll["perNote"], 5)},
             "steps": step,
             "seconds": round(time.perf_counter() - epoch_started, 2),
         }
@@ -170,8 +176,8 @@ def run(hyperparameters: dict[str, Any], env: Environment, log: Log = print) -> 
                 epoch,
                 settings.epochs,
                 {
-                    "train_loss": entry["trainLoss"],
-                    "heldout_loss": entry["heldOutLoss"],
+                    "train_loss": entry["losses"].get("train"),
+                    "heldout_loss": entry["losses"]["heldOut"],
                     "in_key": figures.get("inKey"),
                     "beat_share": figures.get("beatShare"),
                 },
@@ -186,7 +192,10 @@ def run(hyperparameters: dict[str, Any], env: Environment, log: Log = print) -> 
             "optimizer": optimizer.state_dict(),
         }
         save_checkpoint(env, state)
-        write_progress(env, epoch, settings.epochs, history, None)
+        sample = _sample_midi(network, held_tunes, settings.seed)
+        if sample is not None:
+            write_sample(env, epoch, sample)
+        write_progress(env, epoch, settings.epochs, history)
         model_json = save_model(network, settings, collections, train, held, history, env, started)
         if out_of_time:
             log(f"stopping after epoch {epoch}: maxMinutes={settings.max_minutes} reached")
@@ -200,6 +209,23 @@ def _progress_figures(network: MelodyTransformer, held_tunes: Sequence[dict[str,
     """In-key and beat-grid shares of a few held-out continuations, beside the real ones."""
 
     return continuation_figures(network, held_tunes[:PROGRESS_CONTINUATIONS], seeds=(seed,))
+
+
+def _sample_midi(network: MelodyTransformer, held_tunes: Sequence[dict[str, Any]], seed: int) -> bytes | None:
+    """The epoch's sample: the first held-out prompt (of the tunes the figures continue) and the
+    network's continuation of it, as two tracks; None when no held-out tune is long enough."""
+    cases = continuation_cases(held_tunes[:PROGRESS_CONTINUATIONS])
+    if not cases:
+        return None
+    case = cases[0]
+    continuation = continue_case(CachedDecoder(network), case, seed)
+    unit = SAMPLE_TICKS_PER_BEAT // 4  # ticks per 16th step
+    numerator, denominator = (int(x) for x in case["meter"].split("/"))
+    tracks = [
+        Track([Note(s * unit, p, d * unit, SAMPLE_VELOCITY) for s, p, d in notes], name=name)
+        for name, notes in (("Prompt (held out)", case["prompt"]), ("Continuation", continuation))
+    ]
+    return write_midi(Score(tracks, SAMPLE_TICKS_PER_BEAT, time_signature=(numerator, denominator)))
 
 
 def save_model(

@@ -108,7 +108,7 @@ def melody_audio(owner: str, melody_id: str, fmt: AudioFormat) -> Media:
     return audio_for_midi(Keys.melody_midi(melody.owner, melody_id), midi, fmt, melody_id)
 
 
-def composition_pianoroll(owner: str, composition_id: str) -> bytes:
+def composition_pianoroll(owner: str, composition_id: str, scale: int = 1) -> bytes:
     from shared.logic.pianoroll import render_png  # imported only when a picture is asked for
 
-    return render_png(compositions.midi(owner, composition_id))
+    return render_png(compositions.midi(owner, composition_id), scale)

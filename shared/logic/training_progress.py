@@ -4,12 +4,16 @@ The workflow's progress function calls :func:`record` once per poll; the progres
 ``shared.store.blobs`` and every write goes through ``shared.store.training_jobs``. The record's
 status only moves forward (``shared.statuses``); progress (epoch, history) is written even while the
 status stays put, e.g. while a stop is pending, so the polling client keeps seeing the model learn.
+Each epoch's sample MIDI that the progress file lists is copied out of the checkpoint prefix (scratch)
+to a kept key and recorded on the job (``samples``), which ``GET /training-jobs/{id}/samples`` lists.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -27,6 +31,8 @@ logger = logging.getLogger(__name__)
 _TRAINING_SECONDARY = frozenset({"Training", "Uploading", "Completed"})
 _OUT_OF_TIME = frozenset({"MaxRuntimeExceeded", "MaxWaitTimeExceeded"})
 _ATTEMPTS = 3
+SAMPLES_ATTRIBUTE = "samples"  # on the job's record: [{epoch, createdAt}] of the kept per-epoch samples
+SAMPLE_NAME = re.compile(r"samples/epoch-\d{1,6}\.mid")
 
 
 class RecordMissing(LookupError):
@@ -90,21 +96,69 @@ def read_progress(checkpoint_uri: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+_ENTRY_FIELDS = frozenset(f.alias or n for n, f in EpochMetrics.model_fields.items())
+
+
+def history_entry(entry: Any) -> dict[str, Any] | None:
+    """One epoch of the progress file in the wire shape, or None if it is not one.
+
+    Keys the wire model does not know (a technique's own bookkeeping, e.g. the Transformer's step
+    count) are left out rather than failing the entry, and non-finite numbers are dropped from the
+    ``losses`` and ``metrics`` maps: DynamoDB cannot store NaN."""
+    if not isinstance(entry, dict):
+        return None
+    known = {k: v for k, v in entry.items() if k in _ENTRY_FIELDS}
+    for key in ("losses", "metrics"):
+        if isinstance(known.get(key), dict):
+            known[key] = {name: v for name, v in known[key].items() if _finite(v)}
+    try:
+        return EpochMetrics.model_validate(known).to_wire()
+    except ValidationError:
+        return None
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def progress_fields(progress: dict[str, Any] | None) -> dict[str, Any]:
     """``epoch``, ``epochs`` and ``history`` in the wire shape; entries that do not validate are dropped."""
     if not progress:
         return {}
     history = []
     for entry in progress.get("history") or []:
-        try:
-            history.append(EpochMetrics.model_validate(entry).to_wire())
-        except ValidationError:
+        wire = history_entry(entry)
+        if wire is None:
             logger.warning("dropping a malformed history entry: %r", entry)
+        else:
+            history.append(wire)
     fields: dict[str, Any] = {"history": history}
     for key in ("epoch", "epochs"):
         if isinstance(progress.get(key), int):
             fields[key] = progress[key]
     return fields
+
+
+def kept_samples(
+    owner: str, job_id: str, checkpoint_uri: str, progress: dict[str, Any] | None, recorded: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The record's ``samples`` (``[{epoch, createdAt}]``): those already kept plus each sample the
+    progress file lists that is now copied from the checkpoint prefix to its kept key. A sample the
+    sync has not uploaded yet is picked up by a later poll (the list in the progress file is whole)."""
+    kept = {int(s["epoch"]): s for s in recorded if isinstance(s, dict) and isinstance(s.get("epoch"), int)}
+    for sample in (progress or {}).get("samples") or []:
+        if not isinstance(sample, dict):
+            continue
+        epoch, name = sample.get("epoch"), sample.get("file")
+        if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch in kept or not isinstance(name, str):
+            continue
+        if not SAMPLE_NAME.fullmatch(name):  # only the training script's own sample folder is copied
+            logger.warning("ignoring a sample outside the samples folder: %r", name)
+            continue
+        if blobs.copy_training_sample(checkpoint_uri, name, owner, job_id, epoch):
+            created = sample.get("createdAt")
+            kept[epoch] = {"epoch": epoch, "createdAt": created if isinstance(created, str) else clock.iso(clock.now())}
+    return [kept[e] for e in sorted(kept)]
 
 
 def metrics_attribute(history: list[dict[str, Any]]) -> dict[str, Any]:
@@ -128,6 +182,10 @@ def record(owner: str, job_id: str, training_job: dict[str, Any], checkpoint_uri
         current = TrainingStatus(item["status"])
         if current in TRAINING_FINAL:
             break
+        recorded = item.get(SAMPLES_ATTRIBUTE) or []
+        samples = kept_samples(owner, job_id, checkpoint_uri, progress, recorded)
+        if samples != recorded:
+            fields[SAMPLES_ATTRIBUTE] = samples
         now = {"updatedAt": clock.iso(clock.now())}
         try:
             if target == current:

@@ -1,5 +1,6 @@
 """The bucket: melody and composition MIDI files, at the keys ``shared.resources.Keys`` defines,
-and the progress file a training job syncs to its checkpoint prefix."""
+the progress file a training job syncs to its checkpoint prefix, and the per-epoch samples kept
+from there."""
 
 from __future__ import annotations
 
@@ -56,11 +57,40 @@ def delete_composition(owner: str, composition_id: str) -> None:
     _delete(Keys.composition_midi(owner, composition_id))
 
 
+def _checkpoint_key(checkpoint_uri: str, name: str) -> tuple[str, str]:
+    """(bucket, key) of file ``name`` under a job's checkpoint prefix (``s3://bucket/prefix``)."""
+    parsed = urlparse(checkpoint_uri)
+    return parsed.netloc, f"{parsed.path.strip('/')}/{name}".lstrip("/")
+
+
+def copy_training_sample(checkpoint_uri: str, name: str, owner: str, job_id: str, epoch: int) -> bool:
+    """Copy an epoch's sample from the checkpoint prefix (scratch that SageMaker syncs) to its kept
+    key; False while the sync has not uploaded it yet."""
+    bucket, key = _checkpoint_key(checkpoint_uri, name)
+    try:
+        aws.client("s3").copy_object(
+            Bucket=bucket_name(),
+            Key=Keys.training_sample(owner, job_id, epoch),
+            CopySource={"Bucket": bucket, "Key": key},
+            ContentType=MIDI_CONTENT_TYPE,
+            MetadataDirective="REPLACE",
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return False
+        raise
+    return True
+
+
+def get_training_sample(owner: str, job_id: str, epoch: int) -> bytes | None:
+    return _get(Keys.training_sample(owner, job_id, epoch))
+
+
 def get_training_progress(checkpoint_uri: str) -> bytes | None:
     """The progress file under a job's checkpoint prefix (``s3://bucket/prefix``, as the workflow
     passes it); None until the first epoch wrote one."""
-    parsed = urlparse(checkpoint_uri)
-    return _get(f"{parsed.path.strip('/')}/{PROGRESS_FILE}".lstrip("/"), bucket=parsed.netloc)
+    bucket, key = _checkpoint_key(checkpoint_uri, PROGRESS_FILE)
+    return _get(key, bucket=bucket)
 
 
 def get_object(key: str) -> bytes | None:

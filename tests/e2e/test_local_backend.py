@@ -151,6 +151,16 @@ def test_compose_train_stop_and_isolation(runtime: RunningRuntime) -> None:
         for h in job["history"]:
             assert isinstance(h["generatorLoss"], float) and isinstance(h["criticLoss"], float)
             assert 0.0 <= h["metrics"]["similarity"] <= 1.0
+            assert h["losses"] == {"generator": h["generatorLoss"], "critic": h["criticLoss"]}
+        # each epoch's sample over HTTP, valid MIDI; the chart of the finished job; both Alice's only
+        samples = get_json(client, f"/training-jobs/{job_id}/samples")["items"]
+        assert [s["epoch"] for s in samples] == [1, 2]
+        for sample in samples:
+            r = client.get(sample["midi"], headers=ALICE)
+            assert r.status_code == 200 and len(pretty_midi.PrettyMIDI(io.BytesIO(r.content)).instruments) == 4
+        r = client.get(f"/training-jobs/{job_id}/chart.png", headers=ALICE, params={"scale": 2})
+        assert r.status_code == 200 and r.content[:8] == b"\x89PNG\r\n\x1a\n"
+        assert client.get(samples[0]["midi"], headers=BOB).status_code == 404
         new_model_id = job["modelId"]
 
         # --- the new model is READY, listed, and composes ---

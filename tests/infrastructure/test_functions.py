@@ -65,7 +65,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sqs:GetQueueAttributes",
         "sqs:GetQueueUrl",
     },
-    "training_progress": {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject"},
+    "training_progress": {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject", "s3:PutObject"},
 }
 # The tables each function may touch at all.
 EXPECTED_TABLES: dict[str, set[str]] = {
@@ -154,11 +154,12 @@ def test_object_access_is_limited_to_key_prefixes(synthesized: Synthesized) -> N
 
     assert prefixes("api", "s3:PutObject") == {"/melodies/*"}
     assert prefixes("api", "s3:GetObject") == {"/melodies/*", "/compositions/*"}
-    assert prefixes("media", "s3:GetObject") == {"/melodies/*", "/compositions/*", "/audio/*"}
+    assert prefixes("media", "s3:GetObject") == {"/melodies/*", "/compositions/*", "/audio/*", "/samples/*"}
     assert prefixes("media", "s3:PutObject") == {"/audio/*"}
     assert prefixes("compose_worker", "s3:GetObject") == {"/melodies/*"}
     assert prefixes("compose_worker", "s3:PutObject") == {"/compositions/*"}
     assert prefixes("training_progress", "s3:GetObject") == {"/training/*"}
+    assert prefixes("training_progress", "s3:PutObject") == {"/samples/*"}
 
 
 def test_worker_invokes_only_the_builtin_and_trained_model_endpoints(synthesized: Synthesized) -> None:

@@ -76,8 +76,15 @@ def test_training_writes_the_model_progress_and_metric_lines(trained):
     assert [LINE.match(line).group(1) for line in metric_lines] == ["1", "2"]
     progress = json.loads((env.checkpoint_dir / "progress.json").read_text())
     assert progress["epoch"] == 2 and len(progress["history"]) == 2
-    assert progress["history"][-1]["heldOutLoss"] < 3.9  # below the uniform guess, log(49)
-    assert 0 <= progress["history"][-1]["chordBeatsPct"] <= 100  # music figures of held-out harmonisations
+    last = progress["history"][-1]
+    assert set(last["losses"]) == {"infill", "enhance", "heldOut"}
+    assert last["losses"]["heldOut"] < 3.9  # below the uniform guess, log(49)
+    assert 0 <= last["metrics"]["chordBeatsPct"] <= 100  # music figures of held-out harmonisations
+    # each epoch's sample: the same held-out melody harmonised in four voices
+    assert [s["epoch"] for s in progress["samples"]] == [1, 2]
+    scores = [read_midi((env.checkpoint_dir / s["file"]).read_bytes()).score for s in progress["samples"]]
+    assert all(len(s.tracks) == 4 and all(t.notes for t in s.tracks) for s in scores)
+    assert scores[0].tracks[0].notes == scores[1].tracks[0].notes
 
 
 def test_bad_hyperparameters_name_what_to_change(tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import io
 import json
 import os
 import re
@@ -10,15 +10,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from model import data as D
 from model.inference import input_fn, model_fn, output_fn, predict_fn
+from shared.logic import chart, training_progress
 from shared.music.midi_codec import read_midi, write_midi
 from shared.music.samples import sample_index
+from shared.resources import Keys
 from shared.schemas import EpochMetrics
+from shared.statuses import TrainingStatus
+from shared.store import training_jobs as job_store
+from tests.support.api import ALICE, BOB, call
 
 REPO = Path(__file__).resolve().parents[2]
 LINE = re.compile(
@@ -41,6 +48,7 @@ TINY = {
     "learning_rate": "0.002",
     "sagemaker_program": "train.py",
 }
+SAMPLE_1, SAMPLE_2 = "samples/epoch-0001.mid", "samples/epoch-0002.mid"
 PIECES = [
     "bach/bwv113.8.mxl",  # held out (model/data/held_out.txt)
     "bach/bwv66.6.mxl",
@@ -106,7 +114,12 @@ def test_two_tiny_epochs_print_metrics_write_progress_and_artifacts(tmp_path, ch
     assert [h.epoch for h in history] == [1, 2]
     assert all(0 <= h.metrics["similarity"] <= 1 and h.seconds > 0 for h in history)
     assert float(LINE.match(lines[1]).group(5)) == pytest.approx(history[1].metrics["similarity"], abs=1e-4)
-    assert read_midi(base64.b64decode(progress["sample"]["midi"])).score.tracks[0].notes
+    # one sample per epoch, the same held-out melody each time, its accompaniment changing as it learns
+    assert [(s["epoch"], s["file"]) for s in progress["samples"]] == [(1, SAMPLE_1), (2, SAMPLE_2)]
+    samples = [read_midi((tmp_path / "checkpoints" / name).read_bytes()).score for name in (SAMPLE_1, SAMPLE_2)]
+    assert all(len(s.tracks) == 4 for s in samples)
+    assert samples[0].tracks[0].notes == samples[1].tracks[0].notes  # the same melody
+    assert all(h.losses == {"generator": h.generator_loss, "critic": h.critic_loss} for h in history)
 
     model_json = json.loads((tmp_path / "model" / "model.json").read_text())
     assert model_json["type"] == "gan"
@@ -159,3 +172,42 @@ def test_bad_input_fails_with_a_reason_and_a_non_zero_exit(tmp_path, hps, reason
     failure = (tmp_path / "output" / "failure").read_text()
     assert reason in failure
     assert not (tmp_path / "model" / "generator.pt").exists()
+
+
+def test_a_real_jobs_progress_gives_its_chart_and_samples_over_the_api(tmp_path, channel, cloud, catalogue):
+    """The checkpoint dir of a real tiny run, synced to the bucket as SageMaker does, recorded by the
+    progress function, then read back through the API: history with losses, chart, samples."""
+    result = run_training(tmp_path, TINY, channel)
+    assert result.returncode == 0, result.stderr
+    job = call("POST", "/training-jobs", body={"modelName": "tiny", "dataset": {"tags": ["collection:bach-chorales"]}})
+    assert job.status == 202, job.body
+    job_id = job.json["id"]
+    job_store.move(ALICE, job_id, TrainingStatus.STARTING, {"sagemakerJobName": f"composer-{job_id}"})
+    prefix = Keys.training_checkpoints(job_id)
+    s3 = boto3.client("s3")
+    for path in (tmp_path / "checkpoints").rglob("*"):
+        if path.is_file():
+            relative = path.relative_to(tmp_path / "checkpoints").as_posix()
+            s3.put_object(Bucket=cloud.bucket, Key=f"{prefix}/{relative}", Body=path.read_bytes())
+    running = {"TrainingJobStatus": "InProgress", "SecondaryStatus": "Training"}
+    training_progress.record(ALICE, job_id, running, f"s3://{cloud.bucket}/{prefix}")
+
+    polled = call("GET", f"/training-jobs/{job_id}").json
+    history = [EpochMetrics.model_validate(h) for h in polled["history"]]
+    assert [h.epoch for h in history] == [1, 2] and all(set(h.losses) == {"generator", "critic"} for h in history)
+
+    reply = call("GET", f"/training-jobs/{job_id}/chart.png", query={"scale": "2"})
+    assert reply.status == 200
+    image = Image.open(io.BytesIO(reply.body)).convert("RGB")
+    expected = chart.draw(history, polled["epochs"], "tiny (gan)", polled["status"], 2)
+    assert image.size == expected.size
+    assert [p.name for p in expected.panels][:3] == ["similarity", "generator", "critic"]
+    for panel in expected.panels:
+        assert panel.colour in {c for _, c in image.crop(panel.box).getcolors(1 << 20)}, panel.name
+
+    items = call("GET", f"/training-jobs/{job_id}/samples").json["items"]
+    assert [i["epoch"] for i in items] == [1, 2]
+    for item in items:
+        midi = call("GET", item["midi"])
+        assert midi.status == 200 and len(read_midi(midi.body).score.tracks) == 4
+    assert call("GET", items[0]["midi"], user=BOB).status == 404

@@ -44,10 +44,17 @@ def test_training_reports_each_epoch_and_leaves_a_model(trained) -> None:
     root, model_json, lines = trained
     epochs = [line for line in lines if line.startswith("epoch=")]
     assert [line.split()[0] for line in epochs] == ["epoch=1/2", "epoch=2/2"]
-    history = json.loads((root / "checkpoints" / PROGRESS_FILE).read_text())["history"]
+    progress = json.loads((root / "checkpoints" / PROGRESS_FILE).read_text())
+    history = progress["history"]
     assert [h["epoch"] for h in history] == [1, 2]
-    assert history[1]["trainLoss"] < history[0]["trainLoss"]  # it learns something in two epochs
-    assert all(math.isfinite(h["heldOutLoss"]) and "inKey" in h["metrics"] for h in history)
+    assert history[1]["losses"]["train"] < history[0]["losses"]["train"]  # it learns something in two epochs
+    assert all(math.isfinite(h["losses"]["heldOut"]) and "inKey" in h["metrics"] for h in history)
+    # each epoch's sample: the same held-out prompt, then the network's continuation of it
+    assert [s["epoch"] for s in progress["samples"]] == [1, 2]
+    scores = [read_midi((root / "checkpoints" / s["file"]).read_bytes()).score for s in progress["samples"]]
+    assert [t.name for t in scores[0].tracks] == ["Prompt (held out)", "Continuation"]
+    assert scores[0].tracks[0].notes == scores[1].tracks[0].notes and all(s.tracks[1].notes for s in scores)
+    assert min(n.start for n in scores[0].tracks[1].notes) >= max(n.start for n in scores[0].tracks[0].notes)
     assert model_json["type"] == "transformer" and model_json["dataset"]["heldOutTunes"] == 6
     assert (root / "model" / "transformer.pt").exists()
 

@@ -19,9 +19,9 @@ from lambdas.training_trigger.execution import sagemaker_job_name
 from local.lambda_context import LocalLambdaContext
 from shared.logic import clock
 from shared.logic import training_jobs as training_logic
-from shared.music.midi_codec import write_midi
+from shared.music.midi_codec import read_midi, write_midi
 from shared.music.samples import sample_index
-from shared.resources import MODELS, TRAINING_JOBS
+from shared.resources import MODELS, TRAINING_JOBS, Keys
 from shared.statuses import TrainingStatus, allowed_previous
 from shared.store import training_jobs as job_store
 from statemachine.definition import TRAINING_ASL, load_definition, placeholders
@@ -96,6 +96,11 @@ def test_job_trains_registers_a_ready_model_and_completes(workflow: Workflow) ->
     assert [h["epoch"] for h in record["history"]] == [1]
     assert isinstance(record["history"][0]["generatorLoss"], float)
     assert "similarity" in record["history"][0]["metrics"]
+    assert set(record["history"][0]["losses"]) == {"generator", "critic"}
+    # the epoch's sample went from the synced checkpoint prefix to its kept key
+    assert [s["epoch"] for s in record["samples"]] == [1]
+    kept = workflow.gateway.client("s3").get_object(Bucket=BUCKET, Key=Keys.training_sample(OWNER, job_id, 1))
+    assert len(read_midi(kept["Body"].read()).score.tracks) == 4
 
     model = workflow.gateway.client("dynamodb").get_item(
         TableName=MODELS.logical, Key={"owner": {"S": OWNER}, "id": {"S": record["modelId"]}}

@@ -20,10 +20,13 @@ import boto3
 import pytest
 
 from lambdas.api.requests import MAX_BODY_BYTES
+from shared.logic.training_progress import SAMPLES_ATTRIBUTE
 from shared.music.midi_codec import write_midi
 from shared.music.score import Note, Score, Track
 from shared.resources import MODELS, Keys, table_name
+from shared.statuses import TrainingStatus
 from shared.store import aws
+from shared.store import training_jobs as jobs
 from tests.faults.support import failing
 from tests.support.api import ALICE, BOB, BUILTIN_MODEL, call
 from tests.unit.test_api_compositions import harmoniser
@@ -49,6 +52,9 @@ ID_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/melodies/{melody_id}/audio"): "melody",
     ("GET", "/training-jobs/{job_id}"): "job",
     ("POST", "/training-jobs/{job_id}/stop"): "job",
+    ("GET", "/training-jobs/{job_id}/chart.png"): "job",
+    ("GET", "/training-jobs/{job_id}/samples"): "job",
+    ("GET", "/training-jobs/{job_id}/samples/{epoch}"): "job",
 }
 # Each list route, and the kind of Alice's resource it would show.
 LIST_ROUTES: dict[tuple[str, str], str] = {
@@ -94,7 +100,14 @@ def concrete(path: str, ids: dict[str, str]) -> str:
         ("{job_id}", "job"),
     ):
         path = path.replace(placeholder, ids.get(kind, "none"))
-    return path
+    return path.replace("{epoch}", "1")
+
+
+def resource_of(template: str) -> str:
+    """The JSON resource a sub-route (a file, a picture, an action) belongs to."""
+    for tail in ("/midi", "/pianoroll", "/audio", "/stop", "/chart.png", "/samples"):
+        template = template.split(tail)[0]
+    return template
 
 
 def assert_error(reply, status: int | tuple[int, ...]) -> None:
@@ -123,6 +136,14 @@ def alice(cloud, catalogue) -> dict[str, str]:  # noqa: F811
     assert cloud.invocations.deliver_all()[0]["status"] == "COMPLETED"
     job = call("POST", "/training-jobs", body=JOB)
     assert job.status == 202, job.body
+    # the sample of its first epoch, as the progress function keeps it
+    boto3.client("s3").put_object(Bucket=cloud.bucket, Key=Keys.training_sample(ALICE, job.json["id"], 1), Body=b"x")
+    jobs.write_keeping(
+        ALICE,
+        job.json["id"],
+        TrainingStatus.QUEUED,
+        {SAMPLES_ATTRIBUTE: [{"epoch": 1, "createdAt": "2026-11-22T10:00:00Z"}]},
+    )
     boto3.resource("dynamodb").Table(table_name(MODELS)).put_item(
         Item={
             "owner": ALICE,
@@ -155,9 +176,7 @@ def test_the_tables_cover_every_route_of_the_openapi_document():
 def test_another_users_id_is_404_and_changes_nothing(alice, route):
     method, template = route
     path = concrete(template, alice)
-    before = call(
-        "GET", concrete(template.split("/midi")[0].split("/pianoroll")[0].split("/audio")[0].split("/stop")[0], alice)
-    )
+    before = call("GET", concrete(resource_of(template), alice))
     assert before.status == 200
 
     reply = call(method, path, user=BOB)
@@ -167,9 +186,7 @@ def test_another_users_id_is_404_and_changes_nothing(alice, route):
     missing = call(method, concrete(template, {k: "x" + v[1:] for k, v in alice.items()}), user=BOB)
     assert (missing.status, missing.error_code) == (404, "NOT_FOUND")
 
-    after = call(
-        "GET", concrete(template.split("/midi")[0].split("/pianoroll")[0].split("/audio")[0].split("/stop")[0], alice)
-    )
+    after = call("GET", concrete(resource_of(template), alice))
     assert after.status == 200 and after.json == before.json
     # And Alice herself does reach it, so the 404 was about the owner and not the id.
     mine = call(method, path)

@@ -35,6 +35,9 @@ ROUTES = {
     ("get", "/training-jobs"),
     ("get", "/training-jobs/{job_id}"),
     ("post", "/training-jobs/{job_id}/stop"),
+    ("get", "/training-jobs/{job_id}/chart.png"),
+    ("get", "/training-jobs/{job_id}/samples"),
+    ("get", "/training-jobs/{job_id}/samples/{epoch}"),
     ("get", "/datasets"),
 }
 

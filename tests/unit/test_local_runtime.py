@@ -57,20 +57,31 @@ def test_epoch_table_shows_every_epoch_and_the_outcome() -> None:
         "epoch": 2,
         "epochs": 5,
         "history": [
-            {"epoch": 1, "generatorLoss": -1.5, "criticLoss": 0.25, "metrics": {"similarity": 0.5}, "seconds": 3.0},
+            {
+                "epoch": 1,
+                "losses": {"generator": -1.5, "critic": 0.25},
+                "metrics": {"similarity": 0.5},
+                "seconds": 3.0,
+            },
             {
                 "epoch": 2,
-                "generatorLoss": -1.25,
-                "criticLoss": 0.125,
+                "losses": {"generator": -1.25, "critic": 0.125},
                 "metrics": {"similarity": 0.75, "chordBeats": 0.9},
             },
         ],
     }
     console = Console(record=True, width=160)
-    console.print(epoch_table(job))
+    samples = [{"epoch": 2, "createdAt": "2026-12-01T10:00:00Z", "midi": "/training-jobs/tj-1/samples/2"}]
+    console.print(epoch_table(job, samples, "http://127.0.0.1:8000"))
     text = console.export_text()
     assert "epoch 2/5" in text and "TRAINING (Training)" in text
+    assert "generator loss" in text and "critic loss" in text
     assert "-1.250" in text and "0.750" in text and "chordBeats" in text and "similarity" in text
+    assert "http://127.0.0.1:8000/training-jobs/tj-1/samples/2" in text  # where to fetch the latest sample
+    arcnn = {**job, "history": [{"epoch": 1, "losses": {"infill": 1.1, "heldOut": 1.2}, "metrics": {}}]}
+    console.print(epoch_table(arcnn))
+    text = console.export_text()
+    assert "infill loss" in text and "held out loss" in text
     failed = {**job, "status": "FAILED", "failureReason": "Out of memory"}
     console.print(epoch_table(failed))
     assert "Out of memory" in console.export_text()

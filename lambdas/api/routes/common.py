@@ -14,6 +14,7 @@ from shared.schemas import ErrorBody
 AUTH: list[dict[str, list[str]]] = [{"cognito": []}]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+PictureScale = Annotated[int, Query(ge=1, le=2, description="1 for ordinary screens, 2 for high-density ones.")]
 NextToken = Annotated[
     str | None, Query(alias="nextToken", max_length=2048, description="The nextToken of the previous page.")
 ]

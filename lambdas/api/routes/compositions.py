@@ -13,7 +13,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lambdas.api import idempotency
 from lambdas.api.observability import metrics
 from lambdas.api.requests import caller, raw_body
-from lambdas.api.routes.common import AUTH, DEFAULT_PAGE, IdempotencyKey, Limit, NextToken, binary, errors
+from lambdas.api.routes.common import (
+    AUTH,
+    DEFAULT_PAGE,
+    IdempotencyKey,
+    Limit,
+    NextToken,
+    binary,
+    errors,
+)
 from shared.logic import compositions
 from shared.schemas import Composition, CompositionIn, CompositionList
 

@@ -1,4 +1,5 @@
-"""/training-jobs: submit (202, QUEUED; the workflow takes it from there), poll, list, stop."""
+"""/training-jobs: submit (202, QUEUED; the workflow takes it from there), poll, list, stop; the list
+of per-epoch samples (the chart and each sample's file are media: ``lambdas/media/routes.py``)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lambdas.api import idempotency
 from lambdas.api.observability import metrics
 from lambdas.api.requests import caller, raw_body
-from lambdas.api.routes.common import AUTH, DEFAULT_PAGE, IdempotencyKey, Limit, NextToken, errors
-from shared.logic import training_jobs
-from shared.schemas import TrainingJob, TrainingJobIn, TrainingJobList
+from lambdas.api.routes.common import (
+    AUTH,
+    DEFAULT_PAGE,
+    IdempotencyKey,
+    Limit,
+    NextToken,
+    errors,
+)
+from shared.logic import training_jobs, training_views
+from shared.schemas import TrainingJob, TrainingJobIn, TrainingJobList, TrainingSampleList
 
 router = Router()
 
@@ -83,3 +91,15 @@ def get_training_job(job_id: JobId) -> TrainingJob:
 def stop_training_job(job_id: JobId) -> Response[TrainingJob]:
     job = training_jobs.stop(caller(router.current_event), job_id)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=job)
+
+
+@router.get(
+    "/training-jobs/<job_id>/samples",
+    summary="The per-epoch samples of a training job",
+    security=AUTH,
+    tags=["training"],
+    description="Each epoch the job composes the same held-out melody; each item names its MIDI's path.",
+    responses=errors(401, 404),
+)
+def list_training_samples(job_id: JobId) -> TrainingSampleList:
+    return training_views.samples(caller(router.current_event), job_id)
