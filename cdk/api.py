@@ -219,15 +219,19 @@ class Api(Construct):
         """The resource of ``path``, made segment by segment. A ``{id}`` level made here keeps sending
         everything else below it to the api function (``ANY`` on it and on its ``{proxy+}``): API
         Gateway allows one variable child per resource, so it takes the place of the parent's
-        ``{proxy+}``."""
+        ``{proxy+}``. A fixed level on the way is a route of the api's too (``ANY`` on it), since a
+        fixed child wins over its parent's ``{proxy+}``."""
         current, resource = "", resources["/"]
-        for segment in path.strip("/").split("/"):
+        segments = path.strip("/").split("/")
+        for depth, segment in enumerate(segments, start=1):
             current += f"/{segment}"
             if current not in resources:
                 resources[current] = resource.add_resource(segment)
                 if segment.startswith("{"):
                     resources[current].add_method("ANY", integration, **authorized)
                     resources[current].add_proxy(any_method=False).add_method("ANY", integration, **authorized)
+                elif depth < len(segments):  # a fixed level on the way (``samples`` of samples/{epoch}) is the api's
+                    resources[current].add_method("ANY", integration, **authorized)
             resource = resources[current]
         return resource
 

@@ -70,7 +70,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
 # The tables each function may touch at all.
 EXPECTED_TABLES: dict[str, set[str]] = {
     "api": {table_logical_id(s) for s in (MELODIES, COMPOSITIONS, MODELS, TRAINING_JOBS, IDEMPOTENCY)},
-    "media": {table_logical_id(s) for s in (MELODIES, COMPOSITIONS)},
+    "media": {table_logical_id(s) for s in (MELODIES, COMPOSITIONS, TRAINING_JOBS)},
     "compose_worker": {table_logical_id(COMPOSITIONS)},
     "training_trigger": {table_logical_id(TRAINING_JOBS)},
     "training_progress": {table_logical_id(TRAINING_JOBS)},
