@@ -12,7 +12,7 @@ from typing import Final
 
 from pydantic import BaseModel
 
-from shared.schemas import CompositionIn, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
+from shared.schemas import CompositionIn, MelodyFromCompositionIn, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
 
 # The template metadata entry that tells the local runtime which resource is which
 # (``{"kind": "table" | "bucket" | "stateMachine" | "function" | "builtinEndpoint", ...}``).
@@ -39,8 +39,16 @@ def composition_metric(status: str) -> str:
     return f"Compositions{status.title()}"
 
 
-# The only routes anyone may call without a user identity.
+# The only routes anyone may call without a user identity: these two, and GET under SHARED_PATH.
 PUBLIC_ROUTES: Final = (("GET", "/health"), ("GET", "/openapi.json"))
+# Share links: ``GET /shared/{token}`` and below, read-only, no sign-in (the token is the key).
+SHARED_PATH: Final = "/shared"
+
+
+def is_public(method: str, path: str) -> bool:
+    """Whether a request needs no user identity (on AWS: its method has no authorizer)."""
+    return (method.upper(), path) in PUBLIC_ROUTES or (method.upper() == "GET" and path.startswith(f"{SHARED_PATH}/"))
+
 
 JSON: Final = "application/json"
 MIDI_TYPES: Final = frozenset({"audio/midi", "audio/x-midi", "audio/mid"})
@@ -59,7 +67,13 @@ class BodyRoute:
 
 
 BODY_ROUTES: Final = (
-    BodyRoute("POST", "/melodies", frozenset({JSON}) | MIDI_TYPES, (MelodyMidiIn, MelodyNotesIn), "MelodyIn"),
+    BodyRoute(
+        "POST",
+        "/melodies",
+        frozenset({JSON}) | MIDI_TYPES,
+        (MelodyMidiIn, MelodyNotesIn, MelodyFromCompositionIn),
+        "MelodyIn",
+    ),
     BodyRoute("POST", "/compositions", frozenset({JSON}), (CompositionIn,), "CompositionIn"),
     BodyRoute("POST", "/training-jobs", frozenset({JSON}), (TrainingJobIn,), "TrainingJobIn"),
 )

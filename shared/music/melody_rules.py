@@ -14,6 +14,9 @@ from shared.music.score import Note, Score, Track, tempo_us_from_bpm
 
 MAX_MIDI_BYTES = 64 * 1024
 MAX_BARS = 8
+# A melody made from a composition's track (e.g. a Transformer's continuation) may be this long; the
+# accompaniment models compose it window by window.
+MAX_BARS_FROM_COMPOSITION = 48
 MAX_NOTES = 1024
 MIN_TEMPO_BPM = 40.0
 MAX_TEMPO_BPM = 240.0
@@ -32,6 +35,7 @@ class MelodyLimits:
 
 
 DEFAULT_LIMITS = MelodyLimits()
+FROM_COMPOSITION_LIMITS = MelodyLimits(max_bars=MAX_BARS_FROM_COMPOSITION)
 
 
 def melody_from_midi(data: bytes, limits: MelodyLimits = DEFAULT_LIMITS) -> Score:
