@@ -13,9 +13,13 @@ from constructs import Construct
 
 from cdk.nag import acknowledge
 from cdk.request_models import gateway_schema
-from shared.contract import BODY_ROUTES, PUBLIC_ROUTES
+from shared.contract import BODY_ROUTES, PUBLIC_ROUTES, SHARED_PATH
 
 STAGE_NAME = "v1"
+# Share links are public (no sign-in), so they get their own, tighter throttle than the stage's.
+SHARE_THROTTLE_RATE = 5.0
+SHARE_THROTTLE_BURST = 10
+SHARE_METHOD_PATH = f"{SHARED_PATH}/{{proxy+}}/GET"
 # Bodies sent as raw bytes (MIDI uploads) and sent back as bytes (MIDI, piano-roll pictures).
 BINARY_MEDIA_TYPES = ["audio/midi", "audio/x-midi", "image/png", "application/octet-stream"]
 
@@ -104,7 +108,7 @@ class Api(Construct):
         )
         cors = apigw.CorsOptions(
             allow_origins=[console_origin],
-            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Amz-Date", "X-Amz-Security-Token"],
             max_age=Duration.hours(1),
         )
@@ -121,6 +125,15 @@ class Api(Construct):
                 stage_name=STAGE_NAME,
                 throttling_rate_limit=throttle_rate,
                 throttling_burst_limit=throttle_burst,
+                method_options={
+                    SHARE_METHOD_PATH: apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=SHARE_THROTTLE_RATE,
+                        throttling_burst_limit=SHARE_THROTTLE_BURST,
+                        logging_level=apigw.MethodLoggingLevel.ERROR,
+                        data_trace_enabled=False,
+                        metrics_enabled=True,
+                    )
+                },
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
                 metrics_enabled=True,
@@ -179,6 +192,20 @@ class Api(Construct):
                     f"{verb} {route} is public on purpose (liveness probe / the API's own OpenAPI "
                     "document); it reads no user data.",
                 )
+        shared = (
+            root.add_resource(SHARED_PATH.lstrip("/"))
+            .add_proxy(any_method=False)
+            .add_method("GET", integration, request_validator=self.validator)
+        )
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            acknowledge(
+                shared,
+                rule,
+                f"GET {SHARED_PATH}/{{token}} is public on purpose: a share link plays one finished composition "
+                "for anyone holding its unguessable token (144 random bits), read-only, until the owner revokes "
+                "it; the function answers nothing else of the owner's from it, and the method has its own "
+                f"throttle ({SHARE_THROTTLE_RATE:g}/s, burst {SHARE_THROTTLE_BURST}).",
+            )
         root.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
 
         for route in BODY_ROUTES:

@@ -10,7 +10,7 @@ from aws_cdk.assertions import Match
 
 from cdk.bundling import REPO_ROOT
 from cdk.request_models import gateway_schema
-from shared.schemas import Hyperparameters, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
+from shared.schemas import Hyperparameters, MelodyFromCompositionIn, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
 from tests.infrastructure.conftest import Synthesized
 
 pytestmark = pytest.mark.xdist_group("cdk-synth")
@@ -57,7 +57,8 @@ def test_every_data_route_requires_a_cognito_token(synthesized: Synthesized) -> 
             assert props["AuthorizerId"] == {"Ref": authorizer_id}
         else:
             public.add((verb, path))
-    assert public == {("GET", "/health"), ("GET", "/openapi.json")}
+    # Exactly these: liveness, the OpenAPI document, and read-only share links.
+    assert public == {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/shared/{proxy+}")}
     routes = {(verb, path) for verb, path, _ in _methods(synthesized)}
     assert {
         ("ANY", "/{proxy+}"),
@@ -70,7 +71,7 @@ def test_every_data_route_requires_a_cognito_token(synthesized: Synthesized) -> 
 def test_bodies_are_validated_against_models_generated_from_the_wire_schemas(synthesized: Synthesized) -> None:
     models = {m["Properties"]["Name"]: m for m in synthesized.of_type("AWS::ApiGateway::Model").values()}
     melody = models["MelodyIn"]["Properties"]["Schema"]
-    assert melody == gateway_schema(MelodyMidiIn, MelodyNotesIn, title="MelodyIn")
+    assert melody == gateway_schema(MelodyMidiIn, MelodyNotesIn, MelodyFromCompositionIn, title="MelodyIn")
     midi = next(s for s in melody["anyOf"] if "midi" in s["properties"])
     assert midi["properties"]["midi"]["maxLength"] == MelodyMidiIn.model_fields["midi"].metadata[-1].max_length
     [validator] = synthesized.of_type("AWS::ApiGateway::RequestValidator").values()
@@ -108,10 +109,17 @@ def test_gateway_schema_speaks_draft4_and_accepts_both_field_spellings() -> None
 def test_stage_throttles_logs_access_and_traces(synthesized: Synthesized) -> None:
     [stage] = synthesized.of_type("AWS::ApiGateway::Stage").values()
     props = stage["Properties"]
-    [settings] = props["MethodSettings"]
-    assert settings["ThrottlingRateLimit"] == CONTEXT["throttleRate"]
-    assert settings["ThrottlingBurstLimit"] == CONTEXT["throttleBurst"]
-    assert settings["LoggingLevel"] == "ERROR" and settings["DataTraceEnabled"] is False
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in props["MethodSettings"]}
+    assert set(settings) == {("/*", "*"), ("/~1shared~1{proxy+}", "GET")}
+    stage_wide = settings[("/*", "*")]
+    assert stage_wide["ThrottlingRateLimit"] == CONTEXT["throttleRate"]
+    assert stage_wide["ThrottlingBurstLimit"] == CONTEXT["throttleBurst"]
+    # The public share links are throttled on their own, tighter than the signed-in routes.
+    share = settings[("/~1shared~1{proxy+}", "GET")]
+    assert 0 < share["ThrottlingRateLimit"] < stage_wide["ThrottlingRateLimit"]
+    assert 0 < share["ThrottlingBurstLimit"] < stage_wide["ThrottlingBurstLimit"]
+    for method in settings.values():
+        assert method["LoggingLevel"] == "ERROR" and method["DataTraceEnabled"] is False
     assert props["TracingEnabled"] is True
     log_group = props["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0]
     assert synthesized.resources[log_group]["Type"] == "AWS::Logs::LogGroup"
