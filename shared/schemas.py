@@ -11,9 +11,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
+from shared.limits import MAX_BARS
 from shared.model_types import ModelType
 from shared.model_types.gan import Hyperparameters as Hyperparameters  # the GAN's, where it always was
-from shared.music.melody_rules import MAX_BARS
 from shared.statuses import CompositionStatus, ModelStatus, TrainingStatus
 from shared.wire import WireModel as WireModel  # re-exported: every wire model's base
 

@@ -102,8 +102,10 @@ def test_a_continuation_becomes_a_long_melody_that_the_accompaniment_models_comp
         edit = [{"pitch": 60 + i % 8, "start": i, "duration": 1} for i in range(4 * 30)]
         r = client.put(f"/melodies/{long['id']}/notes", json={"notes": edit}, headers=ALICE)
         assert r.status_code == 200 and r.json()["bars"] == 30 and r.json()["version"] == 2, r.text
-        r = client.put(f"/melodies/{long['id']}/notes", json={"notes": edit * 2}, headers=ALICE)
-        assert r.status_code == 422, r.text
+        too_long = [{"pitch": 60, "start": i, "duration": 1} for i in range(4 * 49)]
+        r = client.put(f"/melodies/{long['id']}/notes", json={"notes": too_long}, headers=ALICE)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "TOO_MANY_BARS", r.text
+        assert "48 bars" in r.json()["error"]["message"]
 
 
 def test_a_share_link_works_without_sign_in_until_revoked(runtime: RunningRuntime) -> None:

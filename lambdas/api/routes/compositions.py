@@ -113,7 +113,7 @@ def share_composition(composition_id: CompositionId) -> Response[Share]:
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
-        body=Share(token=token, url=share_url(event, token)).to_wire(),
+        body=Share(token=token, url=share_url(event, token)),
     )
 
 

@@ -18,8 +18,9 @@ from lambdas.api.requests import caller, content_type, json_body, raw_body
 from lambdas.api.routes.common import AUTH, DEFAULT_PAGE, IdempotencyKey, Limit, NextToken, binary, errors
 from shared.contract import MIDI_TYPES
 from shared.errors import InvalidInput, InvalidMidi, PayloadTooLarge
+from shared.limits import MAX_BARS_FROM_COMPOSITION
 from shared.logic import compositions, melodies
-from shared.music.melody_rules import MAX_BARS_FROM_COMPOSITION, MAX_MIDI_BYTES
+from shared.music.melody_rules import MAX_MIDI_BYTES
 from shared.schemas import (
     Melody,
     MelodyFromCompositionIn,
@@ -71,7 +72,7 @@ def create_melody(
 def _from_json(owner: str, payload: object):
     """Pick the JSON form by its fields, validate it, and return the creation to run (once)."""
     forms = [k for k in ("notes", "midi", "fromComposition") if isinstance(payload, dict) and k in payload]
-    if len(forms) != 1:
+    if not isinstance(payload, dict) or len(forms) != 1:
         raise InvalidInput(
             "Send one of {name, midi: <base64 MIDI>}, {name, tempo, notes: [...]} or {fromComposition, track, name}.",
             code="MELODY_FORM",

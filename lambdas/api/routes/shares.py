@@ -26,9 +26,10 @@ def share_url(event: BaseProxyEvent, token: str) -> str:
     """The link as the caller reached this API: scheme and host of the request (and the stage on the
     default execute-api host)."""
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-    host = headers.get("host") or (event.request_context.domain_name or "localhost")
+    context = event.get("requestContext") or {}
+    host = headers.get("host") or context.get("domainName") or "localhost"
     scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
-    stage = f"/{event.request_context.stage}" if host.endswith(_STAGE_IN_PATH) else ""
+    stage = f"/{context.get('stage')}" if host.endswith(_STAGE_IN_PATH) and context.get("stage") else ""
     return f"{scheme}://{host}{stage}{SHARED_PATH}/{token}"
 
 
