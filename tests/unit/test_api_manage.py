@@ -237,3 +237,18 @@ def test_a_melody_from_a_composition_may_be_up_to_48_bars_and_keeps_that_limit_w
     assert_error(call("PUT", path, body={"notes": notes(49 * 4)}), 422, "TOO_MANY_BARS")
     # A plain upload stays at 8.
     assert_error(call("POST", "/melodies", body={"name": "x", "notes": notes(9 * 4)}), 422, "TOO_MANY_BARS")
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain", None])
+def test_deeply_nested_bodies_on_the_id_routes_are_a_400_not_a_crash(cloud, content_type):
+    mine = melody()
+    composition = composed(cloud)
+    deep = "[" * 50_000 + "]" * 50_000
+    for method, path in (
+        ("PATCH", f"/melodies/{mine['id']}"),
+        ("PUT", f"/melodies/{mine['id']}/notes"),
+        ("PATCH", f"/compositions/{composition['id']}"),
+    ):
+        reply = call(method, path, body=deep, content_type=content_type)
+        assert_error(reply, 400, "INVALID_JSON")
+    assert call("GET", f"/melodies/{mine['id']}").json == mine
