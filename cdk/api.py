@@ -16,9 +16,18 @@ from constructs import Construct
 
 from cdk.nag import acknowledge
 from cdk.request_models import gateway_schema
-from shared.contract import BODY_ROUTES, MEDIA_ROUTES, PUBLIC_ROUTES
+from shared.contract import BODY_ROUTES, MEDIA_ROUTES, PUBLIC_ROUTES, SHARED_PATH, is_public
 
 STAGE_NAME = "v1"
+# Share links are public (no sign-in), so they get their own, tighter throttle than the stage's.
+SHARE_THROTTLE_RATE = 5.0
+SHARE_THROTTLE_BURST = 10
+# Every public share method, as the stage's method settings name them (resource path + verb).
+SHARE_METHOD_PATHS = (
+    f"{SHARED_PATH}/{{token}}/GET",
+    f"{SHARED_PATH}/{{token}}/{{proxy+}}/GET",
+    *(f"{route}/{verb}" for verb, route in MEDIA_ROUTES if is_public(verb, route)),
+)
 # Bodies sent as raw bytes (MIDI uploads) and sent back as bytes (MIDI, piano-roll pictures).
 # Audio answers are bytes too: a client asks with ``Accept: audio/wav`` (or audio/mpeg), as the CLI does.
 BINARY_MEDIA_TYPES = ["audio/midi", "audio/x-midi", "audio/wav", "audio/mpeg", "image/png", "application/octet-stream"]
@@ -109,7 +118,7 @@ class Api(Construct):
         )
         cors = apigw.CorsOptions(
             allow_origins=[console_origin],
-            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Amz-Date", "X-Amz-Security-Token"],
             max_age=Duration.hours(1),
         )
@@ -126,6 +135,16 @@ class Api(Construct):
                 stage_name=STAGE_NAME,
                 throttling_rate_limit=throttle_rate,
                 throttling_burst_limit=throttle_burst,
+                method_options={
+                    path: apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=SHARE_THROTTLE_RATE,
+                        throttling_burst_limit=SHARE_THROTTLE_BURST,
+                        logging_level=apigw.MethodLoggingLevel.ERROR,
+                        data_trace_enabled=False,
+                        metrics_enabled=True,
+                    )
+                    for path in SHARE_METHOD_PATHS
+                },
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
                 metrics_enabled=True,
@@ -185,6 +204,14 @@ class Api(Construct):
                     f"{verb} {route} is public on purpose (liveness probe / the API's own OpenAPI "
                     "document); it reads no user data.",
                 )
+        # Share links: GET /shared/{token} and everything below it, no authorizer; the picture and the
+        # audio below it are the media function's (MEDIA_ROUTES), the summary and the MIDI the api's.
+        resources[SHARED_PATH] = root.add_resource(SHARED_PATH.lstrip("/"))
+        token = resources[f"{SHARED_PATH}/{{token}}"] = resources[SHARED_PATH].add_resource("{token}")
+        for resource in (token, token.add_proxy(any_method=False)):
+            self._public_share_method(resource.add_method("GET", integration, request_validator=self.validator))
+        root.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
+
         root.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
 
         for route in BODY_ROUTES:
@@ -207,10 +234,26 @@ class Api(Construct):
 
         media = apigw.LambdaIntegration(media_handler, proxy=True, allow_test_invoke=False)
         for verb, route in MEDIA_ROUTES:
-            self._resource(route, resources, integration, authorized).add_method(verb, media, **authorized)
+            resource = self._resource(route, resources, integration, authorized)
+            if is_public(verb, route):
+                self._public_share_method(resource.add_method(verb, media, request_validator=self.validator))
+            else:
+                resource.add_method(verb, media, **authorized)
         for path in (r.path for r in BODY_ROUTES):
             if f"{path}/{{id}}" not in resources:
                 resources[path].add_proxy(any_method=False).add_method("ANY", integration, **authorized)
+
+    @staticmethod
+    def _public_share_method(method: apigw.Method) -> None:
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            acknowledge(
+                method,
+                rule,
+                f"GET {SHARED_PATH}/{{token}}... is public on purpose: a share link plays one finished composition "
+                "for anyone holding its unguessable token (144 random bits), read-only, until the owner revokes "
+                "it; the functions answer nothing else of the owner's from it, and the method has its own "
+                f"throttle ({SHARE_THROTTLE_RATE:g}/s, burst {SHARE_THROTTLE_BURST}).",
+            )
 
     @staticmethod
     def _resource(

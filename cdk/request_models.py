@@ -40,8 +40,8 @@ def _convert(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
         return _convert(merged, defs, depth + 1)
     out: dict[str, Any] = {}
     for key, value in node.items():
-        if key in _DROP or key == "$defs":
-            continue
+        if key in _DROP or key == "$defs" or (key == "default" and value is None):
+            continue  # (a null default would not survive synthesis: CloudFormation drops nulls)
         if key == "exclusiveMinimum" and not isinstance(value, bool):
             out["minimum"], out["exclusiveMinimum"] = value, True
         elif key == "exclusiveMaximum" and not isinstance(value, bool):

@@ -202,6 +202,16 @@ class ComposerStack(Stack):
                 f"function is limited to that prefix and to {', '.join(actions)}.",
             )
 
+    def _list(self, fn: PythonFunction, prefix: str) -> None:
+        """Listing limited to keys under ``prefix`` (deleting a composition finds its files by prefix)."""
+        fn.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self.storage.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            )
+        )
+
     def _grant(self) -> None:
         """What each function's code calls (shared/store/*, lambdas/*), table by table and prefix by
         prefix; the infrastructure tests pin these sets."""
@@ -217,15 +227,19 @@ class ComposerStack(Stack):
         self._tables(
             api,
             {
-                MELODIES: (get, query, put, delete),
-                COMPOSITIONS: (get, query, put, update),
+                MELODIES: (get, query, put, update, delete),
+                COMPOSITIONS: (get, query, put, update, delete),
                 MODELS: (batch_get, query, update, delete),
                 TRAINING_JOBS: (get, query, put, update),
                 IDEMPOTENCY: (get, put, update, delete),
             },
         )
         self._objects(api, ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], ["melodies/"])
-        self._objects(api, ["s3:GetObject"], ["compositions/"])
+        self._objects(api, ["s3:GetObject", "s3:DeleteObject"], ["compositions/"])
+        self._list(api, "compositions/")
+        # Deleting a composition deletes its rendered audio too.
+        self._objects(api, ["s3:DeleteObject"], [f"{Keys.AUDIO_PREFIX}compositions/"])
+        self._list(api, f"{Keys.AUDIO_PREFIX}compositions/")
         api.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"], resources=[self.compose_worker.function.function_arn]

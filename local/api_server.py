@@ -9,7 +9,9 @@ does for binary media types.
 
 The Cognito authorizer is replaced by a stand-in: ``Authorization: Bearer <user>`` makes ``<user>``
 the ``sub`` claim (a JWT's payload claims are taken as they are, unverified, so a client holding a
-real Cognito token works unchanged); no header means the default local user.
+real Cognito token works unchanged); no header means the default local user. Public routes
+(``shared.contract.is_public``: health, the OpenAPI document, share links) get no identity at all,
+as a method without an authorizer on AWS.
 
     >>> with ApiServer(handler, port=0) as server:
     ...     httpx.get(f"{server.url}/health")
@@ -34,6 +36,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
+from shared.contract import is_public
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # What API Gateway answers by itself (e.g. a body failing the request model), or None to call the Lambda.
@@ -277,7 +280,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self._refuse(_BodyError(408, "REQUEST_TIMEOUT", message))
             return
         try:
-            claims = claims_from_authorization(self.headers.get("Authorization"), self.server.default_user)
+            # A public route (a share link) has no authorizer on AWS: no identity, whatever is sent.
+            public = is_public(self.command, unquote(urlsplit(self.path).path))
+            claims = (
+                {} if public else claims_from_authorization(self.headers.get("Authorization"), self.server.default_user)
+            )
         except AuthError as exc:
             self._reply(401, [], _error_body("UNAUTHORIZED", str(exc)))
             return

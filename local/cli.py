@@ -2,6 +2,9 @@
 
     composer melodies upload tune.mid
     composer compose <melody-id or file.mid> --model bach-chorales --out song.mid
+    composer compositions; composer rename <composition-id> "Evening"; composer delete <composition-id>
+    composer share <composition-id>; composer unshare <composition-id>
+    composer melodies from-composition <composition-id> --track 0; composer melodies edit <id> --notes n.json
     composer compose tune.mid --model ar-cnn-bach --param mode=harmonize --param temperature=0.8
     composer models; composer model-types
     composer train --name my-bach --tags bach --epochs 5 --watch
@@ -28,7 +31,9 @@ from local.client import ApiError, ComposerClient, default_api_url
 from shared.music.audio import AudioFormat
 
 app = typer.Typer(help="Compose and train with the Composer backend.", no_args_is_help=True, add_completion=False)
-melodies_app = typer.Typer(help="Upload and list melodies.", no_args_is_help=True)
+melodies_app = typer.Typer(
+    help="Upload, list, rename, edit and delete melodies; make one from a composition's track.", no_args_is_help=True
+)
 app.add_typer(melodies_app, name="melodies")
 
 console = Console()
@@ -165,6 +170,94 @@ def melodies_list(ctx: typer.Context) -> None:
     console.print(table)
 
 
+@melodies_app.command("rename")
+def melodies_rename(
+    ctx: typer.Context,
+    melody_id: Annotated[str, typer.Argument(help="One of your melody ids.")],
+    name: Annotated[str, typer.Argument(help="The new name (1-100 characters).")],
+) -> None:
+    """Rename one of your melodies (the built-in samples keep theirs)."""
+    try:
+        melody = _client(ctx).rename_melody(melody_id, name)
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Melody {melody['id']} is now [bold]{melody['name']}[/bold]")
+
+
+def read_notes_file(path: Path) -> dict[str, Any]:
+    """A notes file: ``{"notes": [{pitch, start, duration, velocity}], "tempo"?, "timeSignature"?}``
+    (start and duration in beats), or just the list of notes."""
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as exc:
+        raise typer.BadParameter(f"{path} is not JSON: {exc}", param_hint="--notes") from exc
+    if isinstance(data, list):
+        data = {"notes": data}
+    if not isinstance(data, dict) or not isinstance(data.get("notes"), list):
+        raise typer.BadParameter(f"{path} has no list of notes", param_hint="--notes")
+    return data
+
+
+@melodies_app.command("edit")
+def melodies_edit(
+    ctx: typer.Context,
+    melody_id: Annotated[str, typer.Argument(help="One of your melody ids.")],
+    notes: Annotated[
+        Path,
+        typer.Option(
+            "--notes",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help='JSON: {"notes": [{"pitch": 60, "start": 0, "duration": 1, "velocity": 90}, ...], '
+            '"tempo": 100, "timeSignature": "3/4"} (beats; tempo and meter optional) or just the list.',
+        ),
+    ],
+) -> None:
+    """Replace a melody's notes. Compositions made from the earlier version keep theirs."""
+    try:
+        melody = _client(ctx).edit_melody_notes(melody_id, read_notes_file(notes))
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(
+        f"[green]Edited[/green] {melody['id']} (version {melody.get('version')}): "
+        f"{melody.get('bars')} bars, {melody.get('noteCount')} notes"
+    )
+
+
+@melodies_app.command("from-composition")
+def melodies_from_composition(
+    ctx: typer.Context,
+    composition_id: Annotated[str, typer.Argument(help="One of your COMPLETED compositions.")],
+    track: Annotated[
+        int, typer.Option("--track", "-t", help="The track's index (0 = melody; see `composer compositions`).")
+    ] = 0,
+    name: Annotated[str, typer.Option(help="Name of the new melody (default: composition and track).")] = "",
+) -> None:
+    """Make one track of a composition a melody (up to 48 bars), e.g. to accompany a Transformer's
+    continuation with the GAN: `composer compose <new-melody-id> --model bach-chorales`."""
+    try:
+        melody = _client(ctx).melody_from_composition(composition_id, track, name or None)
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(
+        f"[green]Made melody[/green] {melody['id']} ({melody['name']}): {melody.get('bars')} bars, "
+        f"{melody.get('noteCount')} notes"
+    )
+
+
+@melodies_app.command("delete")
+def melodies_delete(
+    ctx: typer.Context, melody_id: Annotated[str, typer.Argument(help="One of your melody ids.")]
+) -> None:
+    """Delete one of your melodies (compositions made from it stay)."""
+    try:
+        _client(ctx).delete_melody(melody_id)
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Deleted melody {melody_id}")
+
+
 # --- composing --------------------------------------------------------------------------------
 
 
@@ -241,6 +334,79 @@ def play(
     except ApiError as exc:
         raise _fail(exc) from exc
     console.print(f"Wrote {target}")
+
+
+@app.command()
+def compositions(ctx: typer.Context) -> None:
+    """Your compositions: name, status, tracks (index: name) and whether a share link is active."""
+    try:
+        items = _client(ctx).compositions()
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    table = _table("id", "name", "status", "bars", "tracks", "shared")
+    for c in items:
+        table.add_row(
+            c["id"],
+            c.get("name") or "",
+            c.get("status", ""),
+            _fmt(c.get("bars")),
+            "\n".join(f"{t['index']}: {t['name']}" for t in c.get("tracks") or []),
+            "yes" if c.get("shareToken") else "",
+        )
+    console.print(table)
+
+
+@app.command()
+def rename(
+    ctx: typer.Context,
+    composition_id: Annotated[str, typer.Argument(help="One of your composition ids.")],
+    name: Annotated[str, typer.Argument(help="The new name (1-100 characters).")],
+) -> None:
+    """Rename one of your compositions (`composer melodies rename` for a melody)."""
+    try:
+        composition = _client(ctx).rename_composition(composition_id, name)
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Composition {composition['id']} is now [bold]{composition['name']}[/bold]")
+
+
+@app.command()
+def delete(
+    ctx: typer.Context, composition_id: Annotated[str, typer.Argument(help="One of your composition ids.")]
+) -> None:
+    """Delete one of your compositions: its record, files and share link (`composer melodies delete` for a melody)."""
+    try:
+        _client(ctx).delete_composition(composition_id)
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Deleted composition {composition_id}")
+
+
+@app.command()
+def share(
+    ctx: typer.Context, composition_id: Annotated[str, typer.Argument(help="One of your COMPLETED compositions.")]
+) -> None:
+    """Print a read-only link to a composition that works without signing in (the same link until `unshare`)."""
+    try:
+        link = _client(ctx).share(composition_id)
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"[green]Shared[/green] {composition_id}: {link['url']}")
+    console.print(
+        f"Also {link['url']}/midi and {link['url']}/pianoroll.png; `composer unshare {composition_id}` revokes it."
+    )
+
+
+@app.command()
+def unshare(
+    ctx: typer.Context, composition_id: Annotated[str, typer.Argument(help="One of your composition ids.")]
+) -> None:
+    """Revoke a composition's share link (it answers 404 from then on)."""
+    try:
+        _client(ctx).unshare(composition_id)
+    except ApiError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Composition {composition_id} is not shared any more")
 
 
 @app.command()

@@ -109,6 +109,22 @@ class ComposerClient:
     def melody_midi(self, melody_id: str) -> bytes:
         return self._request("GET", f"/melodies/{melody_id}/midi", headers={"Accept": "audio/midi"}).content
 
+    def rename_melody(self, melody_id: str, name: str) -> dict[str, Any]:
+        return self._json("PATCH", f"/melodies/{melody_id}", json={"name": name})
+
+    def edit_melody_notes(self, melody_id: str, edit: dict[str, Any]) -> dict[str, Any]:
+        """``edit`` is ``{notes: [...], tempo?, timeSignature?}``; answers the melody at its new version."""
+        return self._json("PUT", f"/melodies/{melody_id}/notes", json=edit)
+
+    def melody_from_composition(self, composition_id: str, track: int, name: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"fromComposition": composition_id, "track": track}
+        if name:
+            body["name"] = name
+        return self._json("POST", "/melodies", json=body)
+
+    def delete_melody(self, melody_id: str) -> None:
+        self._request("DELETE", f"/melodies/{melody_id}")
+
     def models(self) -> list[dict[str, Any]]:
         return list(self._all("/models"))
 
@@ -130,6 +146,26 @@ class ComposerClient:
 
     def composition(self, composition_id: str) -> dict[str, Any]:
         return self._json("GET", f"/compositions/{composition_id}")
+
+    def compositions(self) -> list[dict[str, Any]]:
+        return list(self._all("/compositions"))
+
+    def rename_composition(self, composition_id: str, name: str) -> dict[str, Any]:
+        return self._json("PATCH", f"/compositions/{composition_id}", json={"name": name})
+
+    def delete_composition(self, composition_id: str) -> None:
+        self._request("DELETE", f"/compositions/{composition_id}")
+
+    def share(self, composition_id: str) -> dict[str, Any]:
+        """``{token, url}``: the active link (the same one until revoked)."""
+        return self._json("POST", f"/compositions/{composition_id}/share")
+
+    def unshare(self, composition_id: str) -> None:
+        self._request("DELETE", f"/compositions/{composition_id}/share")
+
+    def shared(self, token: str) -> dict[str, Any]:
+        """A share link's summary; needs no sign-in."""
+        return self._json("GET", f"/shared/{token}")
 
     def composition_midi(self, composition_id: str) -> bytes:
         return self._request("GET", f"/compositions/{composition_id}/midi", headers={"Accept": "audio/midi"}).content

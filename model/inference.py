@@ -7,8 +7,9 @@
 Request, ``application/json``: ``{"midi": "<base64 melody .mid>", "seed": 7, "parameters": {...}}``
 (seed and parameters optional; the parameters are the model type's knobs, validated by the caller
 against the type's schema and passed through as given); or the raw melody bytes as ``audio/midi``.
-The melody must obey the melody rules (``shared.music.melody_rules``); a violation raises the
-typed ``shared.errors`` error.
+The melody must obey the melody rules (``shared.music.melody_rules``) with the longest limit the API
+allows any melody (``FROM_COMPOSITION_LIMITS``: 48 bars, composed window by window); the API holds
+each melody to its own; a violation raises the typed ``shared.errors`` error.
 
 Response, ``application/json``: ``{"midi": "<base64 4-track .mid>", "bars": 8, "seed": 7,
 "tracks": [{"index": 0, "name": "Melody", "program": 0, "noteCount": 31}, ...], "metrics": {...}}``;
@@ -39,7 +40,7 @@ import torch  # noqa: E402
 from model.config import ModelConfig  # noqa: E402
 from model.techniques import module  # noqa: E402
 from shared.errors import InvalidInput, UnsupportedMediaType  # noqa: E402
-from shared.music.melody_rules import melody_from_midi  # noqa: E402
+from shared.music.melody_rules import FROM_COMPOSITION_LIMITS, melody_from_midi  # noqa: E402
 
 JSON = "application/json"
 MIDI_TYPES = ("audio/midi", "audio/x-midi", "audio/mid")
@@ -90,7 +91,7 @@ def input_fn(request_body: bytes | str, request_content_type: str | None = JSON)
         raise UnsupportedMediaType(
             f"Content type {content_type!r} is not supported; send application/json or audio/midi."
         )
-    melody = melody_from_midi(midi)
+    melody = melody_from_midi(midi, FROM_COMPOSITION_LIMITS)
     return {
         "melody": melody,
         "seed": secrets.randbelow(MAX_SEED) if seed is None else seed,

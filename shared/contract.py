@@ -12,7 +12,7 @@ from typing import Final
 
 from pydantic import BaseModel
 
-from shared.schemas import CompositionIn, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
+from shared.schemas import CompositionIn, MelodyFromCompositionIn, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
 
 # The template metadata entry that tells the local runtime which resource is which
 # (``{"kind": "table" | "bucket" | "stateMachine" | "function" | "builtinEndpoint", ...}``).
@@ -39,8 +39,16 @@ def composition_metric(status: str) -> str:
     return f"Compositions{status.title()}"
 
 
-# The only routes anyone may call without a user identity.
+# The only routes anyone may call without a user identity: these two, and GET under SHARED_PATH.
 PUBLIC_ROUTES: Final = (("GET", "/health"), ("GET", "/openapi.json"))
+# Share links: ``GET /shared/{token}`` and below, read-only, no sign-in (the token is the key).
+SHARED_PATH: Final = "/shared"
+
+
+def is_public(method: str, path: str) -> bool:
+    """Whether a request needs no user identity (on AWS: its method has no authorizer)."""
+    return (method.upper(), path) in PUBLIC_ROUTES or (method.upper() == "GET" and path.startswith(f"{SHARED_PATH}/"))
+
 
 # The routes the media function serves (audio and pictures, with their own asset: the synthesizer
 # and SoundFont stay out of the api function); API Gateway sends every other route to the api function.
@@ -50,6 +58,8 @@ MEDIA_ROUTES: Final = (
     ("GET", "/melodies/{id}/audio"),
     ("GET", "/training-jobs/{id}/chart.png"),
     ("GET", "/training-jobs/{id}/samples/{epoch}"),
+    ("GET", "/shared/{token}/pianoroll.png"),
+    ("GET", "/shared/{token}/audio"),
 )
 MEDIA_FUNCTION: Final = "media"
 
@@ -70,7 +80,13 @@ class BodyRoute:
 
 
 BODY_ROUTES: Final = (
-    BodyRoute("POST", "/melodies", frozenset({JSON}) | MIDI_TYPES, (MelodyMidiIn, MelodyNotesIn), "MelodyIn"),
+    BodyRoute(
+        "POST",
+        "/melodies",
+        frozenset({JSON}) | MIDI_TYPES,
+        (MelodyMidiIn, MelodyNotesIn, MelodyFromCompositionIn),
+        "MelodyIn",
+    ),
     BodyRoute("POST", "/compositions", frozenset({JSON}), (CompositionIn,), "CompositionIn"),
     BodyRoute("POST", "/training-jobs", frozenset({JSON}), (TrainingJobIn,), "TrainingJobIn"),
 )

@@ -29,7 +29,8 @@ OWNER_KEY = "owner"
 ID_KEY = "id"
 
 MELODIES = TableSpec("Melodies", "MELODIES_TABLE", OWNER_KEY, ID_KEY)
-# Compositions are kept until their owner deletes them: no TTL.
+# Compositions are kept until their owner deletes them: no TTL. The table also holds the share links
+# (``ShareKeys``), one item per token, so resolving a token is one key read.
 COMPOSITIONS = TableSpec("Compositions", "COMPOSITIONS_TABLE", OWNER_KEY, ID_KEY)
 MODELS = TableSpec("Models", "MODELS_TABLE", OWNER_KEY, ID_KEY)
 TRAINING_JOBS = TableSpec("TrainingJobs", "TRAINING_JOBS_TABLE", OWNER_KEY, ID_KEY, stream=True)
@@ -66,12 +67,21 @@ class Keys:
     AUDIO_PREFIX = "audio/"
 
     @staticmethod
-    def melody_midi(owner: str, melody_id: str) -> str:
-        return f"melodies/{owner}/{melody_id}.mid"
+    def melody_midi(owner: str, melody_id: str, version: int = 1) -> str:
+        """Each edit of a melody's notes is a new object (version 2, 3, ...), so a composition started
+        from an earlier version still reads the notes it was started with."""
+        suffix = "" if version == 1 else f".v{version}"
+        return f"melodies/{owner}/{melody_id}{suffix}.mid"
+
+    @staticmethod
+    def composition_prefix(owner: str, composition_id: str) -> str:
+        """Every file of a composition (its MIDI, cached renderings) is named ``<prefix>.<ext>`` or
+        ``<prefix>/...``, so deleting the composition deletes them all."""
+        return f"compositions/{owner}/{composition_id}"
 
     @staticmethod
     def composition_midi(owner: str, composition_id: str) -> str:
-        return f"compositions/{owner}/{composition_id}.mid"
+        return f"{Keys.composition_prefix(owner, composition_id)}.mid"
 
     @staticmethod
     def audio(midi_key: str, digest: str, extension: str) -> str:
@@ -106,3 +116,15 @@ class Keys:
     @staticmethod
     def builtin_model(name: str) -> str:
         return f"models/{BUILTIN_OWNER}/{name}/model.tar.gz"
+
+
+class ShareKeys:
+    """A share link's item in the compositions table: its own partition per token (``#`` is in no
+    Cognito ``sub`` and no local user name, so no owner's partition can be one), hence one key read."""
+
+    PREFIX = "share#"
+    ID = "link"
+
+    @staticmethod
+    def key(token: str) -> dict[str, str]:
+        return {OWNER_KEY: f"{ShareKeys.PREFIX}{token}", ID_KEY: ShareKeys.ID}

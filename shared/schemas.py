@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
+from shared.limits import MAX_BARS
 from shared.model_types import ModelType
 from shared.model_types.gan import Hyperparameters as Hyperparameters  # the GAN's, where it always was
 from shared.statuses import CompositionStatus, ModelStatus, TrainingStatus
@@ -56,6 +57,46 @@ class MelodyNotesIn(WireModel):
     notes: Annotated[list[NoteIn], Field(min_length=1, max_length=1024)]
 
 
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class NameIn(WireModel):
+    """A new name (rename): 1-100 characters, not only spaces."""
+
+    name: Name
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("the name is only spaces; give it at least one letter or digit")
+        return name.strip()
+
+
+class MelodyNotesEditIn(WireModel):
+    """New notes for a melody (``PUT /melodies/{id}/notes``); tempo and meter stay as they were unless given."""
+
+    tempo: Annotated[float, Field(ge=40, le=240, description="Beats per minute.")] | None = None
+    time_signature: Annotated[str, Field(pattern=r"^\d{1,2}/\d{1,2}$")] | None = None
+    notes: Annotated[list[NoteIn], Field(min_length=1, max_length=1024)]
+
+
+class MelodyFromCompositionIn(WireModel):
+    """One track of one of your COMPLETED compositions, as a new melody (e.g. an AR-CNN or
+    Transformer output to accompany with the GAN)."""
+
+    from_composition: Annotated[str, Field(min_length=1, max_length=128, description="A composition id.")]
+    track: Annotated[int, Field(ge=0, le=15, description="The track's `index` (0-based).")]
+    name: Name | None = Field(default=None, description="Defaults to the composition's name and the track's.")
+
+
+class MelodySource(WireModel):
+    """Where a melody made from a composition came from."""
+
+    composition_id: str
+    track: int
+
+
 class MelodyMidiIn(WireModel):
     """A melody given as a base64-encoded Standard MIDI File."""
 
@@ -79,7 +120,13 @@ class Melody(WireModel):
     tempo: float
     time_signature: str
     duration_seconds: float
+    version: int = Field(default=1, description="Goes up by one with every `PUT /melodies/{id}/notes`.")
+    max_bars: int = Field(
+        default=MAX_BARS, description="The most bars this melody may have (one made from a composition: 48)."
+    )
+    source: MelodySource | None = None
     created_at: datetime
+    updated_at: datetime | None = None
 
 
 class MelodyList(WireModel):
@@ -168,6 +215,7 @@ class ModelList(WireModel):
 
 class CompositionIn(WireModel):
     melody_id: Annotated[str, Field(min_length=1, max_length=128)]
+    name: Name | None = Field(default=None, description="Defaults to the melody's name and the model's.")
     model_id: Annotated[str, Field(min_length=1, max_length=128)]
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
     parameters: Knobs | None = Field(
@@ -185,7 +233,9 @@ class CompositionTrack(WireModel):
 class Composition(WireModel):
     id: str
     owner: str = Field(exclude=True, default="")
+    name: str | None = None
     melody_id: str
+    melody_version: int | None = Field(default=None, description="The version of the melody it was composed from.")
     model_id: str
     model_type: ModelType = ModelType.GAN
     seed: int | None = None
@@ -195,6 +245,7 @@ class Composition(WireModel):
     tracks: list[CompositionTrack] = Field(default_factory=list)
     metrics: dict[str, float] = Field(default_factory=dict)
     failure_reason: str | None = None
+    share_token: str | None = Field(default=None, description="The active share link's token, while shared.")
     created_at: datetime
     updated_at: datetime
 
@@ -202,6 +253,24 @@ class Composition(WireModel):
 class CompositionList(WireModel):
     items: list[Composition]
     next_token: str | None = None
+
+
+class Share(WireModel):
+    """A read-only link to one composition that works without signing in."""
+
+    token: str
+    url: str
+
+
+class SharedComposition(WireModel):
+    """What a share link shows: the composition's music and nothing else of its owner's."""
+
+    name: str
+    bars: int | None = None
+    tracks: list[CompositionTrack]
+    model: str = Field(description="The name of the model that composed it.")
+    model_type: ModelType
+    created_at: datetime
 
 
 # --- training ---------------------------------------------------------------------------------

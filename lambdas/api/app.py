@@ -9,7 +9,7 @@ from pathlib import Path
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 
 from lambdas.api import errors
-from lambdas.api.routes import compositions, melodies, model_types, models, service, training_jobs
+from lambdas.api.routes import compositions, melodies, model_types, models, service, shares, training_jobs
 
 app = APIGatewayRestResolver(
     enable_validation=True,
@@ -21,6 +21,7 @@ for _router in (
     models.router,
     model_types.router,
     compositions.router,
+    shares.router,
     training_jobs.router,
 ):
     app.include_router(_router)

@@ -18,12 +18,9 @@ from lambdas.api.app import app
 from lambdas.api.errors import proxy_error
 from lambdas.api.observability import logger, metrics
 from lambdas.api.requests import caller, check_envelope
-from shared.contract import PUBLIC_ROUTES
+from shared.contract import is_public
 from shared.errors import ComposerError
 from shared.settings import ApiSettings
-
-# CORS preflights never reach the function on AWS; locally they must not need an identity either.
-_PUBLIC = frozenset(PUBLIC_ROUTES)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
@@ -34,7 +31,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     proxy = APIGatewayProxyEvent(event)
     route_key = (proxy.http_method, (proxy.path or "/").rstrip("/") or "/")
     try:
-        if route_key not in _PUBLIC and proxy.http_method != "OPTIONS":
+        # CORS preflights never reach the function on AWS; locally they must not need an identity either.
+        if not is_public(*route_key) and proxy.http_method != "OPTIONS":
             caller(proxy)
         check_envelope(proxy, route_key)
     except ComposerError as exc:

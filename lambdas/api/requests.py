@@ -68,16 +68,20 @@ def check_envelope(event: BaseProxyEvent, route_key: tuple[str, str] | None) -> 
         raise PayloadTooLarge(f"The request body is {size} bytes; the limit is {MAX_BODY_BYTES} bytes.")
     accepted = BODY_TYPES.get(route_key) if route_key else None
     given = content_type(event)
-    if accepted is None or not (body or given):
+    if not (body or given):
         return
-    if given not in accepted:
+    if accepted is not None and given not in accepted:
         raise UnsupportedMediaType(
             f"Content-Type {given or '(none)'} is not accepted here; send {' or '.join(sorted(accepted))}."
         )
-    if given == JSON:
+    # The id routes that take JSON (PATCH, PUT) are not in BODY_TYPES; the resolver parses their body
+    # whatever its Content-Type, so it is checked here too.
+    if given == JSON or (accepted is None and body):
         try:
             text = raw_body(event).decode("utf-8")
         except UnicodeDecodeError as exc:
+            if given != JSON:
+                return
             raise InvalidJson("The request body is not UTF-8 text, so it cannot be JSON.") from exc
         try:
             json.loads(text)

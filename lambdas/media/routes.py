@@ -19,7 +19,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas.api.requests import caller
 from lambdas.api.routes.common import AUTH, PictureScale, binary, errors
+from lambdas.api.routes.common import ShareToken as Token
 from lambdas.media.observability import metrics
+from shared.contract import SHARED_PATH
 from shared.logic import media, training_views
 from shared.music.audio import AudioFormat
 
@@ -136,3 +138,23 @@ def get_training_sample(
         body=training_views.sample_midi(owner, job_id, epoch),
         headers={"Content-Disposition": f'attachment; filename="{job_id}-epoch-{epoch}.mid"'},
     )
+
+
+@router.get(
+    f"{SHARED_PATH}/<token>/audio",
+    summary="A shared composition as audio (no sign-in)",
+    tags=["shares"],
+    responses={**_AUDIO_ANSWERS, **errors(404, 422)},
+)
+def get_shared_audio(token: Token, fmt: Format = AudioFormat.WAV):  # binary body: no return annotation
+    return _audio_response(media.shared_audio(token, fmt))
+
+
+@router.get(
+    f"{SHARED_PATH}/<token>/pianoroll.png",
+    summary="A shared composition as a piano-roll picture (no sign-in)",
+    tags=["shares"],
+    responses={**binary("image/png", "One colour per track, note names, bar numbers, a legend."), **errors(404, 422)},
+)
+def get_shared_pianoroll(token: Token, scale: PictureScale = 1):  # binary body: no return annotation
+    return Response(status_code=200, content_type="image/png", body=media.shared_pianoroll(token, scale))

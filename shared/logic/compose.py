@@ -75,7 +75,7 @@ def run(owner: str, composition_id: str) -> Composition | None:
 
 
 def _compose(owner: str, composition: Composition, endpoint_name: str) -> Composition | None:
-    melody_midi = melodies.accepted_midi(owner, composition.melody_id)
+    melody_midi = melodies.accepted_midi(owner, composition.melody_id, composition.melody_version or 1)
     request = json.dumps(
         {
             "midi": base64.b64encode(melody_midi).decode(),

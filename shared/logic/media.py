@@ -23,7 +23,7 @@ from functools import cache
 from importlib.metadata import version
 
 from shared.errors import NotFound
-from shared.logic import compositions, melodies
+from shared.logic import compositions, melodies, shares
 from shared.music.audio import RENDER_SETTINGS, AudioFormat, render
 from shared.resources import Keys
 from shared.store import blobs
@@ -112,3 +112,15 @@ def composition_pianoroll(owner: str, composition_id: str, scale: int = 1) -> by
     from shared.logic.pianoroll import render_png  # imported only when a picture is asked for
 
     return render_png(compositions.midi(owner, composition_id), scale)
+
+
+def shared_audio(token: str, fmt: AudioFormat) -> Media:
+    """A share link's composition as audio (no owner: the token is the right to it)."""
+    key, midi = shares.shared_midi(token)
+    return audio_for_midi(key, midi, fmt, "shared")
+
+
+def shared_pianoroll(token: str, scale: int = 1) -> bytes:
+    from shared.logic.pianoroll import render_png  # imported only when a picture is asked for
+
+    return render_png(shares.shared_midi(token)[1], scale)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import MelodyRuleViolation, PayloadTooLarge
+from shared.limits import MAX_BARS, MAX_BARS_FROM_COMPOSITION
 from shared.music.midi_codec import ParsedMidi, read_midi
 from shared.music.score import Note, Score, Track, tempo_us_from_bpm
 
 MAX_MIDI_BYTES = 64 * 1024
-MAX_BARS = 8
 MAX_NOTES = 1024
 MIN_TEMPO_BPM = 40.0
 MAX_TEMPO_BPM = 240.0
@@ -32,6 +32,7 @@ class MelodyLimits:
 
 
 DEFAULT_LIMITS = MelodyLimits()
+FROM_COMPOSITION_LIMITS = MelodyLimits(max_bars=MAX_BARS_FROM_COMPOSITION)
 
 
 def melody_from_midi(data: bytes, limits: MelodyLimits = DEFAULT_LIMITS) -> Score:

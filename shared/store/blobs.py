@@ -33,16 +33,22 @@ def _delete(key: str) -> None:
     aws.client("s3").delete_object(Bucket=bucket_name(), Key=key)
 
 
-def put_melody(owner: str, melody_id: str, data: bytes) -> None:
-    _put(Keys.melody_midi(owner, melody_id), data)
+def put_melody(owner: str, melody_id: str, data: bytes, version: int = 1) -> None:
+    _put(Keys.melody_midi(owner, melody_id, version), data)
 
 
-def get_melody(owner: str, melody_id: str) -> bytes | None:
-    return _get(Keys.melody_midi(owner, melody_id))
+def get_melody(owner: str, melody_id: str, version: int = 1) -> bytes | None:
+    return _get(Keys.melody_midi(owner, melody_id, version))
 
 
-def delete_melody(owner: str, melody_id: str) -> None:
-    _delete(Keys.melody_midi(owner, melody_id))
+def delete_melody(owner: str, melody_id: str, versions: int = 1) -> None:
+    """Every version's file, 1 to ``versions``."""
+    for version in range(1, versions + 1):
+        delete_melody_version(owner, melody_id, version)
+
+
+def delete_melody_version(owner: str, melody_id: str, version: int) -> None:
+    _delete(Keys.melody_midi(owner, melody_id, version))
 
 
 def put_composition(owner: str, composition_id: str, data: bytes) -> None:
@@ -130,3 +136,23 @@ def presigned_get(key: str, expires_seconds: int, filename: str) -> str:
         ExpiresIn=expires_seconds,
     )
     return url
+
+
+def delete_composition_files(owner: str, composition_id: str) -> None:
+    """Every file named under the composition's prefix (``Keys.composition_prefix``): its MIDI and
+    whatever was cached from it; ``<id>x...`` of another composition is not matched. Its rendered
+    audio (``Keys.audio_folder``) goes with it."""
+    prefix = Keys.composition_prefix(owner, composition_id)
+    audio = Keys.audio_folder(Keys.composition_midi(owner, composition_id))
+    s3 = aws.client("s3")
+    keys = [
+        key
+        for folder in (prefix, audio)
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket_name(), Prefix=folder)
+        for key in (o["Key"] for o in page.get("Contents", []))
+        if folder.endswith("/") or key[len(folder) : len(folder) + 1] in "./"
+    ]
+    for start in range(0, len(keys), 1000):
+        s3.delete_objects(
+            Bucket=bucket_name(), Delete={"Objects": [{"Key": k} for k in keys[start : start + 1000]], "Quiet": True}
+        )

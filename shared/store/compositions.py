@@ -54,3 +54,7 @@ def fail_if_lease_expired(owner: str, composition_id: str, reason: str, now_epoc
         names={"#lease": LEASE_ATTRIBUTE},
         remove=(LEASE_ATTRIBUTE,),
     )
+
+
+def rename(owner: str, composition_id: str, name: str, updated_at: str) -> Item:
+    return dynamo.update(COMPOSITIONS, owner, composition_id, {"name": name, "updatedAt": updated_at})

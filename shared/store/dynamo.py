@@ -195,5 +195,22 @@ def delete(
         raise
 
 
+def transact(actions: list[tuple[str, TableSpec, Item]]) -> None:
+    """All or nothing: each action is (``Put`` | ``Update`` | ``Delete`` | ``ConditionCheck``, table,
+    its request with plain values, ``Item``/``Key``/``ExpressionAttributeValues`` included). A failed
+    condition anywhere cancels all of them and raises ``StaleWrite``."""
+    typed_fields = ("Item", "Key", "ExpressionAttributeValues")
+    items = []
+    for kind, spec, request in actions:
+        body = {k: ({n: typed(v) for n, v in val.items()} if k in typed_fields else val) for k, val in request.items()}
+        items.append({kind: {"TableName": table_name(spec), **body}})
+    try:
+        aws.client("dynamodb").transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+            raise StaleWrite(f"transaction cancelled: {exc.response.get('CancellationReasons', '')}") from exc
+        raise
+
+
 def _condition_failed(exc: ClientError) -> bool:
     return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match
 from cdk.bundling import REPO_ROOT
 from cdk.request_models import gateway_schema
 from local.api_routes import RouteTable
-from shared.schemas import Hyperparameters, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
+from shared.schemas import Hyperparameters, MelodyFromCompositionIn, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
 from tests.infrastructure.conftest import Synthesized
 
 pytestmark = pytest.mark.xdist_group("cdk-synth")
@@ -44,6 +44,15 @@ def _methods(synth: Synthesized) -> list[tuple[str, str, dict]]:
     return out
 
 
+# The share links' methods: public (no authorizer) and throttled on their own.
+SHARE_METHODS = {
+    ("GET", "/shared/{token}"),
+    ("GET", "/shared/{token}/{proxy+}"),
+    ("GET", "/shared/{token}/pianoroll.png"),
+    ("GET", "/shared/{token}/audio"),
+}
+
+
 def test_every_data_route_requires_a_cognito_token(synthesized: Synthesized) -> None:
     [authorizer_id] = synthesized.of_type("AWS::ApiGateway::Authorizer")
     authorizer = synthesized.resources[authorizer_id]["Properties"]
@@ -58,7 +67,8 @@ def test_every_data_route_requires_a_cognito_token(synthesized: Synthesized) -> 
             assert props["AuthorizerId"] == {"Ref": authorizer_id}
         else:
             public.add((verb, path))
-    assert public == {("GET", "/health"), ("GET", "/openapi.json")}
+    # Exactly these: liveness, the OpenAPI document, and read-only share links.
+    assert public == {("GET", "/health"), ("GET", "/openapi.json")} | SHARE_METHODS
     routes = {(verb, path) for verb, path, _ in _methods(synthesized)}
     assert {
         ("ANY", "/{proxy+}"),
@@ -95,6 +105,10 @@ def test_every_data_route_requires_a_cognito_token(synthesized: Synthesized) -> 
         ("GET", "/training-jobs/tj-1/samples/3", "MediaFunction"),
         ("GET", "/training-jobs/tj-1/chart.png", "MediaFunction"),
         ("GET", "/datasets", "ApiFunction"),
+        ("GET", "/shared/tok-1", "ApiFunction"),
+        ("GET", "/shared/tok-1/midi", "ApiFunction"),
+        ("GET", "/shared/tok-1/pianoroll.png", "MediaFunction"),
+        ("GET", "/shared/tok-1/audio", "MediaFunction"),
         ("POST", "/compositions/cmp-1/audio", None),  # the resource exists without that method: no route
     ],
 )
@@ -111,7 +125,7 @@ def test_only_the_api_and_media_functions_serve_http(synthesized: Synthesized) -
 def test_bodies_are_validated_against_models_generated_from_the_wire_schemas(synthesized: Synthesized) -> None:
     models = {m["Properties"]["Name"]: m for m in synthesized.of_type("AWS::ApiGateway::Model").values()}
     melody = models["MelodyIn"]["Properties"]["Schema"]
-    assert melody == gateway_schema(MelodyMidiIn, MelodyNotesIn, title="MelodyIn")
+    assert melody == gateway_schema(MelodyMidiIn, MelodyNotesIn, MelodyFromCompositionIn, title="MelodyIn")
     midi = next(s for s in melody["anyOf"] if "midi" in s["properties"])
     assert midi["properties"]["midi"]["maxLength"] == MelodyMidiIn.model_fields["midi"].metadata[-1].max_length
     [validator] = synthesized.of_type("AWS::ApiGateway::RequestValidator").values()
@@ -149,10 +163,18 @@ def test_gateway_schema_speaks_draft4_and_accepts_both_field_spellings() -> None
 def test_stage_throttles_logs_access_and_traces(synthesized: Synthesized) -> None:
     [stage] = synthesized.of_type("AWS::ApiGateway::Stage").values()
     props = stage["Properties"]
-    [settings] = props["MethodSettings"]
-    assert settings["ThrottlingRateLimit"] == CONTEXT["throttleRate"]
-    assert settings["ThrottlingBurstLimit"] == CONTEXT["throttleBurst"]
-    assert settings["LoggingLevel"] == "ERROR" and settings["DataTraceEnabled"] is False
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in props["MethodSettings"]}
+    shares = {("/" + path.replace("/", "~1"), verb) for verb, path in SHARE_METHODS}
+    assert set(settings) == {("/*", "*")} | shares
+    stage_wide = settings[("/*", "*")]
+    assert stage_wide["ThrottlingRateLimit"] == CONTEXT["throttleRate"]
+    assert stage_wide["ThrottlingBurstLimit"] == CONTEXT["throttleBurst"]
+    # The public share links are throttled on their own, tighter than the signed-in routes.
+    for share in (settings[key] for key in shares):
+        assert 0 < share["ThrottlingRateLimit"] < stage_wide["ThrottlingRateLimit"]
+        assert 0 < share["ThrottlingBurstLimit"] < stage_wide["ThrottlingBurstLimit"]
+    for method in settings.values():
+        assert method["LoggingLevel"] == "ERROR" and method["DataTraceEnabled"] is False
     assert props["TracingEnabled"] is True
     log_group = props["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0]
     assert synthesized.resources[log_group]["Type"] == "AWS::Logs::LogGroup"

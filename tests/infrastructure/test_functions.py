@@ -42,6 +42,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "s3:GetObject",
         "s3:PutObject",
         "s3:DeleteObject",
+        "s3:ListBucket",
         "lambda:InvokeFunction",
         "sagemaker:StopTrainingJob",
         "sagemaker:DeleteEndpoint",
@@ -156,6 +157,14 @@ def test_object_access_is_limited_to_key_prefixes(synthesized: Synthesized) -> N
     assert prefixes("api", "s3:GetObject") == {"/melodies/*", "/compositions/*"}
     assert prefixes("media", "s3:GetObject") == {"/melodies/*", "/compositions/*", "/audio/*", "/samples/*"}
     assert prefixes("media", "s3:PutObject") == {"/audio/*"}
+    assert prefixes("api", "s3:DeleteObject") == {"/melodies/*", "/compositions/*", "/audio/compositions/*"}
+    # Listing (to find a deleted composition's files) only under compositions/.
+    listing = [s for s in _statements(synthesized, "api") if "s3:ListBucket" in as_list(s["Action"])]
+    assert [s["Condition"] for s in listing] == [
+        {"StringLike": {"s3:prefix": ["compositions/*"]}},
+        {"StringLike": {"s3:prefix": ["audio/compositions/*"]}},
+    ]
+    assert [flat(r) for s in listing for r in as_list(s["Resource"])] == ["<DataBucket.Arn>"] * 2
     assert prefixes("compose_worker", "s3:GetObject") == {"/melodies/*"}
     assert prefixes("compose_worker", "s3:PutObject") == {"/compositions/*"}
     assert prefixes("training_progress", "s3:GetObject") == {"/training/*"}

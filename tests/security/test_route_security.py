@@ -37,6 +37,8 @@ OPERATIONS = sorted(
     {(method.upper(), path) for path, item in OPENAPI["paths"].items() for method in item} | {("GET", "/openapi.json")}
 )
 PUBLIC = {("GET", "/health"), ("GET", "/openapi.json")}
+# Share links: no identity needed; the token, not the caller, decides (tests/unit/test_api_shares.py).
+SHARE_ROUTES = {("GET", "/shared/{token}"), ("GET", "/shared/{token}/midi"), ("GET", "/shared/{token}/pianoroll.png")}
 
 # Each id route, and which of Alice's resources its path parameter names.
 ID_ROUTES: dict[tuple[str, str], str] = {
@@ -50,11 +52,23 @@ ID_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/compositions/{composition_id}/pianoroll.png"): "composition",
     ("GET", "/compositions/{composition_id}/audio"): "composition",
     ("GET", "/melodies/{melody_id}/audio"): "melody",
+    ("PATCH", "/compositions/{composition_id}"): "composition",
+    ("DELETE", "/compositions/{composition_id}"): "composition",
+    ("POST", "/compositions/{composition_id}/share"): "composition",
+    ("DELETE", "/compositions/{composition_id}/share"): "composition",
+    ("PATCH", "/melodies/{melody_id}"): "melody",
+    ("PUT", "/melodies/{melody_id}/notes"): "melody",
     ("GET", "/training-jobs/{job_id}"): "job",
     ("POST", "/training-jobs/{job_id}/stop"): "job",
     ("GET", "/training-jobs/{job_id}/chart.png"): "job",
     ("GET", "/training-jobs/{job_id}/samples"): "job",
     ("GET", "/training-jobs/{job_id}/samples/{epoch}"): "job",
+}
+# The body an id route needs (its own valid one), so the answer is about the id, not the body.
+ID_BODIES: dict[tuple[str, str], dict] = {
+    ("PATCH", "/compositions/{composition_id}"): {"name": "Renamed"},
+    ("PATCH", "/melodies/{melody_id}"): {"name": "Renamed"},
+    ("PUT", "/melodies/{melody_id}/notes"): {"notes": [{"pitch": 64, "start": 0, "duration": 2}]},
 }
 # Each list route, and the kind of Alice's resource it would show.
 LIST_ROUTES: dict[tuple[str, str], str] = {
@@ -98,6 +112,7 @@ def concrete(path: str, ids: dict[str, str]) -> str:
         ("{model_id}", "model"),
         ("{composition_id}", "composition"),
         ("{job_id}", "job"),
+        ("{token}", "token"),
     ):
         path = path.replace(placeholder, ids.get(kind, "none"))
     return path.replace("{epoch}", "1")
@@ -105,7 +120,7 @@ def concrete(path: str, ids: dict[str, str]) -> str:
 
 def resource_of(template: str) -> str:
     """The JSON resource a sub-route (a file, a picture, an action) belongs to."""
-    for tail in ("/midi", "/pianoroll", "/audio", "/stop", "/chart.png", "/samples"):
+    for tail in ("/midi", "/pianoroll", "/audio", "/stop", "/chart.png", "/samples", "/share", "/notes"):
         template = template.split(tail)[0]
     return template
 
@@ -157,19 +172,22 @@ def alice(cloud, catalogue) -> dict[str, str]:  # noqa: F811
             "createdAt": "2026-11-22T10:00:00Z",
         }
     )
+    shared = call("POST", f"/compositions/{composition.json['id']}/share")
+    assert shared.status == 201, shared.body
     return {
         "melody": melody.json["id"],
         "composition": composition.json["id"],
         "job": job.json["id"],
         "model": "mdl-alice",
+        "token": shared.json["token"],
     }
 
 
 def test_the_tables_cover_every_route_of_the_openapi_document():
-    covered = set(ID_ROUTES) | set(LIST_ROUTES) | set(BODY_ROUTES) | OTHER_ROUTES | PUBLIC
+    covered = set(ID_ROUTES) | set(LIST_ROUTES) | set(BODY_ROUTES) | OTHER_ROUTES | PUBLIC | SHARE_ROUTES
     assert covered == set(OPERATIONS)
     secured = {(m.upper(), p) for p, item in OPENAPI["paths"].items() for m, op in item.items() if op.get("security")}
-    assert secured == set(OPERATIONS) - PUBLIC
+    assert secured == set(OPERATIONS) - PUBLIC - SHARE_ROUTES
 
 
 @pytest.mark.parametrize("route", sorted(ID_ROUTES), ids=" ".join)
@@ -179,18 +197,19 @@ def test_another_users_id_is_404_and_changes_nothing(alice, route):
     before = call("GET", concrete(resource_of(template), alice))
     assert before.status == 200
 
-    reply = call(method, path, user=BOB)
+    body = ID_BODIES.get(route)
+    reply = call(method, path, user=BOB, body=body)
     assert_error(reply, 404)
     assert reply.error_code == "NOT_FOUND"
     # The same answer as for an id that does not exist: the id's existence does not leak.
-    missing = call(method, concrete(template, {k: "x" + v[1:] for k, v in alice.items()}), user=BOB)
+    missing = call(method, concrete(template, {k: "x" + v[1:] for k, v in alice.items()}), user=BOB, body=body)
     assert (missing.status, missing.error_code) == (404, "NOT_FOUND")
 
     after = call("GET", concrete(resource_of(template), alice))
     assert after.status == 200 and after.json == before.json
     # And Alice herself does reach it, so the 404 was about the owner and not the id.
-    mine = call(method, path)
-    assert mine.status in (200, 202, 204), (mine.status, mine.body[:200])
+    mine = call(method, path, body=body)
+    assert mine.status in (200, 201, 202, 204), (mine.status, mine.body[:200])
 
 
 @pytest.mark.parametrize("route", sorted(LIST_ROUTES), ids=" ".join)
@@ -236,6 +255,9 @@ def test_no_identity_is_401_everywhere_but_health_and_openapi(cloud, route):  # 
     )
     if route in PUBLIC:
         assert call(method, path, user=None).status == 200
+        return
+    if route in SHARE_ROUTES:  # no identity needed; a token that was never issued is just not there
+        assert_error(call(method, path.replace("none", "never-issued-token"), user=None), 404)
         return
     # A valid body, a body the route would refuse, and one too large: identity is checked first,
     # so a caller without one learns nothing about the route's rules or the resource.

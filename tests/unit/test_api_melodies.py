@@ -204,7 +204,7 @@ def test_unknown_route_is_404_json(cloud):
     ("method", "path", "allowed"),
     [
         ("PUT", "/melodies", "GET, POST"),
-        ("PATCH", "/melodies/mel-123", "DELETE, GET"),
+        ("POST", "/melodies/mel-123", "DELETE, GET, PATCH"),
         ("POST", "/compositions/cmp-1/midi", "GET"),
         ("GET", "/training-jobs/tj-1/stop", "POST"),
         ("DELETE", "/health/", "GET"),

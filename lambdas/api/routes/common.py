@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from shared.logic.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -14,6 +14,7 @@ from shared.schemas import ErrorBody
 AUTH: list[dict[str, list[str]]] = [{"cognito": []}]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+ShareToken = Annotated[str, Path(min_length=1, max_length=128, description="The token from the share link.")]
 PictureScale = Annotated[int, Query(ge=1, le=2, description="1 for ordinary screens, 2 for high-density ones.")]
 NextToken = Annotated[
     str | None, Query(alias="nextToken", max_length=2048, description="The nextToken of the previous page.")

@@ -1,5 +1,6 @@
-"""/compositions: start one (202, asynchronous), poll it, download the MIDI (audio and the piano roll are
-the media function's: ``lambdas/media``)."""
+"""/compositions: start one (202, asynchronous), poll it, download the MIDI, rename, delete, and share
+it (a link that works without signing in, served by routes/shares.py). Audio and the piano roll are the
+media function's: ``lambdas/media``."""
 
 from __future__ import annotations
 
@@ -13,17 +14,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lambdas.api import idempotency
 from lambdas.api.observability import metrics
 from lambdas.api.requests import caller, raw_body
-from lambdas.api.routes.common import (
-    AUTH,
-    DEFAULT_PAGE,
-    IdempotencyKey,
-    Limit,
-    NextToken,
-    binary,
-    errors,
-)
-from shared.logic import compositions
-from shared.schemas import Composition, CompositionIn, CompositionList
+from lambdas.api.routes.common import AUTH, DEFAULT_PAGE, IdempotencyKey, Limit, NextToken, binary, errors
+from lambdas.api.routes.shares import share_url
+from shared.logic import compositions, shares
+from shared.schemas import Composition, CompositionIn, CompositionList, NameIn, Share
 
 router = Router()
 
@@ -75,6 +69,66 @@ def list_compositions(limit: Limit = DEFAULT_PAGE, next_token: NextToken = None)
 )
 def get_composition(composition_id: CompositionId) -> Composition:
     return compositions.get(caller(router.current_event), composition_id)
+
+
+@router.patch(
+    "/compositions/<composition_id>",
+    summary="Rename a composition",
+    security=AUTH,
+    tags=["compositions"],
+    description="Body `{name}` (1-100 characters).",
+    responses=errors(400, 401, 404, 422),
+)
+def rename_composition(composition_id: CompositionId, body: NameIn) -> Composition:
+    return compositions.rename(caller(router.current_event), composition_id, body.name)
+
+
+@router.delete(
+    "/compositions/<composition_id>",
+    summary="Delete one of your compositions",
+    security=AUTH,
+    tags=["compositions"],
+    description="Deletes the record, its files and its share link. Deleting it again answers 404.",
+    responses={204: {"description": "Deleted."}, **errors(401, 404, 409)},
+)
+def delete_composition(composition_id: CompositionId):  # no return annotation: the body is empty
+    compositions.delete(caller(router.current_event), composition_id)
+    return Response(status_code=204, body="")
+
+
+@router.post(
+    "/compositions/<composition_id>/share",
+    summary="Share a composition: a read-only link that works without signing in",
+    security=AUTH,
+    tags=["shares"],
+    description="Answers the active link's `{token, url}`; sharing again answers the same one until "
+    "`DELETE /compositions/{id}/share` revokes it (then a new token). The composition must be COMPLETED.",
+    responses={
+        201: {"description": "The link.", "content": {"application/json": {"model": Share}}},
+        **errors(401, 404, 409),
+    },
+)
+def share_composition(composition_id: CompositionId) -> Response[Share]:
+    event = router.current_event
+    token = shares.share(caller(event), composition_id)
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=Share(token=token, url=share_url(event, token)),
+    )
+
+
+@router.delete(
+    "/compositions/<composition_id>/share",
+    summary="Revoke a composition's share link",
+    security=AUTH,
+    tags=["shares"],
+    description="The link answers 404 from then on. A composition that is not shared answers 204 too.",
+    responses={204: {"description": "Revoked."}, **errors(401, 404, 409)},
+)
+def unshare_composition(composition_id: CompositionId):  # no return annotation: the body is empty
+    shares.unshare(caller(router.current_event), composition_id)
+    return Response(status_code=204, body="")
 
 
 @router.get(

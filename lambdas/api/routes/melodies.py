@@ -1,4 +1,5 @@
-"""/melodies: upload (raw MIDI, base64 MIDI in JSON, or notes in JSON), list, read, MIDI, delete."""
+"""/melodies: upload (raw MIDI, base64 MIDI in JSON, notes in JSON, or a composition's track), list,
+read, MIDI, rename, edit the notes, delete."""
 
 from __future__ import annotations
 
@@ -17,9 +18,18 @@ from lambdas.api.requests import caller, content_type, json_body, raw_body
 from lambdas.api.routes.common import AUTH, DEFAULT_PAGE, IdempotencyKey, Limit, NextToken, binary, errors
 from shared.contract import MIDI_TYPES
 from shared.errors import InvalidInput, InvalidMidi, PayloadTooLarge
-from shared.logic import melodies
+from shared.limits import MAX_BARS_FROM_COMPOSITION
+from shared.logic import compositions, melodies
 from shared.music.melody_rules import MAX_MIDI_BYTES
-from shared.schemas import Melody, MelodyList, MelodyMidiIn, MelodyNotesIn
+from shared.schemas import (
+    Melody,
+    MelodyFromCompositionIn,
+    MelodyList,
+    MelodyMidiIn,
+    MelodyNotesEditIn,
+    MelodyNotesIn,
+    NameIn,
+)
 
 router = Router()
 
@@ -31,9 +41,11 @@ MelodyId = Annotated[str, Path(min_length=1, max_length=128)]
     summary="Upload a melody",
     security=AUTH,
     tags=["melodies"],
-    description="Body: raw MIDI (`audio/midi`), JSON `{name, midi: base64}`, or JSON "
+    description="Body: raw MIDI (`audio/midi`), JSON `{name, midi: base64}`, JSON "
     "`{name, tempo, timeSignature, notes: [{pitch, start, duration, velocity}]}` "
-    "(start and duration in beats). A raw MIDI upload is named by `?name=`, else by its track name.",
+    "(start and duration in beats), or JSON `{fromComposition, track, name?}`: one track (its `index`) of "
+    f"one of your COMPLETED compositions, which may be up to {MAX_BARS_FROM_COMPOSITION} bars. "
+    "A raw MIDI upload is named by `?name=`, else by its track name.",
     responses={
         201: {"description": "The stored melody.", "content": {"application/json": {"model": Melody}}},
         **errors(400, 401, 413, 415, 422),
@@ -59,10 +71,15 @@ def create_melody(
 
 def _from_json(owner: str, payload: object):
     """Pick the JSON form by its fields, validate it, and return the creation to run (once)."""
-    if not isinstance(payload, dict) or ("notes" in payload) == ("midi" in payload):
+    forms = [k for k in ("notes", "midi", "fromComposition") if isinstance(payload, dict) and k in payload]
+    if not isinstance(payload, dict) or len(forms) != 1:
         raise InvalidInput(
-            "Send either {name, midi: <base64 MIDI>} or {name, tempo, notes: [...]}.", code="MELODY_FORM"
+            "Send one of {name, midi: <base64 MIDI>}, {name, tempo, notes: [...]} or {fromComposition, track, name}.",
+            code="MELODY_FORM",
         )
+    if forms == ["fromComposition"]:
+        source = MelodyFromCompositionIn.model_validate(payload)
+        return lambda: compositions.to_melody(owner, source).to_wire()
     if "notes" in payload:
         notes_in = MelodyNotesIn.model_validate(payload)
         return lambda: melodies.create_from_notes(owner, notes_in).to_wire()
@@ -110,6 +127,33 @@ def get_melody_midi(melody_id: MelodyId):  # no return annotation: the body is b
         body=data,
         headers={"Content-Disposition": f'attachment; filename="{melody_id}.mid"'},
     )
+
+
+@router.patch(
+    "/melodies/<melody_id>",
+    summary="Rename one of your melodies",
+    security=AUTH,
+    tags=["melodies"],
+    description="Body `{name}` (1-100 characters). A built-in sample cannot be renamed (409).",
+    responses=errors(400, 401, 404, 409, 422),
+)
+def rename_melody(melody_id: MelodyId, body: NameIn) -> Melody:
+    return melodies.rename(caller(router.current_event), melody_id, body.name)
+
+
+@router.put(
+    "/melodies/<melody_id>/notes",
+    summary="Replace a melody's notes",
+    security=AUTH,
+    tags=["melodies"],
+    description="Body `{notes: [{pitch, start, duration, velocity}], tempo?, timeSignature?}` (beats); tempo and "
+    "meter stay as they were unless given. The melody rules apply (a melody made from a composition keeps its "
+    f"{MAX_BARS_FROM_COMPOSITION}-bar limit). The melody's `version` goes up by one; compositions made from an "
+    "earlier version keep theirs. A built-in sample cannot be edited (409).",
+    responses=errors(400, 401, 404, 409, 422),
+)
+def replace_melody_notes(melody_id: MelodyId, body: MelodyNotesEditIn) -> Melody:
+    return melodies.replace_notes(caller(router.current_event), melody_id, body)
 
 
 @router.delete(
