@@ -212,8 +212,6 @@ class Api(Construct):
             self._public_share_method(resource.add_method("GET", integration, request_validator=self.validator))
         root.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
 
-        root.add_proxy(any_method=False).add_method("ANY", integration, **authorized)
-
         for route in BODY_ROUTES:
             schema = gateway_schema(*route.models, title=route.title)
             resource = root.add_resource(route.path.lstrip("/"))

@@ -38,7 +38,12 @@ OPERATIONS = sorted(
 )
 PUBLIC = {("GET", "/health"), ("GET", "/openapi.json")}
 # Share links: no identity needed; the token, not the caller, decides (tests/unit/test_api_shares.py).
-SHARE_ROUTES = {("GET", "/shared/{token}"), ("GET", "/shared/{token}/midi"), ("GET", "/shared/{token}/pianoroll.png")}
+SHARE_ROUTES = {
+    ("GET", "/shared/{token}"),
+    ("GET", "/shared/{token}/midi"),
+    ("GET", "/shared/{token}/pianoroll.png"),
+    ("GET", "/shared/{token}/audio"),
+}
 
 # Each id route, and which of Alice's resources its path parameter names.
 ID_ROUTES: dict[tuple[str, str], str] = {

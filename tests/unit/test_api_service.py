@@ -40,6 +40,7 @@ ROUTES = {
     ("get", "/shared/{token}"),
     ("get", "/shared/{token}/midi"),
     ("get", "/shared/{token}/pianoroll.png"),
+    ("get", "/shared/{token}/audio"),
     ("post", "/training-jobs"),
     ("get", "/training-jobs"),
     ("get", "/training-jobs/{job_id}"),
