@@ -628,13 +628,18 @@ def _watch(client: ComposerClient, job_id: str) -> None:
 
 
 def _print_samples(client: ComposerClient, job_id: str, samples: list[dict[str, Any]]) -> None:
+    """Whole URLs on one line each (soft wrap), so they can be copied."""
     if not samples:
         console.print("No samples yet (one is composed after each epoch).")
         return
-    console.print(f"Samples (one per epoch, the same held-out melody): `composer samples {job_id} --epoch N`")
+    console.print(
+        f"Samples (one per epoch, the same held-out melody): `composer samples {job_id} --epoch N`", soft_wrap=True
+    )
     for sample in samples:
-        console.print(f"  epoch {sample['epoch']}: {client.api_url}{sample['midi']}")
-    console.print(f"Chart: {client.api_url}/training-jobs/{job_id}/chart.png (`composer chart {job_id}`)")
+        console.print(f"  epoch {sample['epoch']}: {client.api_url}{sample['midi']}", soft_wrap=True)
+    console.print(
+        f"Chart: {client.api_url}/training-jobs/{job_id}/chart.png (`composer chart {job_id}`)", soft_wrap=True
+    )
 
 
 @app.command()
