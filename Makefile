@@ -22,19 +22,19 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $@
 
 ## check: lint, format, strict types and the import contracts (layering, no cycles); config in pyproject.toml
-check: $(STAMP)
+check: $(STAMP) studio-check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy $(MYPY_STRICT_PATHS)
 	$(VENV)/bin/lint-imports
 
 ## test: the checks, then the whole suite (unit, integration, infrastructure, end to end)
-test: check
+test: check studio chromium
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 ## dev: the whole backend on one machine at http://127.0.0.1:$${PORT:-8000}; your work is kept in $${COMPOSER_DATA_DIR:-.composer/} and resumed at the next start (RESET=1 wipes it first, after a prompt)
 .PHONY: dev dev-reset
-dev: $(STAMP)
+dev: $(STAMP) studio
 	@if [ -n "$(RESET)" ]; then $(MAKE) --no-print-directory dev-reset; fi
 	@exec $(PY) -m local.runtime
 
@@ -75,3 +75,26 @@ soak: $(STAMP)
 .PHONY: bench
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(ARGS)
+
+## studio: build the web studio into studio/dist/ (esbuild bundle + instrument samples rendered from the server's SoundFont); make dev serves it at /
+.PHONY: studio studio-check chromium
+STUDIO_SOURCES := $(wildcard studio/src/*.ts studio/src/pages/*.ts) studio/index.html studio/style.css studio/favicon.svg studio/build.mjs
+STUDIO_SAMPLES := studio/dist/samples/manifest.json
+studio: studio/dist/app.js $(STUDIO_SAMPLES)
+
+studio/dist/app.js: $(STUDIO_SOURCES) node_modules/.installed
+	node studio/build.mjs
+
+# tinysoundfont's wheel declares pyaudio (for live playback, unused here), which needs PortAudio's
+# headers to build: the renderer installs the pinned wheel alone.
+$(STUDIO_SAMPLES): studio/render_samples.py $(STAMP)
+	@$(PY) -c "import tinysoundfont" 2>/dev/null || $(PY) -m pip install --quiet --no-deps -c requirements.lock tinysoundfont
+	$(PY) studio/render_samples.py studio/dist/samples
+
+## studio-check: type-check the studio's TypeScript (tsc --noEmit, strict)
+studio-check: node_modules/.installed
+	node_modules/.bin/tsc -p studio/tsconfig.json
+
+## chromium: Debian's chromium for the browser tests (installed with apt-get when missing)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
+from local.studio_files import StudioFiles
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # What API Gateway answers by itself (e.g. a body failing the request model), or None to call the Lambda.
@@ -272,6 +273,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self._refuse(_BodyError(408, "REQUEST_TIMEOUT", message))
             return
+        studio = self.server.studio
+        served = studio.answer(self.command, unquote(urlsplit(self.path).path)) if studio else None
+        if served is not None:
+            self._reply(*served)
+            return
         try:
             claims = claims_from_authorization(self.headers.get("Authorization"), self.server.default_user)
         except AuthError as exc:
@@ -408,6 +414,7 @@ class _Server(ThreadingHTTPServer):
     gateway_check: GatewayCheck | None
     gateway_response: GatewayResponse | None
     request_timeout: float
+    studio: StudioFiles | None
 
 
 class ApiServer:
@@ -425,6 +432,7 @@ class ApiServer:
         gateway_check: GatewayCheck | None = None,
         gateway_response: GatewayResponse | None = None,
         request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+        studio: StudioFiles | None = None,
     ) -> None:
         self._server = _Server((host, port), _RequestHandler)
         self._server.request_timeout = request_timeout
@@ -435,6 +443,7 @@ class ApiServer:
         self._server.binary_media_types = binary_media_types
         self._server.gateway_check = gateway_check
         self._server.gateway_response = gateway_response
+        self._server.studio = studio
         self._thread: threading.Thread | None = None
 
     @property
