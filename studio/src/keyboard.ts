@@ -101,7 +101,7 @@ export class Keyboard {
 
   private onKey(event: KeyboardEvent, on: boolean): void {
     const target = event.target as HTMLElement;
-    if (target.closest("input, select, textarea, [contenteditable], .roll")) return;
+    if (target.closest("input:not([type=checkbox]):not([type=radio]), select, textarea, [contenteditable]")) return;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const key = event.key.toLowerCase();
     if (on && !event.repeat && key === "z") this.setShift(this.shift - 1);

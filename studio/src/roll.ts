@@ -66,8 +66,8 @@ export class PianoRoll {
     const y = (pitch: number): number => (high - pitch) * ROW;
     const x = (beat: number): number => KEYS + beat * this.beatWidth;
     for (let p = low; p <= high; p++) {
-      root.appendChild(svg("rect", { x: KEYS, y: y(p), width: width - KEYS, height: ROW, class: isBlack(p) ? "row black" : "row" }));
-      root.appendChild(svg("rect", { x: 0, y: y(p), width: KEYS - 2, height: ROW - 1, class: isBlack(p) ? "key black" : "key" }));
+      root.appendChild(svg("rect", { x: KEYS, y: y(p), width: width - KEYS, height: ROW, class: isBlack(p) ? "lane black" : "lane" }));
+      root.appendChild(svg("rect", { x: 0, y: y(p), width: KEYS - 2, height: ROW - 1, class: isBlack(p) ? "pkey black" : "pkey" }));
       if (p % 12 === 0) {
         const label = svg("text", { x: 2, y: y(p) + ROW - 2, class: "key-label" });
         label.textContent = noteName(p);
