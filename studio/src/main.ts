@@ -34,7 +34,7 @@ function drawNav(): void {
 
 function drawLocalUser(): void {
   const who = document.getElementById("who") as HTMLElement;
-  const input = h("input", { type: "text", id: "user", value: localUser(), size: 12, pattern: "[A-Za-z0-9][A-Za-z0-9._@+-]*", maxlength: 128 });
+  const input = h("input", { type: "text", id: "user", value: localUser(), size: 12, pattern: "[A-Za-z0-9][A-Za-z0-9._@+\\-]*", maxlength: 128 });
   input.addEventListener("change", () => {
     setLocalUser(input.value.trim() || DEFAULT_USER);
     show();

@@ -64,10 +64,15 @@ class Watched:
         self.base = base
         self.user = user
         self.errors: list[str] = []
-        page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
+        page.on("console", self._console)
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         page.on("response", self._response)
         self.expected_statuses: set[int] = set()
+
+    def _console(self, message: Any) -> None:
+        # A failed load is logged by the browser too; the response handler judges those by status.
+        if message.type == "error" and not message.text.startswith("Failed to load resource: the server responded"):
+            self.errors.append(f"console: {message.text}")
 
     def _response(self, response: Any) -> None:
         if response.status >= 400 and response.status not in self.expected_statuses:
