@@ -23,6 +23,8 @@ from typing import Any
 from benchmarks.bench_arcnn import GOALS as ARCNN_GOALS
 from benchmarks.bench_arcnn import bench_arcnn
 from benchmarks.bench_persistence import bench_persistence
+from benchmarks.bench_studio import GOALS as STUDIO_GOALS
+from benchmarks.bench_studio import bench_studio
 from benchmarks.bench_transformer import bench_transformer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +41,7 @@ GOALS = {
     "persistenceRatio": ("<=", 1.15),
     **ARCNN_GOALS,
     "transformerExtendCpuMs": ("<=", 500.0),
+    **STUDIO_GOALS,
 }
 
 
@@ -238,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         ("persistence", lambda: bench_persistence(args.api_compositions)),
         ("ar-cnn", bench_arcnn),
         ("transformer", bench_transformer),
+        ("studio", bench_studio),
     ]
     for label, step in steps:
         print(f"... {label}", file=sys.stderr, flush=True)
