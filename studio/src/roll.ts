@@ -5,7 +5,7 @@
 import { svg } from "./dom";
 import { isBlack, noteName, round, type Note, type Part } from "./music";
 
-export const TRACK_COLOURS = ["#1f4e79", "#b5470f", "#2e7d32", "#6a1b9a", "#8d6e00", "#00695c"];
+export const TRACK_COLOURS = ["#1f4e79", "#b5470f", "#2e7d32", "#6a1b9a", "#8d6e00", "#00695c", "#c2185b", "#37474f"];
 const ROW = 10;
 const KEYS = 34;
 
