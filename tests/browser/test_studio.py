@@ -213,3 +213,25 @@ def test_keyboard_navigation_reaches_every_page(studio: Watched) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/studio/train$"))
     assert page.locator("h1").inner_text() == "Train a model"
+
+
+def test_stop_a_running_job_from_its_page(studio: Watched) -> None:
+    page = studio.page
+    with studio.api() as api:
+        job = api.post(
+            "/training-jobs",
+            json={
+                "modelName": "to-stop",
+                "dataset": {"tags": ["key:e-major"]},
+                "hyperparameters": {"epochs": 500, "width": 4, "batchSize": 8, "maxWindows": 16},
+            },
+        ).json()
+    studio.goto(f"/studio/jobs/{job['id']}")
+    page.wait_for_selector("figure[data-chart=losses] path.chart-line", timeout=150_000)  # an epoch is in
+    assert studio.axe() == []
+    page.get_by_role("button", name="Stop training").click()
+    page.wait_for_selector(".job-status[data-status=STOPPED]", timeout=150_000)
+    assert page.get_by_role("button", name="Stop training").is_hidden()
+    with studio.api() as api:
+        stopped = api.get(f"/training-jobs/{job['id']}").json()
+    assert stopped["status"] == "STOPPED" and 1 <= stopped["epoch"] < 500
