@@ -149,8 +149,10 @@ export function click(when: number, accent: boolean): void {
   gain.gain.setValueAtTime(0.3, when);
   gain.gain.exponentialRampToValueAtTime(0.001, when + 0.05);
   osc.connect(gain).connect(out());
+  osc.onended = () => playing.delete(osc);
   osc.start(when);
   osc.stop(when + 0.06);
+  playing.add(osc);
   audioStats.nodesStarted += 1;
 }
 

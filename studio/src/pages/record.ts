@@ -145,7 +145,7 @@ export function recordPage(main: HTMLElement, _params: Record<string, string>, q
     recordButton.textContent = "● Record";
     recordButton.removeAttribute("aria-pressed");
     take = { ...take, notes: [...recordedNotes] };
-    say(`Recorded ${take.notes.length} notes.`);
+    say(`Recorded ${take.notes.length} note${take.notes.length === 1 ? "" : "s"}.`);
     draw();
   }
 
