@@ -185,7 +185,13 @@ export interface TrainingJob {
   dataset: { tags: string[] };
   hyperparameters: Record<string, unknown>;
   createdAt: string;
-  estimatedSeconds?: number | null;
+  estimate?: { seconds: number; trainingPieces: number; heldOutPieces: number; basis: string } | null;
+}
+
+export interface TrainingSample {
+  epoch: number;
+  createdAt: string;
+  midi: string; // the API path of its MIDI file
 }
 
 export interface DatasetTag {
