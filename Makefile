@@ -25,19 +25,19 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $@
 
 ## check: lint, format, strict types and the import contracts (layering, no cycles); config in pyproject.toml
-check: $(STAMP)
+check: $(STAMP) studio-check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy $(MYPY_STRICT_PATHS)
 	$(VENV)/bin/lint-imports
 
 ## test: the checks, then the whole suite (unit, integration, infrastructure, end to end)
-test: check
+test: check studio chromium
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 ## dev: the whole backend on one machine at http://127.0.0.1:$${PORT:-8000}; your work is kept in $${COMPOSER_DATA_DIR:-.composer/} and resumed at the next start (RESET=1 wipes it first, after a prompt)
 .PHONY: dev dev-reset
-dev: $(STAMP)
+dev: $(STAMP) studio
 	@if [ -n "$(RESET)" ]; then $(MAKE) --no-print-directory dev-reset; fi
 	@exec $(PY) -m local.runtime
 
@@ -78,3 +78,25 @@ soak: $(STAMP)
 .PHONY: bench
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(ARGS)
+
+## studio: build the web studio into studio/dist/ (esbuild bundle + instrument samples rendered from the server's SoundFont); make dev serves it at /
+.PHONY: studio studio-check chromium
+STUDIO_SOURCES := $(wildcard studio/src/*.ts studio/src/pages/*.ts) studio/index.html studio/style.css studio/favicon.svg studio/build.mjs
+STUDIO_SAMPLES := studio/dist/samples/manifest.json
+studio: studio/dist/app.js $(STUDIO_SAMPLES)
+
+studio/dist/app.js: $(STUDIO_SOURCES) node_modules/.installed
+	node studio/build.mjs
+
+# The samples come from the media function's synthesizer (tinysoundfont, installed by setup: NO_DEPS).
+$(STUDIO_SAMPLES): studio/render_samples.py $(STAMP)
+	$(PY) studio/render_samples.py studio/dist/samples
+
+## studio-check: type-check the studio's TypeScript (tsc --noEmit, strict)
+studio-check: node_modules/.installed
+	node_modules/.bin/tsc -p studio/tsconfig.json
+
+## chromium: Debian's chromium for the browser tests (installed with apt-get when missing)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }

@@ -25,6 +25,8 @@ from benchmarks.bench_arcnn import bench_arcnn
 from benchmarks.bench_media import GOALS as MEDIA_GOALS
 from benchmarks.bench_media import bench_media
 from benchmarks.bench_persistence import bench_persistence
+from benchmarks.bench_studio import GOALS as STUDIO_GOALS
+from benchmarks.bench_studio import bench_studio
 from benchmarks.bench_transformer import bench_transformer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +44,7 @@ GOALS = {
     **ARCNN_GOALS,
     **MEDIA_GOALS,
     "transformerExtendCpuMs": ("<=", 500.0),
+    **STUDIO_GOALS,
 }
 
 
@@ -242,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         ("persistence", lambda: bench_persistence(args.api_compositions)),
         ("ar-cnn", bench_arcnn),
         ("transformer", bench_transformer),
+        ("studio", bench_studio),
     ]
     for label, step in steps:
         print(f"... {label}", file=sys.stderr, flush=True)

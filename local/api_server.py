@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
 from shared.contract import is_public
+from local.studio_files import StudioFiles
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # What API Gateway answers by itself (e.g. a body failing the request model), or None to call the Lambda.
@@ -279,6 +280,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self._refuse(_BodyError(408, "REQUEST_TIMEOUT", message))
             return
+        studio = self.server.studio
+        served = studio.answer(self.command, unquote(urlsplit(self.path).path)) if studio else None
+        if served is not None:
+            self._reply(*served)
+            return
         try:
             # A public route (a share link) has no authorizer on AWS: no identity, whatever is sent.
             public = is_public(self.command, unquote(urlsplit(self.path).path))
@@ -434,6 +440,7 @@ class _Server(ThreadingHTTPServer):
     gateway_check: GatewayCheck | None
     gateway_response: GatewayResponse | None
     request_timeout: float
+    studio: StudioFiles | None
 
     def lock_of(self, function_name: str) -> threading.Lock:
         return self.invoke_locks.setdefault(function_name, threading.Lock())
@@ -455,6 +462,7 @@ class ApiServer:
         gateway_response: GatewayResponse | None = None,
         request_timeout: float = REQUEST_TIMEOUT_SECONDS,
         router: Router | None = None,
+        studio: StudioFiles | None = None,
     ) -> None:
         self._server = _Server((host, port), _RequestHandler)
         self._server.request_timeout = request_timeout
@@ -466,6 +474,7 @@ class ApiServer:
         self._server.binary_media_types = binary_media_types
         self._server.gateway_check = gateway_check
         self._server.gateway_response = gateway_response
+        self._server.studio = studio
         self._thread: threading.Thread | None = None
 
     @property

@@ -69,6 +69,7 @@ from local.lambda_context import LOCAL_CREDENTIALS, LOCAL_REGION
 from local.persistence.datadir import DataDir, DataDirInUse, default_data_dir
 from local.persistence.interrupted import close_interrupted_work
 from local.persistence.journal import Journal
+from local.studio_files import StudioFiles
 from local.triggers import StreamPoller, StreamSubscription, parse_filter_criteria
 from shared.contract import Env
 
@@ -222,6 +223,7 @@ class LocalRuntime:
             gateway_check=self._gateway_rules.check,
             gateway_response=self._gateway_rules.respond,
             request_timeout=self.request_timeout or REQUEST_TIMEOUT_SECONDS,
+            studio=StudioFiles(REPO_ROOT / "studio" / "dist"),
         )
         self._stack.enter_context(self.api)
         log.info("Local runtime up in %.1fs", time.monotonic() - started)

@@ -1,0 +1,27 @@
+// Bundles the studio into studio/dist/ with esbuild: one script, one stylesheet, the page, and the
+// axe-core copy the browser tests inject (kept out of the app bundle). `node studio/build.mjs`.
+import { build } from "esbuild";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, "dist");
+mkdirSync(out, { recursive: true });
+await build({
+  entryPoints: [join(here, "src", "main.ts")],
+  bundle: true,
+  minify: true,
+  sourcemap: true,
+  format: "esm",
+  target: ["es2022"],
+  outfile: join(out, "app.js"),
+  logLevel: "warning",
+});
+copyFileSync(join(here, "style.css"), join(out, "app.css"));
+copyFileSync(join(here, "index.html"), join(out, "index.html"));
+writeFileSync(join(out, "favicon.svg"), readFileSync(join(here, "favicon.svg")));
+const require = createRequire(import.meta.url);
+mkdirSync(join(out, "test"), { recursive: true });
+copyFileSync(require.resolve("axe-core/axe.min.js"), join(out, "test", "axe.min.js"));
