@@ -118,8 +118,11 @@ def test_bad_requests_raise_typed_errors(model):
         input_fn(json.dumps({"midi": "***"}), "application/json")
     with pytest.raises(InvalidInput):
         input_fn(json.dumps({"midi": base64.b64encode(melody_midi()).decode(), "seed": -1}), "application/json")
-    with pytest.raises(MelodyRuleViolation):
-        long = Score(tracks=[Track(notes=[Note(i * 480, 60, 480, 90) for i in range(40)])])
+    # The endpoint takes up to 48 bars (a melody made from a composition); the API holds each melody to its own.
+    fits = Score(tracks=[Track(notes=[Note(i * 1920, 60, 1920, 90) for i in range(48)])])
+    assert input_fn(write_midi(fits), "audio/midi")["melody"].bars == 48
+    with pytest.raises(MelodyRuleViolation, match="48 bars"):
+        long = Score(tracks=[Track(notes=[Note(i * 1920, 60, 1920, 90) for i in range(49)])])
         input_fn(write_midi(long), "audio/midi")
     with pytest.raises(UnsupportedMediaType):
         output_fn(predict_fn(input_fn(melody_midi(), "audio/midi"), model), "text/html")
