@@ -36,8 +36,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.lambda_context import LOCAL_ACCOUNT, LocalLambdaContext
-from shared.contract import is_public
 from local.studio_files import StudioFiles
+from shared.contract import is_public
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # What API Gateway answers by itself (e.g. a body failing the request model), or None to call the Lambda.
