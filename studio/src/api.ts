@@ -66,8 +66,9 @@ export async function api<T>(method: string, path: string, body?: unknown, heade
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-export async function apiBytes(path: string): Promise<Uint8Array> {
-  const response = await send("GET", path);
+export async function apiBytes(path: string, accept = "application/octet-stream"): Promise<Uint8Array> {
+  // API Gateway answers bytes (not base64) only to an Accept header among its binary media types.
+  const response = await send("GET", path, undefined, { Accept: accept });
   return new Uint8Array(await response.arrayBuffer());
 }
 

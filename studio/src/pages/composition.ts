@@ -167,7 +167,7 @@ export function compositionPage(main: HTMLElement, params: Record<string, string
         "div",
         { class: "buttons" },
         act("Download MIDI", async () => saveBytes(midi, `${filename}.mid`, "audio/midi")),
-        act("Download WAV", async () => saveBytes(await apiBytes(`${path}/audio`), `${filename}.wav`, "audio/wav")),
+        act("Download WAV", async () => saveBytes(await apiBytes(`${path}/audio?format=wav`, "audio/wav"), `${filename}.wav`, "audio/wav")),
         act("Share link", async () => {
           const share = await api<{ token: string; url: string }>("POST", `${path}/share`);
           const studioUrl = `${location.origin}/studio/shared/${encodeURIComponent(share.token)}`;
