@@ -77,8 +77,11 @@ def parallel_classes(state: np.ndarray) -> np.ndarray:
                 t = np.arange(max(0, -d), steps - max(0, d))
                 near_v, near_w, here_w = state[t + d, v][:, None], state[t + d, w][:, None], own_w[t]
                 ok = (sounding[t + d, v] & sounding[t + d, w] & sounding[t, w])[:, None]
-                perfect_near = np.isin((near_v - near_w) % 12, (0, 7))
-                same_interval = (candidate - here_w) % 12 == (near_v - near_w) % 12
+                # the interval's size, not its direction: a 5th below the other voice is a 5th too
+                # (a signed ``% 12`` calls it a 4th, and the lower voice of a pair went unchecked)
+                before = np.abs(near_v - near_w) % 12
+                perfect_near = np.isin(before, (0, 7))
+                same_interval = np.abs(candidate - here_w) % 12 == before
                 move_v = np.sign(candidate - near_v)
                 move_w = np.sign(here_w - near_w)
                 out[t, v] |= ok & perfect_near & same_interval & (move_v == move_w) & (move_w != 0)

@@ -10,7 +10,9 @@ SageMaker. The steps, all part of the model (and of ``predict_fn``):
    ``hop`` is seen by two windows; the generator's probabilities are averaged where windows overlap
    (no seam between independently composed windows);
 4. the three voices are decoded together as one Viterbi path over the network's candidate pitches
-   (``model/gan/decoding.py``), each step held for ``grid`` 16ths;
+   (``model/gan/decoding.py``), each step held for ``grid`` 16ths; the seed drives the generator's
+   noise and the decoder's small Gumbel perturbation of the candidates, so seeds differ where the
+   network is unsure;
 5. the accompaniment is moved back by the same octaves; the melody itself is never touched.
 """
 
@@ -194,6 +196,7 @@ class Composer:
         """Accompaniment ``(steps, 128, 3)`` for each binary melody roll ``(steps, 128)``."""
         c = self.settings
         results = []
+        rng = np.random.default_rng(seed)
         for melody, (probability, grid, shift) in zip(melodies, self.probabilities(melodies, seed), strict=True):
             steps = probability.shape[0]
             beats = -(-steps // c.hold)
@@ -203,7 +206,7 @@ class Composer:
             onsets = np.zeros((beats * c.hold, grid.shape[1]), dtype=bool)
             onsets[:steps] = grid
             voices = decode_voices(
-                pooled, onsets[:: c.hold], c.change_cost, c.leap_cost, c.parallel_cost, c.crossing_cost
+                pooled, onsets[:: c.hold], c.change_cost, c.leap_cost, c.parallel_cost, c.crossing_cost, rng
             )
             held = np.repeat(voices, c.grid * c.hold, axis=0)[: melody.shape[0]]
             full = np.zeros((melody.shape[0], PITCHES, 3), dtype=bool)

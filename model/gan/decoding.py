@@ -14,6 +14,16 @@ sonorities instead:
   above the one over it;
 - the best path is found exactly by the Viterbi algorithm over the joint candidates.
 
+Every cost depends on one voice or on one pair of voices, so it is computed on that voice's (or
+pair's) few candidates and then broadcast into the table of joint transitions: the work is a
+handful of array sums over ``(steps, k**voices, k**voices)`` instead of comparisons on it.
+
+Seeds: with ``sampling`` above 0, each candidate's log-probability gets ``sampling`` times a
+Gumbel draw from the request's random generator before the path is chosen (perturb-and-MAP). At
+``sampling = 1`` and no costs this would draw every voice's pitch from the network's top-k
+distribution; smaller values keep the path near the best one and still let two seeds differ
+where the network is unsure. The same generator state gives the same path.
+
 A voice sounds wherever the melody sounds and rests where it rests (a chorale's accompaniment is
 homophonic). The costs choose among the network's own
 candidates only: a pitch the network does not rank among its top few is never written.
@@ -21,72 +31,82 @@ candidates only: a pitch the network does not rank among its top few is never wr
 
 from __future__ import annotations
 
-from itertools import product
-
 import numpy as np
 
-CANDIDATES = 4
+CANDIDATES = 3
 CHANGE_COST = 1.0
 LEAP_COST = 0.15
 PARALLEL_COST = 4.0
 CROSSING_COST = 2.0
+SAMPLING = 0.2
 SILENT = -1
 _EPS = 1e-6
 
 
 def candidates(probabilities: np.ndarray, sounding: np.ndarray, k: int = CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
-    """(steps, pitches, voices) probabilities -> per step the joint candidates ``(steps, k**voices,
-    voices)`` pitch indexes (``SILENT`` where a voice rests) and their summed log scores."""
-    steps, pitches, voices = probabilities.shape
+    """(steps, pitches, voices) probabilities -> each voice's ``k`` best pitch indexes per step
+    ``(steps, k, voices)`` (``SILENT`` where the voice rests) and their log scores."""
     p = np.clip(probabilities.astype(np.float64), _EPS, 1.0)
     logq = np.log(p / p.sum(axis=1, keepdims=True))  # (steps, pitches, voices)
-    top = np.argsort(-logq, axis=1)[:, :k, :]  # (steps, k, voices)
-    top_scores = np.take_along_axis(logq, top, axis=1)
-    combos = np.array(list(product(range(k), repeat=voices)))  # (k**voices, voices)
-    chosen = np.stack([top[:, combos[:, v], v] for v in range(voices)], axis=2)  # (steps, J, voices)
-    scores = np.stack([top_scores[:, combos[:, v], v] for v in range(voices)]).sum(axis=0)  # (steps, J)
-    chosen = np.where(sounding[:, None, :], chosen, SILENT)
-    return chosen, scores
+    top = np.argsort(-logq, axis=1, kind="stable")[:, :k, :]
+    scores = np.take_along_axis(logq, top, axis=1)
+    return np.where(sounding[:, None, :], top, SILENT), scores
+
+
+def _parallel(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> np.ndarray:
+    """Where two sounding voices move the same way from a perfect 5th or octave into the same one."""
+    sounding = (x0 >= 0) & (x1 >= 0) & (y0 >= 0) & (y1 >= 0)
+    before, after = (x0 - y0) % 12, (x1 - y1) % 12
+    return sounding & ((x1 - x0) * (y1 - y0) > 0) & ((before == 0) | (before == 7)) & (before == after)
+
+
+def _place(table: np.ndarray, axes: tuple[int, ...], dims: int) -> np.ndarray:
+    """A ``(steps, k, ...)`` table over the joint axes ``axes`` (increasing), reshaped to broadcast
+    over all ``dims`` joint axes (``voices`` of the step before, then ``voices`` of the step after)
+    with the steps last: the innermost loop of every sum then runs over the steps, not over ``k``."""
+    shape = [1] * dims + [table.shape[0]]
+    for i, axis in enumerate(axes):
+        shape[axis] = table.shape[1 + i]
+    return np.moveaxis(table, 0, -1).reshape(shape)
 
 
 def _moves(
-    chosen: np.ndarray,
+    top: np.ndarray,
     melody: np.ndarray,
     change_cost: float,
     leap_cost: float,
     parallel_cost: float,
     crossing_cost: float,
 ) -> np.ndarray:
-    """(steps - 1, J, J) transition scores between the joint candidates of consecutive steps, for
-    all steps at once (``chosen`` is ``(steps, J, voices)``, ``melody`` the top melody pitch per step)."""
-    chosen, melody = chosen.astype(np.int16), melody.astype(np.int16)  # small ints: 3x faster here
-    a, b = chosen[:-1, :, None, :], chosen[1:, None, :, :]  # (T-1, J, 1, V), (T-1, 1, J, V)
-    both = (a >= 0) & (b >= 0)
-    leap = np.where(both, np.abs(b - a), 0)
-    score: np.ndarray = -((a != b).sum(axis=3) * change_cost) - leap_cost * np.maximum(leap - 2, 0).sum(
-        axis=3, dtype=np.float64
-    )
-    steps, joint = chosen.shape[0] - 1, chosen.shape[1]
-    shape = (steps, joint, joint)
-    m0 = np.broadcast_to(melody[:-1, None, None], shape)
-    m1 = np.broadcast_to(melody[1:, None, None], shape)
-    voices = [(m0, m1)] + [
-        (np.broadcast_to(a[..., v], shape), np.broadcast_to(b[..., v], shape)) for v in range(chosen.shape[2])
-    ]
-    for i in range(len(voices)):
-        for j in range(i + 1, len(voices)):
-            (x0, x1), (y0, y1) = voices[i], voices[j]
-            sounding = (x0 >= 0) & (x1 >= 0) & (y0 >= 0) & (y1 >= 0)
-            same_way = (x1 - x0) * (y1 - y0) > 0
-            before, after = (x0 - y0) % 12, (x1 - y1) % 12
-            perfect = ((before == 0) | (before == 7)) & (before == after)
-            score -= parallel_cost * (sounding & same_way & perfect)
-    upper = [np.broadcast_to(melody[1:, None, None], shape)] + [
-        np.broadcast_to(b[..., v], shape) for v in range(chosen.shape[2])
-    ]
-    for above, below in zip(upper, upper[1:], strict=False):
-        score -= crossing_cost * ((above >= 0) & (below >= 0) & (below > above))
-    return score
+    """(steps - 1, J, J) transition scores between the joint candidates of consecutive steps
+    (``top`` is ``(steps, k, voices)``, ``melody`` the top melody pitch per step; joint candidate
+    ``j`` is voice 0's ``j // k**(voices-1)``-th pitch, and so on, as ``itertools.product``)."""
+    top, melody = top.astype(np.int16), melody.astype(np.int16)
+    steps, k, voices = top.shape[0] - 1, top.shape[1], top.shape[2]
+    a, b = top[:-1], top[1:]  # (T-1, k, V)
+    m0, m1 = melody[:-1, None, None], melody[1:, None, None]
+    total = np.zeros((k,) * (2 * voices) + (steps,))
+    for v in range(voices):
+        x0, x1 = a[:, :, None, v], b[:, None, :, v]  # (T-1, k, 1), (T-1, 1, k)
+        leap = np.where((x0 >= 0) & (x1 >= 0), np.abs(x1 - x0), 0)
+        own = -change_cost * (x0 != x1) - leap_cost * np.maximum(leap - 2, 0)
+        own = own - parallel_cost * _parallel(m0, m1, x0, x1)
+        total += _place(own, (v, voices + v), 2 * voices)
+        for w in range(v + 1, voices):
+            pair = _parallel(
+                a[:, :, None, None, None, v],
+                b[:, None, None, :, None, v],
+                a[:, None, :, None, None, w],
+                b[:, None, None, None, :, w],
+            )
+            total -= parallel_cost * _place(pair, (v, w, voices + v, voices + w), 2 * voices)
+    crossed = (b[:, :, 0] >= 0) & (m1[:, :, 0] >= 0) & (b[:, :, 0] > m1[:, :, 0])
+    total -= crossing_cost * _place(crossed, (voices,), 2 * voices)
+    for v in range(voices - 1):
+        above, below = b[:, :, None, v], b[:, None, :, v + 1]
+        crossed = (above >= 0) & (below >= 0) & (below > above)
+        total -= crossing_cost * _place(crossed, (voices + v, voices + v + 1), 2 * voices)
+    return np.moveaxis(total.reshape(k**voices, k**voices, steps), -1, 0)
 
 
 def decode_voices(
@@ -96,28 +116,35 @@ def decode_voices(
     leap_cost: float = LEAP_COST,
     parallel_cost: float = PARALLEL_COST,
     crossing_cost: float = CROSSING_COST,
+    rng: np.random.Generator | None = None,
+    sampling: float = SAMPLING,
+    k: int = CANDIDATES,
 ) -> np.ndarray:
     """(steps, pitches, voices) probabilities and the (steps, pitches) binary melody on the same
-    band -> the binary (steps, pitches, voices) accompaniment of the best joint path."""
+    band -> the binary (steps, pitches, voices) accompaniment of the best joint path (perturbed by
+    ``sampling`` x Gumbel noise from ``rng`` when one is given)."""
     steps, pitches, voices = probabilities.shape
     top_melody = np.where(melody.any(axis=1), pitches - 1 - np.argmax(melody[:, ::-1], axis=1), SILENT)
     sounding = np.repeat((top_melody >= 0)[:, None], voices, axis=1)
-    chosen, scores = candidates(probabilities, sounding)
-    moves = _moves(chosen, top_melody, change_cost, leap_cost, parallel_cost, crossing_cost)
+    top, own = candidates(probabilities, sounding, k)
+    if rng is not None and sampling > 0:
+        own = own + sampling * rng.gumbel(size=own.shape)
+    scores = sum(_place(own[:, :, v], (v,), voices) for v in range(voices)).reshape(-1, steps).T  # (steps, J)
+    moves = _moves(top, top_melody, change_cost, leap_cost, parallel_cost, crossing_cost)
     best = scores[0].copy()
     back = np.zeros(scores.shape, dtype=np.int64)
+    columns = np.arange(scores.shape[1])
     for t in range(1, steps):
         total = best[:, None] + moves[t - 1]
         back[t] = total.argmax(axis=0)
-        best = total[back[t], np.arange(total.shape[1])] + scores[t]
+        best = total[back[t], columns] + scores[t]
     path = np.empty(steps, dtype=np.int64)
     path[-1] = int(best.argmax())
     for t in range(steps - 1, 0, -1):
         path[t - 1] = back[t, path[t]]
+    choice = np.stack([(path // k ** (voices - 1 - v)) % k for v in range(voices)], axis=1)  # (steps, V)
+    chosen = np.take_along_axis(top, choice[:, None, :], axis=1)[:, 0, :]  # (steps, V) pitch or SILENT
     out = np.zeros((steps, pitches, voices), dtype=bool)
-    for t in range(steps):
-        for v in range(voices):
-            pitch = chosen[t, path[t], v]
-            if pitch >= 0:
-                out[t, pitch, v] = True
+    t, v = np.nonzero(chosen >= 0)
+    out[t, chosen[t, v], v] = True
     return out

@@ -53,13 +53,19 @@ def continue_melody(
     the last note ends) up to the bar line ``until_step``, conditioned on the notes that start at or
     after ``condition_from``."""
     steps = V.bar_steps(meter)
-    end = from_step if from_step is not None else max((s + d for s, _, d in notes), default=0)
+    last_end = max((s + d for s, _, d in notes), default=0)
+    end = from_step if from_step is not None else last_end
     kept = [n for n in notes if n[0] >= condition_from]
     first_bar = (kept[0][0] if kept else end) // steps
-    prompt = V.encode(kept, meter, first_bar=first_bar, end=False)
+    # The prompt says where its last note stops: with a rest when silence follows it, and otherwise
+    # by the continuation's first event starting exactly there (see ``Grammar.exact``).
+    silent_tail = bool(kept) and last_end < end
+    prompt = V.encode(kept, meter, first_bar=first_bar, end=silent_tail)
     grammar = V.Grammar(steps, earliest=end)
     for token in prompt:
         grammar.feed(token)
+    if kept and not silent_tail:
+        grammar.exact = end
     result = continue_tokens(decoder, prompt, grammar, until_step, sampling, seed)
     decoded = V.decode(prompt + result.tokens, meter, first_bar=first_bar, end=until_step)
     return Extension([n for n in decoded if n[0] >= end], result)

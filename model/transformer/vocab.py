@@ -159,7 +159,9 @@ class Grammar:
     Tracks the bar and the last onset; ``allowed()`` is a boolean mask over the vocabulary. Between
     events ``BAR`` is always allowed and ``POS`` only after the last onset (and at or after
     ``earliest``, where a continuation may begin); after a ``POS`` a pitch, or a rest unless the
-    previous event was one.
+    previous event was one. While ``exact`` is set, the next event must start exactly there: the
+    bar lines up to it, then its position (an event lasts until the next onset, so a later first
+    onset would tell the decoder that the prompt's last note is still sounding when it is not).
     """
 
     steps: int
@@ -168,6 +170,7 @@ class Grammar:
     earliest: int = 0
     state: int = KIND_METER
     after_rest: bool = False
+    exact: int | None = None
     _mask: np.ndarray = field(default_factory=lambda: np.zeros(VOCAB_SIZE, dtype=bool), repr=False)
 
     def feed(self, token: int) -> None:
@@ -176,6 +179,8 @@ class Grammar:
             self.bar += 1
         elif kind == KIND_POS:
             self.last_onset = self.bar * self.steps + token - POS_BASE
+            if self.exact is not None and self.last_onset >= self.exact:
+                self.exact = None
         elif kind in (KIND_PITCH, KIND_REST):
             self.after_rest = kind == KIND_REST
         if kind != KIND_METER:
@@ -193,8 +198,11 @@ class Grammar:
             mask[REST] = not self.after_rest
         else:
             bar_start = self.bar * self.steps
+            if self.exact is not None and self.bar >= 0 and bar_start <= self.exact < bar_start + self.steps:
+                mask[POS_BASE + self.exact - bar_start] = True
+                return mask
             first = max(0, self.last_onset + 1 - bar_start, self.earliest - bar_start)
-            if self.bar >= 0 and first < self.steps:
+            if self.bar >= 0 and first < self.steps and self.exact is None:
                 mask[POS_BASE + first : POS_BASE + self.steps] = True
             mask[BAR] = True
         return mask

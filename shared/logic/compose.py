@@ -18,11 +18,12 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from shared.errors import ComposerError, InvalidMidi
+from shared.errors import ComposerError, InvalidMidi, MelodyRuleViolation
 from shared.logic import clock, melodies
 from shared.logic.compositions import RUNNING_LEASE, fail, lease_until
 from shared.logic.records import from_item
 from shared.model_types import MelodyKept, spec_for
+from shared.music.melody_rules import rewritten_limits, validate_melody
 from shared.music.midi_codec import read_midi
 from shared.music.score import Score
 from shared.schemas import Composition, CompositionTrack
@@ -85,7 +86,8 @@ def _compose(owner: str, composition: Composition, endpoint_name: str) -> Compos
     ).encode()
     answer = sagemaker.invoke_endpoint(endpoint_name, request)
     kept = spec_for(composition.model_type).melody_kept(composition.parameters)
-    data, score, tracks, metrics = parse_answer(answer, read_midi(melody_midi).score, kept)
+    added = int(composition.parameters.get("maxNotesAdded") or 0)  # what a rewritten melody may grow by
+    data, score, tracks, metrics = parse_answer(answer, read_midi(melody_midi).score, kept, added)
     blobs.put_composition(owner, composition.id, data)
     try:
         item = store.move(
@@ -109,10 +111,11 @@ def _compose(owner: str, composition: Composition, endpoint_name: str) -> Compos
 
 
 def parse_answer(
-    answer: bytes, melody: Score, kept: MelodyKept = MelodyKept.EXACT
+    answer: bytes, melody: Score, kept: MelodyKept = MelodyKept.EXACT, notes_added: int = 0
 ) -> tuple[bytes, Score, list[CompositionTrack], dict[str, float]]:
     """Check the endpoint's JSON: readable MIDI whose track 0 keeps the melody as ``kept`` says (exactly,
-    as the start of a continuation, or rewritten, which only needs a track), track list, numeric metrics."""
+    as the start of a continuation, or rewritten: then it must still obey the melody rules, with the
+    note cap grown by the ``notes_added`` the request allowed), track list, numeric metrics."""
     try:
         payload = json.loads(answer)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -134,6 +137,12 @@ def parse_answer(
         raise BadModelOutput("track 0 is not the melody that was sent")
     if kept is MelodyKept.PREFIX and got[: len(sent)] != sent:
         raise BadModelOutput("track 0 does not start with the melody that was sent")
+    if kept is MelodyKept.CHANGED:
+        rewritten = Score([score.tracks[0]], score.ticks_per_beat, score.tempo_us, score.time_signature)
+        try:
+            validate_melody(rewritten, rewritten_limits(notes_added))
+        except MelodyRuleViolation as exc:
+            raise BadModelOutput(f"the rewritten melody breaks the melody rules ({exc.message})") from exc
     listed = payload.get("tracks")
     try:
         if not isinstance(listed, list) or not all(isinstance(t, dict) for t in listed):

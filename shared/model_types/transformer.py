@@ -41,10 +41,15 @@ class Parameters(KnobModel):
             "probabilities add up to p; random: from the whole distribution."
         ),
     ] = TOP_K
+    # Checked against samplingTechnique's own range (CONDITIONS), not here: a bound on the field would
+    # answer a topK request with the union of both ranges. The schema shows the union; allOf narrows it.
     threshold: (
         Annotated[
             float,
-            Field(ge=0.1, le=128, description="k for topK (1-128), p for nucleus (0.1-1.0); not used for random."),
+            Field(
+                description="k for topK (1-128), p for nucleus (0.1-1.0); not used for random.",
+                json_schema_extra={"minimum": 0.1, "maximum": 128},
+            ),
         ]
         | None
     ) = None

@@ -5,7 +5,7 @@ code names the rule and whose message says what to change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shared.errors import MelodyRuleViolation, PayloadTooLarge
@@ -33,6 +33,12 @@ class MelodyLimits:
 
 DEFAULT_LIMITS = MelodyLimits()
 FROM_COMPOSITION_LIMITS = MelodyLimits(max_bars=MAX_BARS_FROM_COMPOSITION)
+
+
+def rewritten_limits(notes_added: int, limits: MelodyLimits = DEFAULT_LIMITS) -> MelodyLimits:
+    """The limits a melody the model rewrote (AR-CNN enhance) is held to: the input may already be at
+    the note cap, and the request lets the model add ``notes_added`` notes to it."""
+    return replace(limits, max_notes=limits.max_notes + max(0, notes_added))
 
 
 def melody_from_midi(data: bytes, limits: MelodyLimits = DEFAULT_LIMITS) -> Score:

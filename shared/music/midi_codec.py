@@ -106,21 +106,20 @@ def write_midi(score: Score) -> bytes:
     midi.tracks.append(conductor)
     for index, track in enumerate(score.tracks):
         channel = index if index < 9 else index + 1
-        events: list[tuple[int, int, mido.Message]] = []
-        for note in track.notes:
-            # note-offs sort before note-ons at the same tick so a repeated pitch re-strikes cleanly
-            events.append(
-                (note.start, 1, mido.Message("note_on", channel=channel, note=note.pitch, velocity=note.velocity))
-            )
-            events.append((note.end, 0, mido.Message("note_off", channel=channel, note=note.pitch, velocity=0)))
-        events.sort(key=lambda e: (e[0], e[1]))
+        # note-offs (0) sort before note-ons (1) at the same tick so a repeated pitch re-strikes cleanly
+        events = sorted(
+            [(note.start, 1, note.pitch, note.velocity) for note in track.notes]
+            + [(note.end, 0, note.pitch, 0) for note in track.notes],
+            key=lambda e: (e[0], e[1]),
+        )
         out = mido.MidiTrack()
         if track.name:
             out.append(mido.MetaMessage("track_name", name=track.name, time=0))
         out.append(mido.Message("program_change", channel=channel, program=track.program, time=0))
         last = 0
-        for tick, _, msg in events:
-            out.append(msg.copy(time=tick - last))
+        for tick, on, pitch, velocity in events:
+            kind = "note_on" if on else "note_off"
+            out.append(mido.Message(kind, channel=channel, note=pitch, velocity=velocity, time=tick - last))
             last = tick
         out.append(mido.MetaMessage("end_of_track", time=0))
         midi.tracks.append(out)

@@ -135,3 +135,25 @@ def test_temperature_raises_the_entropy_of_enhance_choices(model):
 def test_bad_parameters_are_refused_with_the_range(model):
     with pytest.raises(InvalidParameters, match="temperature"):
         _compose(model, _melody(), {"mode": "enhance", "temperature": 9})
+
+
+def test_a_large_max_notes_added_grows_the_note_cap_the_rewritten_melody_is_checked_against(model):
+    """An input at the melody rules' note cap (1024) enhanced with maxNotesAdded 1000: the worker's
+    check of the answer holds the rewritten melody to 1024 + 1000 notes, not to 1024."""
+    from shared.logic.compose import BadModelOutput, parse_answer
+    from shared.model_types import MelodyKept
+    from shared.music.melody_rules import MAX_NOTES
+    from shared.music.score import Note, Score, Track
+
+    # 128 sixteenths x 8 chord notes, in two registers with a gap between them to add notes in
+    pitches = (48, 52, 55, 60, 72, 76, 79, 84)
+    notes = [Note(step * 120, pitch, 120, 90) for step in range(128) for pitch in pitches]
+    melody = Score(tracks=[Track(notes=notes)])
+    assert len(notes) == MAX_NOTES
+    tracks, answer = _compose(model, melody, {"mode": "enhance", "maxNotesAdded": 1000, "samplingIterations": 100})
+    assert len(tracks[0].notes) > MAX_NOTES and answer["metrics"]["notesAdded"] > 0
+    raw = json.dumps(answer).encode()
+    _, score, _, _ = parse_answer(raw, melody, MelodyKept.CHANGED, notes_added=1000)
+    assert len(score.tracks[0].notes) == len(tracks[0].notes)
+    with pytest.raises(BadModelOutput, match="limit is 1024"):
+        parse_answer(raw, melody, MelodyKept.CHANGED)

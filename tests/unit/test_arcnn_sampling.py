@@ -95,3 +95,16 @@ def test_parallel_classes_forbid_parallel_fifths_and_octaves_only():
     assert forbidden[1, 3, 13]  # bass up 2: an octave under the tenor again, both rising
     assert not forbidden[1, 3, 11]  # the bass holds: oblique motion
     assert not forbidden[:, :, 0].any()  # a rest makes no parallel
+
+
+def test_the_lower_voice_of_a_pair_is_kept_from_parallel_fifths_too():
+    """A 5th is a 5th from either voice: resampling the lower voice (tenor, under the alto) must see
+    the parallel just as resampling the upper one does."""
+    state = np.zeros((2, 4), dtype=np.int64)
+    state[0] = [35, 30, 23, 11]  # alto a fifth above the tenor (30 - 23 = 7)
+    state[1] = [37, 32, 0, 13]  # alto steps up by 2; the tenor is being resampled
+    forbidden = parallel_classes(state)
+    assert forbidden[1, 2, 25]  # tenor up 2 to 25: a fifth under the alto again, both rising
+    assert not forbidden[1, 2, 24] and not forbidden[1, 2, 21]  # a tritone; contrary motion
+    state[1] = [37, 0, 25, 13]  # now the alto is resampled over the tenor's step
+    assert parallel_classes(state)[1, 1, 32]

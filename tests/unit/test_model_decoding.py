@@ -3,9 +3,11 @@ through small doubts, avoids parallel perfect intervals, and rests with the melo
 
 from __future__ import annotations
 
+from itertools import product
+
 import numpy as np
 
-from model.gan.decoding import decode_voices
+from model.gan.decoding import CANDIDATES, CROSSING_COST, PARALLEL_COST, _moves, candidates, decode_voices
 
 P = 48
 
@@ -45,7 +47,7 @@ def test_only_the_networks_candidates_are_written_and_each_voice_sings_one_pitch
     p = rng.random((16, P, 3)) ** 8
     out = decode_voices(p, melody(16))
     assert (out.sum(axis=1) == 1).all()
-    top = np.argsort(-p, axis=1)[:, :4, :]
+    top = np.argsort(-p, axis=1)[:, :CANDIDATES, :]
     for t in range(16):
         for v in range(3):
             assert int(np.argmax(out[t, :, v])) in top[t, :, v]
@@ -65,3 +67,51 @@ def test_the_voices_rest_where_the_melody_rests():
     tune[4:6] = False
     out = decode_voices(one_voice_probabilities(8, [{30: 1.0}] * 8), tune)
     assert not out[4:6].any() and out[:4].any(axis=(1, 2)).all() and out[6:].any(axis=(1, 2)).all()
+
+
+def test_the_broadcast_transition_table_is_the_cost_of_every_pair_of_sonorities():
+    """The vectorised table against the definition, one pair of sonorities at a time."""
+    rng = np.random.default_rng(3)
+    steps = 6
+    tune = np.zeros((steps, P), dtype=bool)
+    tune[np.arange(steps), rng.integers(34, 44, steps)] = True
+    tune[3] = False  # a rest
+    top_melody = np.where(tune.any(axis=1), np.argmax(tune, axis=1), -1)
+    sounding = np.repeat(tune.any(axis=1)[:, None], 3, axis=1)
+    top, _ = candidates(rng.random((steps, P, 3)) ** 4, sounding)
+    moves = _moves(top, top_melody, 1.0, 0.15, PARALLEL_COST, CROSSING_COST)
+    combos = list(product(range(CANDIDATES), repeat=3))
+    assert moves.shape == (steps - 1, len(combos), len(combos))
+    for t in range(steps - 1):
+        for i, before in enumerate(combos):
+            for j, after in enumerate(combos):
+                x = [int(top_melody[t])] + [int(top[t, c, v]) for v, c in enumerate(before)]
+                y = [int(top_melody[t + 1])] + [int(top[t + 1, c, v]) for v, c in enumerate(after)]
+                cost = 0.0
+                for v in range(1, 4):
+                    cost += x[v] != y[v]
+                    if x[v] >= 0 and y[v] >= 0:
+                        cost += 0.15 * max(abs(y[v] - x[v]) - 2, 0)
+                for u in range(4):
+                    for v in range(u + 1, 4):
+                        if min(x[u], x[v], y[u], y[v]) < 0:
+                            continue
+                        same_way = (y[u] - x[u]) * (y[v] - x[v]) > 0
+                        if same_way and (x[u] - x[v]) % 12 in (0, 7) and (x[u] - x[v]) % 12 == (y[u] - y[v]) % 12:
+                            cost += PARALLEL_COST
+                for above, below in zip(y, y[1:], strict=False):
+                    if above >= 0 and below >= 0 and below > above:
+                        cost += CROSSING_COST
+                assert np.isclose(moves[t, i, j], -cost), (t, before, after)
+
+
+def test_the_random_generator_perturbs_the_path_and_the_same_state_repeats_it():
+    rng = np.random.default_rng(0)
+    p = rng.random((32, P, 3)) ** 3  # an unsure network
+    tune = melody(32)
+    plain = decode_voices(p, tune)
+    assert (decode_voices(p, tune, rng=np.random.default_rng(5), sampling=0.0) == plain).all()
+    first = decode_voices(p, tune, rng=np.random.default_rng(5))
+    assert (decode_voices(p, tune, rng=np.random.default_rng(5)) == first).all()
+    assert not (decode_voices(p, tune, rng=np.random.default_rng(6)) == first).all()
+    assert (first.sum(axis=1) == 1).all()  # still one candidate pitch per voice and step

@@ -130,6 +130,22 @@ def test_transformer_rejections_name_the_parameter(given, names):
         assert name in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("given", "own", "other"),
+    [
+        ({"threshold": 0}, "use 1-128", "0.1"),
+        ({"threshold": 129}, "use 1-128", "0.1"),
+        ({"threshold": 200}, "use 1-128", "0.1"),
+        ({"samplingTechnique": "nucleus", "threshold": 0}, "use 0.1-1.", "128"),
+        ({"samplingTechnique": "nucleus", "threshold": 200}, "use 0.1-1.", "128"),
+    ],
+)
+def test_a_threshold_out_of_range_gets_its_own_techniques_range_only(given, own, other):
+    with pytest.raises(InvalidParameters) as caught:
+        TRANSFORMER.resolve_parameters(given)
+    assert own in caught.value.message and other not in caught.value.message, caught.value.message
+
+
 def test_resolution_order_is_given_then_model_then_type():
     harmonizer = {"mode": "harmonize", "temperature": 0.7}
     assert ARCNN.resolve_parameters({}, harmonizer).to_wire() == {

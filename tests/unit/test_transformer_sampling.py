@@ -86,3 +86,31 @@ def test_a_continuation_stays_in_the_meter_stops_at_the_bar_line_and_repeats_wit
     onsets = [s for s, _, _ in notes]
     assert onsets == sorted(set(onsets)) and onsets[:3] == [0, 4, 8]
     assert all(s >= 16 for s in onsets[3:]) and all(s + d <= 48 for s, _, d in notes)
+
+
+def test_the_continuation_starts_where_the_prompt_stops_or_after_the_rest_the_prompt_ends_with() -> None:
+    """An event lasts until the next onset: a first onset later than the prompt's end would mean its
+    last note is still sounding (it is not, in the output), so the first event starts exactly at the
+    end; when the prompt itself ends in silence, the prompt says so with a rest."""
+    from model.transformer.compose import continue_melody
+
+    legato = [(0, 60, 4), (4, 62, 4), (8, 64, 4)]  # ends on the bar line, step 12 of 3/4
+    for seed in range(8):
+        first = continue_melody(_Uniform(), legato, "3/4", 48, Sampling("random", 1), seed).continuation.tokens
+        assert first[:2] == [V.BAR, V.pos_token(0)], seed
+
+    class Recording(_Uniform):
+        def start(self, tokens):
+            self.prompt = list(tokens)
+            return super().start(tokens)
+
+        def step(self, token):
+            return _Uniform.start(self, [])
+
+    short = [(0, 60, 4), (4, 62, 2)]  # silence from step 6 on; continue from the bar line
+    decoder = Recording()
+    extension = continue_melody(decoder, short, "3/4", 48, Sampling("random", 1), 3, from_step=12)
+    assert decoder.prompt[-2:] == [V.pos_token(6), V.REST]
+    assert extension.notes and all(s >= 12 for s, _, _ in extension.notes)
+    continue_melody(decoder, legato, "3/4", 48, Sampling("random", 1), 3)
+    assert decoder.prompt[-1] == V.pitch_token(64)  # no rest where the next note may follow at once

@@ -80,3 +80,19 @@ def test_transposition_moves_only_pitches() -> None:
     moved = V.transpose(tokens, 5)
     assert V.decode(moved.tolist(), "4/4") == [(0, 65, 4), (4, 69, 4)]
     assert V.pitch_bounds(moved) == (65, 69)
+
+
+def test_with_exact_set_the_next_event_starts_exactly_there_bar_lines_first() -> None:
+    grammar = V.Grammar(V.bar_steps("3/4"), earliest=14, exact=14)
+    for token in [V.meter_token("3/4"), V.BAR, V.pos_token(0), V.pitch_token(60)]:
+        grammar.feed(token)
+    allowed = grammar.allowed()
+    assert allowed[V.BAR] and not allowed[V.POS_BASE : V.PITCH_BASE].any()  # 14 is in the next bar
+    grammar.feed(V.BAR)
+    allowed = grammar.allowed()
+    assert np.nonzero(allowed)[0].tolist() == [V.pos_token(2)]  # neither a later onset nor an empty bar
+    grammar.feed(V.pos_token(2))
+    assert grammar.exact is None and grammar.allowed()[V.REST]  # a rest there is the decoder's choice
+    grammar.feed(V.REST)
+    positions = np.nonzero(grammar.allowed()[V.POS_BASE : V.PITCH_BASE])[0]
+    assert positions.min() == 3 and grammar.allowed()[V.BAR]  # then free again
