@@ -43,6 +43,13 @@ def window_index(
     return np.array(rows, dtype=np.int64).reshape(-1, 3)
 
 
+def piece_windows(roll: np.ndarray) -> int:
+    """How many training windows one piece gives: ``window_index``'s rows with its defaults (2-bar
+    windows every bar, in every transposition that keeps all voices in the band). The index records
+    it per piece, so the API can size a data set and estimate a job's time without the corpus."""
+    return len(window_index([roll]))
+
+
 def gather(
     rolls: Sequence[np.ndarray],
     rows: np.ndarray,

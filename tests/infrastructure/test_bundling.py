@@ -76,3 +76,10 @@ def test_source_tarball_is_reproducible_and_laid_out_for_the_framework_container
     assert names == sorted(names)
     assert all(m.mtime == 0 for m in infos)
     assert "model/train.py" in names and "requirements.txt" in names
+
+
+def test_the_training_source_carries_the_weights_a_custom_gan_starts_from_and_no_other_shipped_model() -> None:
+    names = {name for name, _ in bundling._source_members()}
+    assert {"model/pretrained/bach-chorales/generator.pt", "model/pretrained/bach-chorales/model.json"} <= names
+    assert not any(n.startswith("model/pretrained/") and "bach-chorales/" not in n for n in names)
+    assert "model/pretrained/bach-chorales/MODEL_CARD.md" not in names
