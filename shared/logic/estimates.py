@@ -40,7 +40,7 @@ class Cost:
 
 
 COSTS: Mapping[ModelType, Cost] = {
-    ModelType.GAN: Cost(setup=15.0, per_window=0.0095, per_held_out=1.2),
+    ModelType.GAN: Cost(setup=60.0, per_window=0.0125, per_held_out=1.2),
     ModelType.AR_CNN: Cost(setup=20.0, per_window=0.035),
     ModelType.TRANSFORMER: Cost(setup=60.0, per_window=0.077),
 }
