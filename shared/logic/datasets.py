@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -103,7 +102,7 @@ def select(tags: Sequence[str], model_type: ModelType | str = ModelType.GAN) -> 
     if not pieces:
         raise InvalidInput(
             f"No piece matches all of {', '.join(tags)} (tags of one kind are alternatives, different kinds must "
-            f"all hold). {_neighbours(wanted, lambda counts: counts[0] + counts[1] > 0)}",
+            f"all hold). {_neighbours(wanted, _trainable)}",
             code="EMPTY_FILTER",
         )
     held = sum(p.held_out for p in pieces)
@@ -187,7 +186,8 @@ def _trainable(counts: tuple[int, int]) -> bool:
 
 def _neighbours(wanted: dict[str, set[str]], good: Callable[[tuple[int, int]], bool], widen: bool = False) -> str:
     """Tags that would make the filter good: for each kind in it, values of that kind among the
-    pieces the other kinds select, used instead (``widen``: added, as an alternative)."""
+    pieces the other kinds select, used instead (``widen``: added, as an alternative); the
+    smallest first, as the nearest to what was asked for."""
     suggestions: list[str] = []
     for kind in wanted:
         others = {k: v for k, v in wanted.items() if k != kind}
@@ -203,8 +203,8 @@ def _neighbours(wanted: dict[str, set[str]], good: Callable[[tuple[int, int]], b
         if widen:
             for tag in wanted[kind]:
                 base = [base[0] + counts.get(tag, [0, 0])[0], base[1] + counts.get(tag, [0, 0])[1]]
-        ranked = Counter({t: c[0] + c[1] for t, c in counts.items() if t not in wanted[kind]})
-        for tag, _ in ranked.most_common():
+        ranked = sorted((c[0] + c[1], t) for t, c in counts.items() if t not in wanted[kind])
+        for _, tag in ranked:
             training, held = counts[tag][0] + base[0], counts[tag][1] + base[1]
             if good((training, held)):
                 suggestions.append(f"{'+' if widen else ''}{tag} ({training} training, {held} held out)")
