@@ -124,3 +124,18 @@ def test_the_estimate_is_on_the_record_and_grows_with_data_and_epochs(cloud, cat
     assert estimates.estimate("gan", wide, defaults).seconds > 5 * big["estimate"]["seconds"]
     capped = estimates.estimate("gan", wide, {**defaults, "maxWindows": 1000})
     assert capped.windows == 1000 and "1000 windows" in capped.basis
+
+
+def test_ar_cnn_and_transformer_estimates_count_their_own_units_and_stop_at_max_minutes():
+    bach = datasets.select(["collection:bach-chorales"], "ar-cnn")
+    arcnn = spec_for("ar-cnn").validate_hyperparameters({"epochs": 2}).to_wire()
+    short = estimates.estimate("ar-cnn", bach, arcnn)
+    assert short.windows == arcnn["stepsPerEpoch"] * arcnn["batchSize"]  # an epoch is a fixed number of steps
+    long = estimates.estimate("ar-cnn", bach, {**arcnn, "epochs": 500})
+    assert long.seconds == round(estimates.COSTS[ModelType.AR_CNN].setup + 60 * arcnn["maxMinutes"]) > short.seconds
+    essen = datasets.select(["collection:essen"], "transformer")
+    transformer = spec_for("transformer").validate_hyperparameters({"epochs": 4}).to_wire()
+    free = estimates.estimate("transformer", essen, transformer)
+    assert free.windows == 0 and f"{essen.tunes} melodies" in free.basis
+    capped = estimates.estimate("transformer", essen, {**transformer, "maxMinutes": 5})
+    assert capped.seconds == round(estimates.COSTS[ModelType.TRANSFORMER].setup + 300) < free.seconds
