@@ -42,8 +42,8 @@ from shared.statuses import COMPOSITION_FINAL, TRAINING_FINAL, CompositionStatus
 
 SAMPLE_MELODY = "sample-ode-to-joy"
 SHIPPED_MODEL = "bach-chorales"
-TINY = {"epochs": 1, "width": 4, "batchSize": 8, "maxWindows": 16, "updateRatio": 1}
-LONG = {"epochs": 500, "width": 4, "batchSize": 8, "maxWindows": 16, "updateRatio": 1}
+TINY = {"epochs": 1, "width": 4, "batchSize": 8, "maxWindows": 16, "updateRatio": 1, "startFrom": "scratch"}
+LONG = {"epochs": 500, "width": 4, "batchSize": 8, "maxWindows": 16, "updateRatio": 1, "startFrom": "scratch"}
 
 
 def reachable(kind: type[StrEnum], start: str, end: str) -> bool:
@@ -156,7 +156,14 @@ def local_runtime(poll_seconds: int, data_args: tuple[str, ...] = ()) -> Iterato
 def pick_tag(api: Api, user: str) -> str:
     response = api.request("GET", "/datasets", user)
     assert response is not None and response.status_code == 200, "GET /datasets failed"
-    return min((t for t in response.json()["items"] if t["pieces"] >= 3), key=lambda t: t["pieces"])["tag"]
+    body = response.json()
+    trainable = [
+        t
+        for t in body["items"]
+        if t["pieces"] - t["heldOutPieces"] >= body["minimumTrainingPieces"]
+        and t["heldOutPieces"] >= body["minimumHeldOutPieces"]
+    ]
+    return min(trainable, key=lambda t: t["pieces"])["tag"]  # the smallest tag the API accepts
 
 
 def post_idempotently(api: Api, path: str, user: str, body: dict, attempts: int = 5) -> httpx.Response | None:

@@ -68,12 +68,13 @@ class Api(Construct):
         throttle_rate: float,
         throttle_burst: int,
         log_retention: logs.RetentionDays,
+        self_sign_up: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         self.user_pool = cognito.UserPool(
             self,
             "Users",
-            self_sign_up_enabled=True,
+            self_sign_up_enabled=self_sign_up,
             sign_in_aliases=cognito.SignInAliases(email=True),
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
             standard_attributes=cognito.StandardAttributes(

@@ -340,13 +340,20 @@ _INFERENCE_ENTRY = (
 )
 
 
+START_FILES = ("generator.pt", "model.json")
+
+
 def _source_members() -> list[tuple[str, bytes]]:
-    """``model/`` (without shipped weights) + ``shared/`` + requirements.txt + the serving entry:
-    the layout the framework containers run ``model/train.py`` from, and exactly what belongs in a
-    model.tar.gz's ``code/`` folder (a training job that copies its source dir to
-    ``$SM_MODEL_DIR/code`` produces a servable artifact)."""
+    """``model/`` (without shipped weights but the GAN's starting point) + ``shared/`` +
+    requirements.txt + the serving entry: the layout the framework containers run
+    ``model/train.py`` from, and exactly what belongs in a model.tar.gz's ``code/`` folder (a
+    training job that copies its source dir to ``$SM_MODEL_DIR/code`` produces a servable
+    artifact)."""
     model_dir = _require_dir(REPO_ROOT / "model", "SageMaker source dir")
     members = _tree_members("model/", model_dir, exclude=("pretrained",))
+    # the weights a custom GAN starts from (``startFrom``), not the other shipped models
+    start = model_dir / "pretrained" / "bach-chorales"
+    members += [(f"model/pretrained/bach-chorales/{name}", (start / name).read_bytes()) for name in START_FILES]
     members += _tree_members("shared/", REPO_ROOT / "shared")
     members.append(("requirements.txt", ("\n".join(training_requirements()) + "\n").encode()))
     members.append((INFERENCE_ENTRY_POINT, _INFERENCE_ENTRY.encode()))

@@ -45,6 +45,8 @@ class Settings:
     training_image_tag: str = DEFAULT_TRAINING_TAG
     inference_image_tag: str = DEFAULT_INFERENCE_TAG
     alarm_email: str = ""
+    max_concurrent_training_jobs: int = 2  # per user; a job beyond it is refused with a 429
+    self_sign_up: bool = True  # anyone may create an account; false: the owner adds users
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -53,8 +55,20 @@ class Settings:
             key = "".join(w if i == 0 else w.capitalize() for i, w in enumerate(f.name.split("_")))
             raw = scope.node.try_get_context(key)
             if raw is not None:
-                values[f.name] = type(getattr(cls, f.name))(raw)
+                values[f.name] = (
+                    _flag(raw) if isinstance(getattr(cls, f.name), bool) else type(getattr(cls, f.name))(raw)
+                )
         return cls(**values)
+
+
+def _flag(raw: Any) -> bool:
+    """A context switch: ``-c selfSignUp=false`` arrives as the string "false", which ``bool`` reads as true."""
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"A context switch takes true or false, not {raw!r}.")
+    return text in ("true", "1", "yes")
 
 
 class ComposerStack(Stack):
@@ -160,6 +174,7 @@ class ComposerStack(Stack):
             throttle_rate=settings.throttle_rate,
             throttle_burst=settings.throttle_burst,
             log_retention=retention,
+            self_sign_up=settings.self_sign_up,
         )
 
         # The trigger starts executions; the API hands compositions to the worker. (The progress
@@ -168,6 +183,7 @@ class ComposerStack(Stack):
         self.api_function.add_environment(Env.COMPOSE_WORKER_FUNCTION, self.compose_worker.function.function_name)
         self.api_function.add_environment(Env.CORS_ALLOW_ORIGIN, settings.console_origin)
         self.media_function.add_environment(Env.CORS_ALLOW_ORIGIN, settings.console_origin)
+        self.api_function.add_environment(Env.MAX_CONCURRENT_TRAINING_JOBS, str(settings.max_concurrent_training_jobs))
         self._grant()
         self._acknowledge_custom_resource_provider()
 

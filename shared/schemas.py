@@ -295,6 +295,16 @@ class TrainingJobIn(WireModel):
     )
 
 
+class TrainingEstimate(WireModel):
+    """How long the job should take, from its data size and epochs (README: "Time estimate")."""
+
+    seconds: int = Field(description="Expected training time in seconds on the training instance.")
+    training_pieces: int = Field(description="Pieces (melodies, for the Transformer) it trains on.")
+    held_out_pieces: int = Field(description="Pieces it is judged on every epoch and never trains on.")
+    windows: int = Field(description="Training windows per epoch the estimate counts (0: counted in melodies).")
+    basis: str = Field(description="The formula and the measured costs behind the figure.")
+
+
 class TrainingJob(WireModel):
     id: str
     owner: str = Field(exclude=True, default="")
@@ -308,6 +318,7 @@ class TrainingJob(WireModel):
     epoch: int = 0
     epochs: int
     history: list[EpochMetrics] = Field(default_factory=list)
+    estimate: TrainingEstimate | None = Field(default=None, description="Set at POST; jobs made before it have none.")
     failure_reason: str | None = None
     sagemaker_job_name: str | None = None
     created_at: datetime
@@ -338,10 +349,31 @@ class DatasetTag(WireModel):
     tag: str
     kind: str = Field(description="composer, collection, mode, key, meter or parts.")
     pieces: int
+    held_out_pieces: int = Field(default=0, description="Of them, never trained on: the held-out split, by tune.")
+    windows: int = Field(
+        default=0,
+        description="Training windows of its training pieces: 2-bar windows every bar, in every transposition "
+        "that keeps all four voices in the model's pitch band.",
+    )
+    styles: list[str] = Field(default_factory=list, description="The styles of its pieces.")
+
+
+class MelodyCollection(WireModel):
+    """A melody collection the Transformer trains on (``collection:<name>``)."""
+
+    tag: str
+    tunes: int
+    held_out_tunes: int
 
 
 class DatasetTagList(WireModel):
     items: list[DatasetTag]
+    rule: str = Field(default="", description="How tags combine.")
+    minimum_training_pieces: int = Field(default=0, description="A GAN or AR-CNN filter needs at least this many.")
+    minimum_held_out_pieces: int = Field(default=0, description="... and this many held-out pieces.")
+    melody_collections: list[MelodyCollection] = Field(
+        default_factory=list, description="What a Transformer job filters on instead (collection tags, OR)."
+    )
 
 
 class Health(WireModel):

@@ -67,6 +67,7 @@ class ApiSettings(FunctionSettings):
     compose_worker_function: str = Field(validation_alias=Env.COMPOSE_WORKER_FUNCTION, min_length=1)
     cors_allow_origin: str = Field(validation_alias=Env.CORS_ALLOW_ORIGIN, default="*", min_length=1)
     dataset_tags_file: str | None = Field(validation_alias=Env.DATASET_TAGS_FILE, default=None)
+    max_concurrent_training_jobs: int = Field(validation_alias=Env.MAX_CONCURRENT_TRAINING_JOBS, default=2, ge=1)
 
 
 class WorkerSettings(FunctionSettings):

@@ -53,6 +53,7 @@ from model.data.windows import (
     gather_profiles,
     melody_profiles,
     normalised_profile,
+    piece_windows,
     window_index,
 )
 
@@ -93,6 +94,7 @@ __all__ = [
     "parse_piece",
     "parse_tags",
     "piece_roll",
+    "piece_windows",
     "pool_paths",
     "tunes",
     "window_index",

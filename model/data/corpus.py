@@ -202,11 +202,18 @@ def load_pieces(paths: Sequence[str], workers: int = 2) -> list[dict[str, Any]]:
 
 
 def build_index(workers: int = 2) -> dict[str, Any]:
-    """Parse the whole pool and write the tag index (cache and shipped copy)."""
+    """Parse the whole pool and write the tag index (cache and shipped copy), with each piece's
+    count of training windows (what a job's time estimate and size check are computed from)."""
+    from model.data.windows import piece_windows
+
     pieces = load_pieces(pool_paths(), workers)
     index = {
         "version": INDEX_VERSION,
-        "pieces": {p["path"]: {**p["tags"], **key_tags(p["voices"])} for p in pieces if "tags" in p},
+        "pieces": {
+            p["path"]: {**p["tags"], **key_tags(p["voices"]), "windows": piece_windows(piece_roll(p))}
+            for p in pieces
+            if "tags" in p
+        },
         "skipped": {p["path"]: p["skip"] for p in pieces if "skip" in p},
         "tunes": {p["path"]: " ".join(map(str, p["tune"])) for p in pieces if "tune" in p},
     }

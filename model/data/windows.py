@@ -8,8 +8,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from model.data.corpus import VOICES
-
 WINDOW_STEPS = 32
 HOP_STEPS = 16
 LOW_PITCH = 34  # the model's pitch band: 34 (B-flat 1) .. 81 (A5), 48 pitches
@@ -43,6 +41,13 @@ def window_index(
     return np.array(rows, dtype=np.int64).reshape(-1, 3)
 
 
+def piece_windows(roll: np.ndarray) -> int:
+    """How many training windows one piece gives: ``window_index``'s rows with its defaults (2-bar
+    windows every bar, in every transposition that keeps all voices in the band). The index records
+    it per piece, so the API can size a data set and estimate a job's time without the corpus."""
+    return len(window_index([roll]))
+
+
 def gather(
     rolls: Sequence[np.ndarray],
     rows: np.ndarray,
@@ -51,7 +56,7 @@ def gather(
     steps: int = WINDOW_STEPS,
 ) -> np.ndarray:
     """The windows as a ``(n, steps, count, 4)`` bool array, transposed and cropped."""
-    out = np.empty((len(rows), steps, count, VOICES), dtype=bool)
+    out = np.empty((len(rows), steps, count, rolls[0].shape[2] if len(rolls) else 0), dtype=bool)
     for i, (r, start, shift) in enumerate(rows):
         out[i] = rolls[r][start : start + steps, low - shift : low - shift + count]
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,9 @@ GRID = 2  # 16ths per model step: the network writes eighth notes
 WINDOW_STEPS = 32  # model steps per window: 4 bars of eighths
 HOP_STEPS = 16  # model steps between windows at inference (2 bars: every step seen twice)
 TRAIN_HOP = 16  # 16th steps between training windows (one bar)
+PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+# the settings a start from shipped weights must share with the new model (the network's shape)
+SHAPE_SETTINGS = ("width", "lowPitch", "pitchCount", "windowSteps", "conditionChannels", "grid")
 
 
 def read_hyperparameters(values: dict[str, Any]) -> tuple[Hyperparameters, list[str]]:
@@ -84,6 +88,25 @@ def read_hyperparameters(values: dict[str, Any]) -> tuple[Hyperparameters, list[
 def _to_tensor(windows: np.ndarray, device: torch.device) -> torch.Tensor:
     """(n, steps, pitches, tracks) bool -> (n, tracks, steps, pitches) in {-1, 1}."""
     return torch.from_numpy(windows).permute(0, 3, 1, 2).float().mul(2).sub(1).to(device)
+
+
+def start_weights(start_from: str, settings: GanSettings) -> dict[str, torch.Tensor] | None:
+    """The shipped generator weights a job starts from (None for ``scratch``), checked to fit the
+    network the job builds: a start from another shape would fail inside ``load_state_dict``."""
+    if start_from == "scratch":
+        return None
+    model_dir = PRETRAINED_DIR / start_from
+    if not (model_dir / WEIGHTS_FILE).exists():
+        raise TrainingInputError(f"startFrom {start_from}: no shipped GAN weights at {model_dir}.")
+    shipped = ModelConfig.load(model_dir).settings
+    ours = settings.to_json()
+    different = [k for k in SHAPE_SETTINGS if shipped.get(k) != ours.get(k)]
+    if different:
+        raise TrainingInputError(
+            f"startFrom {start_from}: its network differs in {', '.join(different)}; use startFrom scratch."
+        )
+    weights: dict[str, torch.Tensor] = torch.load(model_dir / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    return weights
 
 
 def _sample_midi(composer: Composer, roll: np.ndarray) -> bytes:
@@ -145,6 +168,9 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
         Generator(hp.width, CONDITION_CHANNELS, D.LOW_PITCH, D.PITCH_COUNT).to(device),
         Critic(hp.width, WINDOW_STEPS, D.PITCH_COUNT).to(device),
     )
+    initial = start_weights(hp.start_from, settings)
+    if initial is not None:
+        generator.load_state_dict(initial)
     fold = pitch_class_fold(D.LOW_PITCH, D.PITCH_COUNT).to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     opt_c = torch.optim.Adam(critic.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))

@@ -1,5 +1,10 @@
 """Training jobs, API side: submit (a QUEUED record; the table's stream starts the workflow), read,
 list and stop. Progress, completion and failure are written by the workflow.
+
+A submission is checked before anything is written: the filter must select a data set a useful
+model can come of (``datasets.select``), the hyperparameters must fit the model type, and the
+caller may have at most ``maxConcurrentTrainingJobs`` (CDK context, default 2) jobs that are not
+finished; the record carries the time estimate (``estimates``).
 """
 
 from __future__ import annotations
@@ -7,13 +12,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.errors import Conflict, NotFound
-from shared.logic import clock, datasets
+from shared.errors import Conflict, NotFound, TooManyRequests
+from shared.logic import clock, datasets, estimates
 from shared.logic.ids import new_id
 from shared.logic.pagination import Source, paginate
 from shared.logic.records import from_item, to_item
 from shared.model_types import spec_for
 from shared.schemas import TrainingJob, TrainingJobIn, TrainingJobList
+from shared.settings import ApiSettings
 from shared.statuses import TRAINING_FINAL, TrainingStatus
 from shared.store import sagemaker
 from shared.store import training_jobs as store
@@ -26,9 +32,18 @@ NEVER_STARTED = "the training workflow did not start within 15 minutes of the re
 
 
 def submit(owner: str, request: TrainingJobIn) -> TrainingJob:
-    """Check the tags and the model type's hyperparameters (defaults filled in), then record QUEUED."""
-    datasets.validate_tags(request.dataset.tags)
+    """Check the data set, the model type's hyperparameters (defaults filled in) and the caller's
+    running jobs, then record QUEUED with the time estimate."""
+    selection = datasets.select(request.dataset.tags, request.model_type)
     hyperparameters = spec_for(request.model_type).validate_hyperparameters(request.hyperparameters).to_wire()
+    limit = ApiSettings.load().max_concurrent_training_jobs
+    running = unfinished(owner)
+    if len(running) >= limit:
+        raise TooManyRequests(
+            f"You have {len(running)} training jobs that are not finished ({', '.join(running)}); at most {limit} "
+            "may run at once. Wait for one to finish or stop one (POST /training-jobs/{id}/stop), then submit again.",
+            code="TOO_MANY_TRAINING_JOBS",
+        )
     now = clock.now()
     job = TrainingJob(
         id=new_id("tj"),
@@ -40,11 +55,23 @@ def submit(owner: str, request: TrainingJobIn) -> TrainingJob:
         status=TrainingStatus.QUEUED,
         epoch=0,
         epochs=hyperparameters["epochs"],
+        estimate=estimates.estimate(request.model_type, selection, hyperparameters),
         created_at=now,
         updated_at=now,
     )
     store.create(to_item(job, owner))
     return job
+
+
+def unfinished(owner: str) -> list[str]:
+    """Ids of the owner's jobs that are not in a final state (QUEUED ones past their timeout are
+    closed on the way, as a read closes them)."""
+    ids, key = [], None
+    while True:
+        items, key = store.page(owner, 100, key)
+        ids += [i["id"] for i in items if _expire(owner, i).get("status") not in TRAINING_FINAL]
+        if key is None:
+            return ids
 
 
 def get(owner: str, job_id: str) -> TrainingJob:

@@ -126,7 +126,14 @@ def test_compose_train_stop_and_isolation(runtime: RunningRuntime) -> None:
         job_request = {
             "modelName": "tiny-e2e",
             "dataset": {"tags": [TINY_TAG]},
-            "hyperparameters": {"epochs": 2, "width": 4, "batchSize": 8, "maxWindows": 16, "updateRatio": 2},
+            "hyperparameters": {
+                "epochs": 2,
+                "width": 4,
+                "batchSize": 8,
+                "maxWindows": 16,
+                "updateRatio": 2,
+                "startFrom": "scratch",
+            },
         }
         r = client.post("/training-jobs", json=job_request, headers=ALICE)
         assert r.status_code == 202, r.text
@@ -175,7 +182,7 @@ def test_compose_train_stop_and_isolation(runtime: RunningRuntime) -> None:
         long_request = {
             **job_request,
             "modelName": "to-stop",
-            "hyperparameters": {"epochs": 500, "width": 4, "batchSize": 8, "maxWindows": 16},
+            "hyperparameters": {"epochs": 500, "width": 4, "batchSize": 8, "maxWindows": 16, "startFrom": "scratch"},
         }
         r = client.post("/training-jobs", json=long_request, headers=ALICE)
         assert r.status_code == 202, r.text

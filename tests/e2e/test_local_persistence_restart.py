@@ -28,7 +28,7 @@ from tests.e2e.test_local_backend import ALICE, TINY_TAG, compose_and_check, fre
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
-TINY = {"epochs": 2, "width": 4, "batchSize": 8, "maxWindows": 16, "updateRatio": 2}
+TINY = {"epochs": 2, "width": 4, "batchSize": 8, "maxWindows": 16, "updateRatio": 2, "startFrom": "scratch"}
 
 
 @contextmanager

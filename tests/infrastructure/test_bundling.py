@@ -123,3 +123,10 @@ def test_the_media_asset_renders_on_its_own_under_lambdas_python(tmp_path: Path)
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
     assert not list(asset.rglob("__pycache__"))
+
+
+def test_the_training_source_carries_the_weights_a_custom_gan_starts_from_and_no_other_shipped_model() -> None:
+    names = {name for name, _ in bundling._source_members()}
+    assert {"model/pretrained/bach-chorales/generator.pt", "model/pretrained/bach-chorales/model.json"} <= names
+    assert not any(n.startswith("model/pretrained/") and "bach-chorales/" not in n for n in names)
+    assert "model/pretrained/bach-chorales/MODEL_CARD.md" not in names

@@ -43,6 +43,7 @@ TINY = {
     "max_windows": "64",
     "batch_size": "16",
     "width": "4",
+    "start_from": "scratch",
     "update_ratio": "2",
     "seed": "3",
     "learning_rate": "0.002",

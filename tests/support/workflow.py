@@ -36,7 +36,7 @@ OWNER = "user-1"
 PROGRESS_FUNCTION = "training-progress"
 SOURCE_DIR_KEY = "assets/sourcedir.tar.gz"
 SOURCE_DIR_URI = f"s3://{BUCKET}/{SOURCE_DIR_KEY}"
-TINY = Hyperparameters(epochs=1, batch_size=8, width=4, max_windows=16, update_ratio=1, seed=3)
+TINY = Hyperparameters(epochs=1, batch_size=8, width=4, max_windows=16, update_ratio=1, seed=3, start_from="scratch")
 SMALL_TAGS = ["composer:bach"]
 
 

@@ -266,9 +266,10 @@ def test_a_training_job_takes_a_model_type_and_its_hyperparameters(cloud, catalo
 
 def test_a_training_job_without_a_model_type_is_a_gan(cloud, catalogue):
     job = call("POST", "/training-jobs", body={**JOB, "hyperparameters": {"epochs": 2}}).json
-    assert job["modelType"] == "gan" and job["hyperparameters"]["updateRatio"] == 5
+    assert job["modelType"] == "gan" and job["hyperparameters"]["updateRatio"] == 1
     started = execution_input({**job, "owner": ALICE}, "bucket")
-    assert started["hyperParameters"]["modelType"] == "gan" and started["hyperParameters"]["update_ratio"] == "5"
+    assert started["hyperParameters"]["modelType"] == "gan" and started["hyperParameters"]["update_ratio"] == "1"
+    assert started["hyperParameters"]["start_from"] == "bach-chorales"
     # A record written before model types carries neither field: it starts as a GAN.
     old = {k: v for k, v in job.items() if k != "modelType"}
     assert execution_input({**old, "owner": ALICE}, "bucket")["modelType"] == "gan"

@@ -111,3 +111,18 @@ def test_train_with_a_type_and_its_hyperparameters(api, catalogue):
         url, "train", "--type", "transformer", "-n", "x", "--tags", "collection:bach-chorales", "--hp", "layers=40"
     )
     assert bad.exit_code == 1 and "hyperparameters.layers" in bad.output
+
+
+def test_train_prints_the_estimate_and_sends_the_types_own_epochs(api, catalogue, monkeypatch):
+    from local import cli
+
+    monkeypatch.setattr(cli.console, "width", 240)  # a wide terminal: nothing folded
+    url, _ = api
+    started = composer(url, "train", "-n", "mine", "--tags", "key:e-major")
+    assert started.exit_code == 0, started.output
+    assert "Estimated time: about" in started.output and "10 training pieces, 2 held out" in started.output
+    assert f"{spec_for('gan').validate_hyperparameters({}).to_wire()['epochs']} epochs" in started.output
+    listed = CliRunner().invoke(app, ["--api-url", url, "--user", ALICE, "jobs"])
+    assert " min " in listed.output or " s " in listed.output
+    datasets = CliRunner().invoke(app, ["--api-url", url, "--user", ALICE, "datasets"])
+    assert "training windows" in datasets.output and "bach-chorales" in datasets.output

@@ -29,7 +29,8 @@ def test_string_values_are_coerced_and_sagemaker_keys_ignored():
             "dataset_tags": '["composer:bach", "mode:minor"]',
         }
     )
-    assert (hp.epochs, hp.learning_rate, hp.update_ratio, hp.max_windows) == (3, 0.002, 2, None)
+    # an empty value is no value: the type's default cap applies
+    assert (hp.epochs, hp.learning_rate, hp.update_ratio, hp.max_windows) == (3, 0.002, 2, 8192)
     assert tags == ["composer:bach", "mode:minor"]
 
 
@@ -40,7 +41,8 @@ def test_json_encoded_strings_are_unwrapped():
 
 def test_defaults_without_any_hyperparameters():
     hp, tags = read_hyperparameters({"SM_HPS": "{}"})
-    assert (hp.epochs, hp.batch_size, hp.update_ratio, hp.gradient_penalty) == (10, 64, 5, 10.0)
+    assert (hp.epochs, hp.batch_size, hp.update_ratio, hp.gradient_penalty) == (8, 32, 1, 10.0)
+    assert (hp.width, hp.start_from, hp.max_windows) == (8, "bach-chorales", 8192)
     assert tags == ["collection:bach-chorales"]
 
 

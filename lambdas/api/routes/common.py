@@ -37,6 +37,7 @@ _ERRORS = {
     413: "The body is too large.",
     415: "Unsupported Content-Type.",
     422: "The request breaks a rule; the message says which.",
+    429: "Too many requests: a limit of the deployment (e.g. unfinished training jobs per user) is reached.",
     503: "AWS throttled the request after the SDK's retries (SERVICE_BUSY); retry after `Retry-After` seconds.",
 }
 

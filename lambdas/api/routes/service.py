@@ -22,6 +22,10 @@ def health() -> Health:
 @router.get(
     "/datasets",
     summary="The data-set tags training jobs can filter on",
+    description="Per tag: pieces, held-out pieces (never trained on), training windows and styles. A tag is "
+    "`kind:value` (or a bare value of any kind); tags of one kind are alternatives (OR), tags of different kinds "
+    "must all hold (AND). A GAN or AR-CNN filter needs `minimumTrainingPieces` training and "
+    "`minimumHeldOutPieces` held-out pieces; a Transformer filters on `melodyCollections`.",
     security=AUTH,
     tags=["training"],
     responses=errors(401, stored=False),

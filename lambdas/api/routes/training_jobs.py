@@ -34,11 +34,13 @@ JobId = Annotated[str, Path(min_length=1, max_length=128)]
     summary="Train a model on a filtered data set",
     security=AUTH,
     tags=["training"],
-    description="Answers 202 with status QUEUED; poll `GET /training-jobs/{id}` for epoch, history "
-    "and status. Tags must come from `GET /datasets`.",
+    description="Answers 202 with status QUEUED and the time `estimate`; poll `GET /training-jobs/{id}` for "
+    "epoch, history and status. Tags must come from `GET /datasets` (OR within a kind, AND across kinds); an "
+    "unknown tag, a combination matching nothing, or a filter too small for a useful model is a 422 naming the "
+    "valid neighbours or the minimum. Beyond the deployment's limit of unfinished jobs per user: 429.",
     responses={
         202: {"description": "Queued.", "content": {"application/json": {"model": TrainingJob}}},
-        **errors(400, 401, 413, 415, 422),
+        **errors(400, 401, 413, 415, 422, 429),
     },
 )
 def create_training_job(body: TrainingJobIn, idempotency_key: IdempotencyKey = None) -> Response[TrainingJob]:
