@@ -108,3 +108,16 @@ def test_the_lower_voice_of_a_pair_is_kept_from_parallel_fifths_too():
     assert not forbidden[1, 2, 24] and not forbidden[1, 2, 21]  # a tritone; contrary motion
     state[1] = [37, 0, 25, 13]  # now the alto is resampled over the tenor's step
     assert parallel_classes(state)[1, 1, 32]
+
+
+def test_bass_leaps_are_weighted_down_by_their_size_and_steps_and_rests_are_not():
+    from model.arcnn.sampling import BASS_LEAP_COST, bass_leap_weights
+
+    state = np.zeros((3, 4), dtype=np.int64)
+    state[:, 3] = [20, 0, 22]  # the bass around a voice-step being resampled
+    weights = bass_leap_weights(state)
+    assert weights[1, 21] == 1.0 and weights[1, 20] == 1.0 and weights[1, 0] == 1.0  # steps, a rest
+    assert weights[1, 25] == pytest.approx(np.exp(-BASS_LEAP_COST * ((5 - 2) + (3 - 2))))
+    assert weights[1, 30] < weights[1, 25] < weights[1, 22]  # the bigger the leap, the smaller
+    state[:, 3] = [0, 0, 0]
+    assert (bass_leap_weights(state) == 1.0).all()  # no sounding neighbour, no weight
