@@ -57,7 +57,8 @@ def _parallel(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) ->
     """Where two sounding voices move the same way from a perfect 5th or octave into the same one."""
     sounding = (x0 >= 0) & (x1 >= 0) & (y0 >= 0) & (y1 >= 0)
     before, after = (x0 - y0) % 12, (x1 - y1) % 12
-    return sounding & ((x1 - x0) * (y1 - y0) > 0) & ((before == 0) | (before == 7)) & (before == after)
+    found: np.ndarray = sounding & ((x1 - x0) * (y1 - y0) > 0) & ((before == 0) | (before == 7)) & (before == after)
+    return found
 
 
 def _place(table: np.ndarray, axes: tuple[int, ...], dims: int) -> np.ndarray:
@@ -129,7 +130,10 @@ def decode_voices(
     top, own = candidates(probabilities, sounding, k)
     if rng is not None and sampling > 0:
         own = own + sampling * rng.gumbel(size=own.shape)
-    scores = sum(_place(own[:, :, v], (v,), voices) for v in range(voices)).reshape(-1, steps).T  # (steps, J)
+    joint = np.zeros_like(_place(own[:, :, 0], (0,), voices))
+    for v in range(voices):
+        joint = joint + _place(own[:, :, v], (v,), voices)
+    scores = joint.reshape(-1, steps).T  # (steps, J)
     moves = _moves(top, top_melody, change_cost, leap_cost, parallel_cost, crossing_cost)
     best = scores[0].copy()
     back = np.zeros(scores.shape, dtype=np.int64)
@@ -145,6 +149,6 @@ def decode_voices(
     choice = np.stack([(path // k ** (voices - 1 - v)) % k for v in range(voices)], axis=1)  # (steps, V)
     chosen = np.take_along_axis(top, choice[:, None, :], axis=1)[:, 0, :]  # (steps, V) pitch or SILENT
     out = np.zeros((steps, pitches, voices), dtype=bool)
-    t, v = np.nonzero(chosen >= 0)
-    out[t, chosen[t, v], v] = True
+    at_step, voice = np.nonzero(chosen >= 0)
+    out[at_step, chosen[at_step, voice], voice] = True
     return out

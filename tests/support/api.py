@@ -83,6 +83,17 @@ ROUTES = RouteTable.from_routes(
 )
 
 
+def gateway_router(method: str, path: str) -> tuple[str, Any]:
+    """For a local ``ApiServer``: the function API Gateway hands the path to, and its handler."""
+    if ROUTES.function_for(method, path) == MEDIA_FUNCTION:
+        from lambdas.media.handler import lambda_handler as media
+
+        return "composer-media", media
+    from lambdas.api.handler import lambda_handler as api
+
+    return "composer-api", api
+
+
 def call(method: str, path: str, **kwargs: Any) -> Reply:
     """One request through the function API Gateway would hand it to."""
     if ROUTES.function_for(method, path.split("?", 1)[0]) == MEDIA_FUNCTION:

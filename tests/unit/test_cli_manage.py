@@ -17,7 +17,7 @@ from lambdas.api.handler import lambda_handler
 from local.api_server import ApiServer
 from local.cli import app
 from local.client import ComposerClient
-from tests.support.api import ALICE, BOB, BUILTIN_MODEL
+from tests.support.api import ALICE, BOB, BUILTIN_MODEL, gateway_router
 from tests.unit.test_api_compositions import harmoniser
 
 
@@ -31,7 +31,7 @@ def api(cloud) -> Iterator[str]:
             cloud.invocations.deliver_all()
 
     thread = threading.Thread(target=worker, daemon=True)
-    with ApiServer(lambda_handler, port=0) as server:
+    with ApiServer(lambda_handler, port=0, router=gateway_router) as server:
         thread.start()
         try:
             yield server.url

@@ -14,7 +14,7 @@ from lambdas.api.handler import lambda_handler
 from local.api_server import ApiServer
 from local.cli import app, knobs_text, parse_assignments
 from shared.model_types import spec_for
-from tests.support.api import ALICE, BUILTIN_MODEL
+from tests.support.api import ALICE, BUILTIN_MODEL, gateway_router
 from tests.support.model_types import HARMONIZER
 from tests.unit.test_api_compositions import harmoniser
 
@@ -30,7 +30,7 @@ def api(typed_models) -> Iterator[tuple[str, object]]:
             cloud.invocations.deliver_all()
 
     thread = threading.Thread(target=worker, daemon=True)
-    with ApiServer(lambda_handler, port=0) as server:
+    with ApiServer(lambda_handler, port=0, router=gateway_router) as server:
         thread.start()
         try:
             yield server.url, cloud

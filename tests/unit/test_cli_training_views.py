@@ -21,7 +21,7 @@ from shared.music.score import Note, Score, Track
 from shared.resources import Keys
 from shared.statuses import TrainingStatus
 from shared.store import training_jobs as store
-from tests.support.api import ALICE, BOB, call
+from tests.support.api import ALICE, BOB, call, gateway_router
 
 ENTRY = {"epoch": 1, "losses": {"generator": -1.5, "critic": 0.25}, "metrics": {"similarity": 0.5}, "seconds": 3.0}
 
@@ -44,7 +44,7 @@ def job_with_a_sample(cloud, catalogue) -> Iterator[tuple[str, str]]:
     s3.put_object(Bucket=cloud.bucket, Key=f"{prefix}/progress.json", Body=json.dumps(progress).encode())
     running = {"TrainingJobStatus": "InProgress", "SecondaryStatus": "Training"}
     training_progress.record(ALICE, job_id, running, f"s3://{cloud.bucket}/{prefix}")
-    with ApiServer(lambda_handler, port=0) as server:
+    with ApiServer(lambda_handler, port=0, router=gateway_router) as server:
         yield server.url, job_id
 
 
