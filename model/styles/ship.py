@@ -1,0 +1,92 @@
+"""Train a style's shipped GAN into ``model/pretrained/<style>/`` and write what its record shows.
+
+The recipe is the Bach chorale model's (``model/pretrained/bach-chorales/MODEL_CARD.md``), written
+out here in full so a change of the training defaults does not change a shipped model; the epochs
+and the windows per epoch are sized to about 15 minutes of one CPU thread. After training, the
+model's ``model.json`` gets the style's name, one-line description, ``genre`` and its tracks'
+names and General MIDI programs: the composition writer sets those programs on the tracks.
+
+Example::
+
+    COMPOSER_TORCH_THREADS=1 nice -n 5 python -m model.styles.ship madrigal
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+from typing import Any
+
+from model.config import ModelConfig
+from model.data.corpus import REPO_ROOT
+from model.data.styles import STYLES, Style
+from model.sagemaker import Environment
+from shared.schemas import Hyperparameters
+
+PRETRAINED_DIR = REPO_ROOT / "model" / "pretrained"
+RECIPE: dict[str, Any] = {
+    "epochs": 8,
+    "max_windows": 6144,
+    "batch_size": 32,
+    "width": 8,
+    "update_ratio": 1,
+    "learning_rate": 0.002,
+    "gradient_penalty": 10.0,
+    "seed": 1,
+}
+
+
+def style_record(style: Style) -> dict[str, Any]:
+    """The fields of ``model.json`` that the model record shows for a style."""
+    return {
+        "name": style.name,
+        "description": style.description,
+        "genre": style.id,
+        "tracks": [
+            {"name": name, "program": program, **({"silent": True} if i == style.silent_track else {})}
+            for i, (name, program) in enumerate(style.instruments)
+        ],
+    }
+
+
+def stamp(model_dir: Path, style: Style) -> None:
+    """Write the style's name, description, genre and instruments into a trained model's ``model.json``."""
+    config = ModelConfig.load(model_dir)
+    record = style_record(style)
+    config.tracks = record.pop("tracks")
+    config.settings.update(record)
+    config.save(model_dir)
+
+
+def ship(style_id: str, work: Path, overrides: dict[str, Any] | None = None) -> Path:
+    """Train the style's model (checkpoints under ``work``) and copy the result into the shelf."""
+    from model.gan.training import train
+
+    style = STYLES[style_id]
+    hp = Hyperparameters.model_validate({**RECIPE, **(overrides or {})})
+    env = Environment.under(work)
+    train(hp, list(style.tags), env, lambda line: print(line, flush=True))
+    stamp(env.model_dir, style)
+    target = PRETRAINED_DIR / style_id
+    target.mkdir(parents=True, exist_ok=True)
+    for file in env.model_dir.iterdir():
+        shutil.copy2(file, target / file.name)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model.styles.ship", description=__doc__.split("\n")[0])
+    parser.add_argument("style", choices=sorted(s for s in STYLES if s != "bach-chorales"))
+    parser.add_argument("--work", default=None, help="checkpoint folder (default .cache/ship/<style>)")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--max-windows", type=int, default=None)
+    args = parser.parse_args(argv)
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("max_windows", args.max_windows)) if v is not None}
+    work = Path(args.work) if args.work else REPO_ROOT / ".cache" / "ship" / args.style
+    print(f"shipped -> {ship(args.style, work, overrides)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
