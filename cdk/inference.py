@@ -82,7 +82,10 @@ def shipped_models(root: Path = PRETRAINED_DIR) -> list[ShippedModel]:
                 genre=own.get("genre", genre),
                 model_type=spec.type,
                 default_parameters=spec.validate_model_defaults(own.get("defaultParameters")),
-                instruments=[Instrument(name=t["name"], program=t["program"]) for t in config.tracks],
+                instruments=[
+                    Instrument(name=t["name"], program=t["program"], silent=bool(t.get("silent")))
+                    for t in config.tracks
+                ],
             )
         )
     return out

@@ -126,6 +126,7 @@ class Instrument(WireModel):
 
     name: str
     program: Annotated[int, Field(ge=0, le=127, description="General MIDI program (0 = piano, 40 = violin).")]
+    silent: bool = Field(default=False, description="A track the style has no voice for (three-voice music).")
 
 
 class Model(WireModel):

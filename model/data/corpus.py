@@ -139,20 +139,25 @@ def part_notes(part: stream.Part, padding: float) -> list[tuple[int, int, int]]:
     return sorted((a, b, c) for a, b, c in notes)
 
 
-def _pick_voices(voices: list[list[tuple[int, int, int]]]) -> list[list[tuple[int, int, int]]]:
+def pick_voices(
+    voices: list[list[tuple[int, int, int]]], silent: int | None = None
+) -> list[list[tuple[int, int, int]]]:
     """Four tracks from the parts by mean pitch: the top is the melody, the lowest the bass, inner
-    ones evenly spread between; of three parts the tenor track stays empty (nothing is invented)."""
+    ones evenly spread between. A style with a ``silent`` track (three-voice music) takes three
+    parts the same way and leaves that track empty: nothing is invented."""
     order = sorted(range(len(voices)), key=lambda i: -np.mean([n[1] for n in voices[i]]))
-    if len(order) == VOICES - 1:
-        return [voices[order[0]], voices[order[1]], [], voices[order[2]]]
-    return [voices[order[round(k * (len(order) - 1) / (VOICES - 1))]] for k in range(VOICES)]
+    tracks = VOICES - (silent is not None)
+    picked = [voices[order[round(k * (len(order) - 1) / (tracks - 1))]] for k in range(tracks)]
+    if silent is not None:
+        picked.insert(silent, [])
+    return picked
 
 
 def parse_piece(path: str) -> dict[str, Any]:
     """Parse one corpus piece into four voices of (start, pitch, length) notes in steps, plus tags.
 
     Where the score names its Soprano, Alto, Tenor and Bass parts those are the voices (the
-    soprano is the melody); otherwise ``_pick_voices`` chooses by pitch. Chords keep their top
+    soprano is the melody); otherwise ``pick_voices`` chooses by pitch. Chords keep their top
     note; ties are merged. A pickup bar is padded so that step 0 is a downbeat. The file is read
     straight from the corpus folder: ``corpus.parse`` rescans the whole corpus listing on every
     call (0.3-0.5 s a piece). Returns ``{"path", "skip"}`` for a piece that cannot give the voices
@@ -181,7 +186,7 @@ def parse_piece(path: str) -> dict[str, Any]:
         picked = [notes for _, notes in sorted(named_voices)]
     else:
         named = None
-        picked = _pick_voices(voices)
+        picked = pick_voices(voices, style.silent_track)
     meters = score.recurse().getElementsByClass("TimeSignature")
     meter = meters.first().ratioString if meters.first() is not None else "4/4"
     folder = path.split("/", 1)[0]

@@ -109,12 +109,13 @@ STYLES: dict[str, Style] = {
             name="Trecento",
             folders=(("trecento", "trecento"),),
             description="Fourteenth-century Italian ballate and madrigals (Landini, Jacopo, Giovanni).",
-            voices="mostly 3 voices (Cantus, Contratenor, Tenor): Cantus is the melody, the lowest voice the "
-            "bass track, the other the alto track; the tenor track stays silent. Two-voice pieces are left out.",
+            voices="3 voices (Cantus, Contratenor, Tenor): Cantus is the melody, the lowest voice the bass track, "
+            "the other the alto track; the tenor track stays silent. Of the 22 pieces with 4-5 voices the top, the "
+            "middle and the lowest are taken; two-voice pieces are left out.",
             instruments=(
                 ("Cantus (Recorder)", 74),
                 ("Contratenor (Shawm)", 68),
-                ("Tenor (silent)", 71),
+                ("(silent)", 71),
                 ("Tenor (Bassoon)", 70),
             ),
             min_voices=3,

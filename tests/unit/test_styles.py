@@ -31,12 +31,14 @@ def test_a_pickup_shifts_the_notes_and_a_broken_tie_does_not_join():
     assert corpus.part_notes(part, 1.0) == [(4, 60, 4), (8, 62, 4)]
 
 
-def test_four_or_more_parts_keep_top_and_bottom_and_three_parts_leave_the_tenor_track_empty():
+def test_parts_keep_top_and_bottom_and_a_three_voice_style_leaves_its_silent_track_empty():
     voices = [[(0, p, 4)] for p in (50, 72, 60, 40, 65, 55)]  # mean pitches, in no order
-    picked = corpus._pick_voices(voices)
+    picked = corpus.pick_voices(voices)
     assert [v[0][1] for v in picked] == [72, 60, 55, 40]  # top, the 3rd and 4th from the top, bottom
-    picked = corpus._pick_voices([[(0, 48, 4)], [(0, 67, 4)], [(0, 55, 4)]])
+    picked = corpus.pick_voices([[(0, 48, 4)], [(0, 67, 4)], [(0, 55, 4)]], silent=2)
     assert [v[0][1] if v else None for v in picked] == [67, 55, None, 48]
+    picked = corpus.pick_voices([[(0, 48, 4)], [(0, 67, 4)], [(0, 55, 4)], [(0, 60, 4)]], silent=2)
+    assert [v[0][1] if v else None for v in picked] == [67, 55, None, 48]  # a 4th voice of a 3-voice style is left out
 
 
 def test_every_corpus_folder_has_one_style_and_the_style_records_name_its_instruments():
