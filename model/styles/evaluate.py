@@ -8,8 +8,9 @@
    style model (seed 0); each accompaniment is classified. The figure per model is the share of the
    set classified as the model's own style (the goal is 70 %).
 
-The classifier is written to ``model/styles/classifier.json``; the report goes to stderr and the
-last line of stdout is one JSON object.
+The classifier is written to ``model/styles/classifier.json`` and the result to
+``model/styles/evaluation.json`` (the model cards read it); the report goes to stderr and the last
+line of stdout is one JSON object.
 
 Example::
 
@@ -35,6 +36,7 @@ from model.styles.classifier import StyleClassifier, confusion, features, window
 
 HERE = Path(__file__).resolve().parent
 CLASSIFIER_FILE = HERE / "classifier.json"
+RESULT_FILE = HERE / "evaluation.json"
 PRETRAINED = HERE.parent / "pretrained"
 WINDOWS_PER_PIECE = 16  # a long quartet movement must not outweigh a chorale by a hundred to one
 WINDOWS_PER_STYLE = 900
@@ -174,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     result = evaluate(args.melodies_per_style)
+    RESULT_FILE.write_text(json.dumps(result, indent=1) + "\n")
     print(report(result), file=sys.stderr)
     print(json.dumps(result))
     return 0
