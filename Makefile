@@ -68,8 +68,11 @@ eval-transformer: $(STAMP)
 ## eval-styles: each shipped style model against its own corpus's held-out pieces (the music table), then the style classifier on real held-out pieces and on every style model's accompaniments of one common set of held-out melodies
 STYLE_MODELS := renaissance-polyphony madrigal classical-quartet trecento
 eval-styles: $(STAMP)
-	@for style in $(STYLE_MODELS); do $(PY) -m model.evaluate --model-dir model/pretrained/$$style || exit 1; done
+	@for style in $(STYLE_MODELS); do \
+	  $(PY) -m model.evaluate --model-dir model/pretrained/$$style > model/pretrained/$$style/evaluation.json || exit 1; \
+	  tail -n 1 model/pretrained/$$style/evaluation.json | cut -c1-200; done
 	$(PY) -m model.styles.evaluate
+	$(PY) -m model.styles.cards
 
 ## soak: the long reliability runs (local runtime under load, then schemathesis with many examples); figures in benchmarks/RESULTS.md
 .PHONY: soak

@@ -166,7 +166,7 @@ def parse_piece(path: str) -> dict[str, Any]:
     from music21 import converter
 
     # our own per-piece cache replaces music21's pickle cache, so a cold build is really cold
-    score = converter.parse(corpus_file(path), forceSource=True)
+    score: Any = converter.parse(corpus_file(path), forceSource=True)  # a Score, or an Opus of them
     if hasattr(score, "scores"):  # an Opus (several tunes in one file): its first score
         score = score.scores[0]
     parts = list(score.parts)

@@ -100,7 +100,7 @@ def common_melodies(
     pieces: dict[str, tuple[list[np.ndarray], list[np.ndarray]]], per_style: int
 ) -> list[tuple[str, np.ndarray]]:
     """``per_style`` 8-bar held-out segments of each style (its real four tracks), spread over its pieces."""
-    out = []
+    out: list[tuple[str, np.ndarray]] = []
     for style, (_, held) in pieces.items():
         segments, owners = Q.segments(held)
         first = [segments[owners.index(o)] for o in sorted(set(owners))]  # one per piece first

@@ -30,7 +30,7 @@ from model.sagemaker import Environment
 from shared.schemas import Hyperparameters
 
 PRETRAINED_DIR = REPO_ROOT / "model" / "pretrained"
-CHANGE_COSTS = (0.0, 0.25, 0.5, 1.0)
+CHANGE_COSTS = (-1.0, -0.5, 0.0, 0.5, 1.0)  # below 0 a voice is rewarded for moving
 TUNING_SEGMENTS = 48
 RECIPE: dict[str, Any] = {
     "epochs": 8,
