@@ -1,7 +1,8 @@
 """Train a style's shipped GAN into ``model/pretrained/<style>/`` and write what its record shows.
 
 After training, the decoder's note-change cost (``changeCost`` in ``model.json``: how readily a voice
-moves to a new note) is chosen for the style from ``CHANGE_COSTS`` by the similarity index of the
+moves to a new note) and its ``hold`` (how long one decoded sonority lasts) are chosen for the
+style from ``CHANGE_COSTS`` x ``HOLDS`` by the similarity index of the
 model's accompaniments of *training* segments to those segments' real figures (the held-out pieces
 are never looked at): a quartet's second violin moves more than a chorale's tenor.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from shared.schemas import Hyperparameters
 
 PRETRAINED_DIR = REPO_ROOT / "model" / "pretrained"
 CHANGE_COSTS = (-1.0, -0.5, 0.0, 0.5, 1.0)  # below 0 a voice is rewarded for moving
+HOLDS = (1, 2, 4)  # eighths one decoded sonority lasts: an eighth, a quarter, a half note
 TUNING_SEGMENTS = 48
 RECIPE: dict[str, Any] = {
     "epochs": 8,
@@ -66,8 +69,8 @@ def stamp(model_dir: Path, style: Style) -> None:
     config.save(model_dir)
 
 
-def tune_decoding(model_dir: Path, style: Style, log: Any = print) -> float:
-    """Set the change cost with the best similarity on training segments; returns it."""
+def tune_decoding(model_dir: Path, style: Style, log: Any = print) -> dict[str, float]:
+    """Set the change cost and the hold with the best similarity on training segments; returns them."""
     import numpy as np
 
     from model import quality as Q
@@ -81,16 +84,16 @@ def tune_decoding(model_dir: Path, style: Style, log: Any = print) -> float:
     reference = Q.real_reference(segments, [])
     config = ModelConfig.load(model_dir)
     scores = {}
-    for cost in CHANGE_COSTS:
-        config.settings["changeCost"] = cost
+    for cost, hold in product(CHANGE_COSTS, HOLDS):
+        config.settings.update(changeCost=cost, hold=hold)
         composer = Composer.load(model_dir, config)
-        scores[cost] = Q.similarity(Q.summarise(composed_rolls(composer, segments, 0)), reference) or 0.0
-        log(f"changeCost={cost}: similarity on {len(segments)} training segments {scores[cost]:.3f}")
-    best = max(scores, key=lambda c: scores[c])
-    config.settings["changeCost"] = best
-    config.settings["decodingTuning"] = {"changeCost": {str(c): round(v, 4) for c, v in scores.items()}}
+        scores[(cost, hold)] = Q.similarity(Q.summarise(composed_rolls(composer, segments, 0)), reference) or 0.0
+        log(f"changeCost={cost} hold={hold}: similarity on {len(segments)} training segments {scores[cost, hold]:.3f}")
+    cost, hold = max(scores, key=lambda k: scores[k])
+    config.settings.update(changeCost=cost, hold=hold)
+    config.settings["decodingTuning"] = {f"changeCost={c} hold={h}": round(v, 4) for (c, h), v in scores.items()}
     config.save(model_dir)
-    return best
+    return {"changeCost": cost, "hold": hold}
 
 
 def ship(style_id: str, work: Path, overrides: dict[str, Any] | None = None) -> Path:
@@ -119,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tune-only", action="store_true", help="re-tune the decoding of the shipped model")
     args = parser.parse_args(argv)
     if args.tune_only:
-        print(f"changeCost = {tune_decoding(PRETRAINED_DIR / args.style, STYLES[args.style])}")
+        print(tune_decoding(PRETRAINED_DIR / args.style, STYLES[args.style]))
         return 0
     overrides = {k: v for k, v in (("epochs", args.epochs), ("max_windows", args.max_windows)) if v is not None}
     work = Path(args.work) if args.work else REPO_ROOT / ".cache" / "ship" / args.style
