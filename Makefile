@@ -65,11 +65,11 @@ eval-arcnn: $(STAMP)
 eval-transformer: $(STAMP)
 	$(PY) -m model.transformer.evaluate --tunes 64
 
-## eval-styles: each shipped style model against its own corpus's held-out pieces (the music table), then the style classifier on real held-out pieces and on every style model's accompaniments of one common set of held-out melodies
+## eval-styles: (EVAL_ARGS=--no-two-sample leaves out the slow classifier two-sample test) each shipped style model against its own corpus's held-out pieces (the music table), then the style classifier on real held-out pieces and on every style model's accompaniments of one common set of held-out melodies
 STYLE_MODELS := renaissance-polyphony madrigal classical-quartet trecento
 eval-styles: $(STAMP)
 	@for style in $(STYLE_MODELS); do \
-	  $(PY) -m model.evaluate --model-dir model/pretrained/$$style > model/pretrained/$$style/evaluation.json || exit 1; \
+	  $(PY) -m model.evaluate --model-dir model/pretrained/$$style $(EVAL_ARGS) > model/pretrained/$$style/evaluation.json || exit 1; \
 	  tail -n 1 model/pretrained/$$style/evaluation.json | cut -c1-200; done
 	$(PY) -m model.styles.evaluate
 	$(PY) -m model.styles.cards
