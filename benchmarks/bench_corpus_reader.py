@@ -4,8 +4,8 @@ then ``stripTies`` on every part, the reader this project had) beside ``model.da
 same warm process, alternated, and their notes compared.
 
 Why the old route was slow (cProfile of ``beethoven/opus18no1/movement1.krn``, 50 s): 27 s in
-``stripTies``, which re-sorts the part for every tied note (quadratic in the part's length), and on
-every call 0.3-0.5 s in ``corpus.parse`` rescanning the whole corpus listing to resolve the path.
+``stripTies``, which re-sorts the part for every tied note (quadratic in the part's length), and 0.3-0.5 s in the first
+``corpus.parse`` of a process scanning the whole corpus listing to resolve the path.
 
     python -m benchmarks.bench_corpus_reader [--repeat 1]
 """
@@ -23,7 +23,7 @@ from shared.music.pianoroll import STEPS_PER_BEAT
 PIECES = (
     "bach/bwv66.6.mxl",
     "palestrina/Agnus_01.krn",
-    "palestrina/Credo_01.krn",
+    "palestrina/Credo_00.krn",
     "monteverdi/madrigal.3.1.mxl",
     "trecento/PMFC_04-Cara mi donna.xml",
     "haydn/opus1no1/movement1.mxl",

@@ -159,9 +159,9 @@ def parse_piece(path: str) -> dict[str, Any]:
     Where the score names its Soprano, Alto, Tenor and Bass parts those are the voices (the
     soprano is the melody); otherwise ``pick_voices`` chooses by pitch. Chords keep their top
     note; ties are merged. A pickup bar is padded so that step 0 is a downbeat. The file is read
-    straight from the corpus folder: ``corpus.parse`` rescans the whole corpus listing on every
-    call (0.3-0.5 s a piece). Returns ``{"path", "skip"}`` for a piece that cannot give the voices
-    its style needs (``Style.min_voices``).
+    straight from the corpus folder (``corpus.parse`` first scans the whole corpus listing to
+    resolve a path: 0.3-0.5 s in each fresh worker). Returns ``{"path", "skip"}`` for a piece that
+    cannot give the voices its style needs (``Style.min_voices``).
     """
     from music21 import converter
 
