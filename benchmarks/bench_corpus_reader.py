@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from model.data.corpus import _named_voices, parse_piece, pick_voices, tune_of
+from model.data.styles import STYLES, style_of
 from shared.music.pianoroll import STEPS_PER_BEAT
 
 PIECES = (
@@ -56,7 +57,7 @@ def old_route(path: str) -> list[list[tuple[int, int, int]]]:
         voices.append(sorted(notes))
     if named is not None:
         return [voices[i] for i in named]
-    return pick_voices([v for v in voices if v])
+    return pick_voices([v for v in voices if v], STYLES[style_of(path)].silent_track)
 
 
 def measure(paths: tuple[str, ...] = PIECES) -> list[dict[str, Any]]:

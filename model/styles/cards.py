@@ -132,8 +132,22 @@ def card(style: Style, config: dict[str, Any], result: dict[str, Any] | None, st
         f"{config['reconstructionWeight']}.",
         f"- Time: **{seconds:,.0f} s of training ({seconds / 60:.1f} min) for {config['epochsDone']} epochs**, "
         f"{config['torchThreads']} torch thread, niced, on the 2-core VM while other jobs shared it "
-        "(epochs took " + ", ".join(f"{h['seconds']:.0f}" for h in config["history"]) + " s).",
+        "(epochs took "
+        + ", ".join(f"{h['seconds']:.0f}" for h in config["history"])
+        + " s)"
+        + (
+            "; over the 15-minute budget because three trainings and other jobs shared the 2 cores."
+            if seconds > 900
+            else "."
+        ),
         "- Reproduce: `COMPOSER_TORCH_THREADS=1 nice -n 5 .venv/bin/python -m model.styles.ship " + style.id + "`.",
+        f"- Decoding: `changeCost={config.get('changeCost')}`, `hold={config.get('hold')}` (eighths per decoded "
+        "sonority). "
+        + (
+            f"Note: {config['decodingChoice']}."
+            if "decodingChoice" in config
+            else "Both chosen by the similarity index on 48 training segments (`model/styles/ship.py`)."
+        ),
         "",
         "## Evaluation (`make eval-styles`)",
         "",
@@ -149,6 +163,15 @@ def card(style: Style, config: dict[str, Any], result: dict[str, Any] | None, st
             "",
             quality_table(result),
             "",
+            *(
+                []
+                if "twoSample" in result["model"]
+                else [
+                    "The classifier two-sample test was left out of this run (`make eval-styles "
+                    "EVAL_ARGS=--no-two-sample`) for time on the shared machine; `make eval-styles` runs it.",
+                    "",
+                ]
+            ),
             "Note names per beat, the first segment (real | model):",
             "",
             "```",
