@@ -36,6 +36,7 @@ from shared.music.score import Score, Track
 
 WEIGHTS_FILE = "generator.pt"
 ACCOMPANIMENT_VELOCITY = 80
+PLAYABLE = (28, 96)  # E1 (a double bass's lowest string) .. C7: where an accompaniment note may sound
 
 
 @dataclass
@@ -212,8 +213,9 @@ class Composer:
             full = np.zeros((melody.shape[0], PITCHES, 3), dtype=bool)
             for i in range(c.pitch_count):
                 pitch = c.low_pitch + i - shift
-                if 0 <= pitch < PITCHES:
-                    full[: held.shape[0], pitch] = held[:, i]
+                # moved back with a low melody, a bass can fall below any instrument: fold it up by octaves
+                pitch += 12 * max(0, -(-(PLAYABLE[0] - pitch) // 12)) - 12 * max(0, -(-(pitch - PLAYABLE[1]) // 12))
+                full[: held.shape[0], pitch] |= held[:, i]
             results.append(full)
         return results
 
