@@ -55,8 +55,8 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 ## eval: every shipped technique on its held-out split: eval-gan (MODEL_DIR=... for another GAN), eval-arcnn, eval-transformer; each ends with one JSON line
-.PHONY: eval eval-gan eval-arcnn eval-transformer
-eval: eval-gan eval-arcnn eval-transformer
+.PHONY: eval eval-gan eval-arcnn eval-transformer eval-styles
+eval: eval-gan eval-arcnn eval-transformer eval-styles
 
 eval-gan: $(STAMP)
 	$(PY) -m model.evaluate $(if $(MODEL_DIR),--model-dir $(MODEL_DIR))
@@ -67,6 +67,15 @@ eval-arcnn: $(STAMP)
 ## eval-transformer: the first run on a fresh machine parses the folk collections once (cached afterwards)
 eval-transformer: $(STAMP)
 	$(PY) -m model.transformer.evaluate --tunes 64
+
+## eval-styles: (EVAL_ARGS=--no-two-sample leaves out the slow classifier two-sample test) each shipped style model against its own corpus's held-out pieces (the music table), then the style classifier on real held-out pieces and on every style model's accompaniments of one common set of held-out melodies
+STYLE_MODELS := renaissance-polyphony madrigal classical-quartet trecento
+eval-styles: $(STAMP)
+	@for style in $(STYLE_MODELS); do \
+	  $(PY) -m model.evaluate --model-dir model/pretrained/$$style $(EVAL_ARGS) > model/pretrained/$$style/evaluation.json || exit 1; \
+	  tail -n 1 model/pretrained/$$style/evaluation.json | cut -c1-200; done
+	$(PY) -m model.styles.evaluate
+	$(PY) -m model.styles.cards
 
 ## soak: the long reliability runs (local runtime under load, then schemathesis with many examples); figures in benchmarks/RESULTS.md
 .PHONY: soak

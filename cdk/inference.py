@@ -24,7 +24,7 @@ from shared.contract import BUILTIN_OWNER, METADATA_KEY
 from shared.logic.records import typed_item
 from shared.model_types import ModelType, spec_for
 from shared.resources import ID_KEY, OWNER_KEY
-from shared.schemas import Model
+from shared.schemas import Instrument, Model
 from shared.statuses import ModelStatus
 
 PRETRAINED_DIR = REPO_ROOT / "model" / "pretrained"
@@ -60,6 +60,7 @@ class ShippedModel:
     genre: str
     model_type: ModelType = ModelType.GAN
     default_parameters: dict[str, Any] = field(default_factory=dict)
+    instruments: list[Instrument] = field(default_factory=list)
 
 
 def shipped_models(root: Path = PRETRAINED_DIR) -> list[ShippedModel]:
@@ -81,6 +82,10 @@ def shipped_models(root: Path = PRETRAINED_DIR) -> list[ShippedModel]:
                 genre=own.get("genre", genre),
                 model_type=spec.type,
                 default_parameters=spec.validate_model_defaults(own.get("defaultParameters")),
+                instruments=[
+                    Instrument(name=t["name"], program=t["program"], silent=bool(t.get("silent")))
+                    for t in config.tracks
+                ],
             )
         )
     return out
@@ -160,6 +165,7 @@ class BuiltinModel(Construct):
             description=shipped.description,
             genre=shipped.genre,
             default_parameters=shipped.default_parameters,
+            instruments=shipped.instruments,
             endpoint_name=self.endpoint_name,
             artifact_uri=self.asset.s3_object_url,
             created_at=REGISTERED_AT,

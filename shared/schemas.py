@@ -181,6 +181,14 @@ class EpochMetrics(WireModel):
         return self
 
 
+class Instrument(WireModel):
+    """One track of a model's compositions: its name and the General MIDI program it is played on."""
+
+    name: str
+    program: Annotated[int, Field(ge=0, le=127, description="General MIDI program (0 = piano, 40 = violin).")]
+    silent: bool = Field(default=False, description="A track the style has no voice for (three-voice music).")
+
+
 class Model(WireModel):
     id: str
     name: str
@@ -192,6 +200,9 @@ class Model(WireModel):
     )
     description: str = ""
     genre: str | None = None
+    instruments: list[Instrument] = Field(
+        default_factory=list, description="The tracks its compositions have, in order (track 0 = your melody)."
+    )
     default_parameters: dict[str, Any] = Field(
         default_factory=dict, description="This model's own defaults, over its type's (given > model > type)."
     )

@@ -15,7 +15,6 @@ Command line::
 
 from model.data.corpus import (
     CACHE_ENV,
-    COLLECTIONS,
     DEFAULT_TAGS,
     INDEX_VERSION,
     PIECE_SUFFIXES,
@@ -43,6 +42,7 @@ from model.data.corpus import (
     tunes,
 )
 from model.data.split import HELD_OUT_PER_MILLE, is_held_out
+from model.data.styles import COLLECTIONS, STYLES, style_of
 from model.data.windows import (
     HOP_STEPS,
     LOW_PITCH,
@@ -69,6 +69,7 @@ __all__ = [
     "PITCH_COUNT",
     "REPO_ROOT",
     "SHIPPED_INDEX",
+    "STYLES",
     "TAG_KINDS",
     "TRANSPOSITIONS",
     "VOICES",
@@ -96,6 +97,7 @@ __all__ = [
     "piece_roll",
     "piece_windows",
     "pool_paths",
+    "style_of",
     "tunes",
     "window_index",
 ]

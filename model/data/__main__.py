@@ -17,7 +17,7 @@ from model.data import (
     tunes,
     window_index,
 )
-from model.data.split import HELD_OUT_FILE, write_held_out
+from model.data.styles import held_out_file, write_splits
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("tags", help="list the data-set tags and their piece counts")
     sub.add_parser("index", help="re-parse the whole pool and rewrite the shipped tag index")
-    sub.add_parser("split", help="rewrite the held-out list (by tune) from the shipped index")
+    sub.add_parser("split", help="rewrite each style's held-out list (by tune) from the shipped index")
     build_cmd = sub.add_parser("build", help="build (and cache) the data set for a filter")
     build_cmd.add_argument("--tags", default=",".join(DEFAULT_TAGS), help="comma-separated, e.g. composer:bach")
     build_cmd.add_argument("--max-pieces", type=int, default=None)
@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
             for tag in list_tags():
                 print(f"{tag['tag']:<40} {tag['kind']:<11} {tag['pieces']:>5}")
         elif args.command == "split":
-            held = write_held_out(tunes())
-            print(f"{len(held)} held-out pieces -> {HELD_OUT_FILE}")
+            for style, held in write_splits(tunes()).items():
+                print(f"{style}: {len(held)} held-out pieces -> {held_out_file(style)}")
         elif args.command == "index":
             index = build_index()
             print(f"{len(index['pieces'])} usable pieces, {len(index['skipped'])} skipped -> {SHIPPED_INDEX}")

@@ -24,6 +24,7 @@ import numpy as np
 
 from model.atomic import write_atomically, write_json
 from model.data.split import is_held_out
+from model.data.styles import COLLECTIONS, STYLES, style_of
 from model.keys import estimate_key, key_name
 from shared.music.pianoroll import PITCHES, STEPS_PER_BEAT
 
@@ -34,23 +35,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_INDEX = REPO_ROOT / "model" / "dataset_index.json"
 CACHE_ENV = "COMPOSER_DATA_CACHE"
 INDEX_VERSION = 2
-PARSE_VERSION = 2  # bump when parse_piece changes: the per-piece cache is keyed by it
+PARSE_VERSION = 3  # bump when parse_piece changes: the per-piece cache is keyed by it
 SATB = ("soprano", "alto", "tenor", "bass")
 VOICE_NAME = re.compile(r"\s*(soprano|alto|tenor|bass)\b")
 VOICES = 4
 DEFAULT_TAGS = ("collection:bach-chorales",)
 TAG_KINDS = ("composer", "collection", "meter", "parts", "mode", "key")
 
-# corpus folder -> collection tag; the pool is every piece in these folders with 4+ voices.
-# Left out to keep the one-off index build to minutes on a small machine: Beethoven's quartets
-# (minutes per piece) and Palestrina's 1,318 mass movements.
-COLLECTIONS = {
-    "bach": "bach-chorales",
-    "monteverdi": "monteverdi-madrigals",
-    "josquin": "josquin",
-    "mozart": "string-quartets",
-    "haydn": "string-quartets",
-}
 PIECE_SUFFIXES = (".mxl", ".xml", ".musicxml", ".krn", ".abc")
 
 
@@ -68,16 +59,23 @@ def cache_dir() -> Path:
 
 
 def pool_paths() -> list[str]:
-    """Corpus-relative paths of every candidate piece, sorted (music21's own listing, no parsing)."""
+    """Corpus-relative paths of every candidate piece, sorted (music21's own listing, no parsing):
+    the files of each style's folders (every ``pool_every``-th by name; one format per piece
+    where the style says so)."""
     from music21 import corpus
 
     paths = []
-    for folder in sorted(set(COLLECTIONS)):
-        for path in corpus.getComposer(folder):
-            text = str(path).replace("\\", "/")
-            relative = text.split("/corpus/", 1)[-1]
-            if relative.endswith(PIECE_SUFFIXES):
-                paths.append(relative)
+    for style in STYLES.values():
+        for folder, _ in style.folders:
+            files = sorted(
+                relative
+                for relative in (str(p).replace("\\", "/").split("/corpus/", 1)[-1] for p in corpus.getComposer(folder))
+                if relative.endswith(PIECE_SUFFIXES)
+            )
+            if style.one_format:
+                stems = {f.rsplit(".", 1)[0] for f in files if f.endswith(".mxl")}
+                files = [f for f in files if f.endswith(".mxl") or f.rsplit(".", 1)[0] not in stems]
+            paths.extend(files[:: style.pool_every])
     return sorted(paths)
 
 
@@ -107,19 +105,68 @@ def tune_of(melody: Sequence[tuple[int, int, int]]) -> list[int]:
     return [b - a for a, b in zip(merged, merged[1:], strict=False)]
 
 
+def corpus_file(path: str) -> Path:
+    """The file of a corpus-relative path inside the installed music21 package."""
+    from music21 import common
+
+    return Path(common.getCorpusFilePath()) / path
+
+
+def part_notes(part: stream.Part, padding: float) -> list[tuple[int, int, int]]:
+    """A part's notes as sorted ``(start, pitch, length)`` steps: chords keep their top note, a tie
+    chain is one note. Ties are merged here rather than by music21's ``stripTies``, which re-sorts
+    the part for every tie (quadratic: 27 of the 50 s a Beethoven movement took)."""
+    notes: list[list[int]] = []
+    tied: dict[int, int] = {}  # pitch -> index of the note whose tie is still open
+    for element in part.flatten().notes:
+        pitches = [p.midi for p in element.pitches]
+        if not pitches:
+            continue
+        start = round((float(element.offset) + padding) * STEPS_PER_BEAT)
+        end = round((float(element.offset) + padding + float(element.quarterLength)) * STEPS_PER_BEAT)
+        if end <= start:
+            continue
+        pitch, tie = max(pitches), getattr(element.tie, "type", None)
+        open_note = tied.pop(pitch, None)
+        if tie in ("stop", "continue") and open_note is not None and notes[open_note][0] + notes[open_note][2] == start:
+            notes[open_note][2] = end - notes[open_note][0]
+            index = open_note
+        else:
+            notes.append([start, pitch, end - start])
+            index = len(notes) - 1
+        if tie in ("start", "continue"):
+            tied[pitch] = index
+    return sorted((a, b, c) for a, b, c in notes)
+
+
+def pick_voices(
+    voices: list[list[tuple[int, int, int]]], silent: int | None = None
+) -> list[list[tuple[int, int, int]]]:
+    """Four tracks from the parts by mean pitch: the top is the melody, the lowest the bass, inner
+    ones evenly spread between. A style with a ``silent`` track (three-voice music) takes three
+    parts the same way and leaves that track empty: nothing is invented."""
+    order = sorted(range(len(voices)), key=lambda i: -np.mean([n[1] for n in voices[i]]))
+    tracks = VOICES - (silent is not None)
+    picked = [voices[order[round(k * (len(order) - 1) / (tracks - 1))]] for k in range(tracks)]
+    if silent is not None:
+        picked.insert(silent, [])
+    return picked
+
+
 def parse_piece(path: str) -> dict[str, Any]:
     """Parse one corpus piece into four voices of (start, pitch, length) notes in steps, plus tags.
 
     Where the score names its Soprano, Alto, Tenor and Bass parts those are the voices (the
-    soprano is the melody); otherwise the top part (highest mean pitch) is the melody, the lowest
-    the bass, and with more than four parts the two inner ones are spread evenly between. Chords
-    keep their top note; ties are merged. A pickup bar is padded so that step 0 is a downbeat.
-    Returns ``{"path", "skip"}`` for a piece that cannot give four voices.
+    soprano is the melody); otherwise ``pick_voices`` chooses by pitch. Chords keep their top
+    note; ties are merged. A pickup bar is padded so that step 0 is a downbeat. The file is read
+    straight from the corpus folder (``corpus.parse`` first scans the whole corpus listing to
+    resolve a path: 0.3-0.5 s in each fresh worker). Returns ``{"path", "skip"}`` for a piece that
+    cannot give the voices its style needs (``Style.min_voices``).
     """
-    from music21 import corpus
+    from music21 import converter
 
     # our own per-piece cache replaces music21's pickle cache, so a cold build is really cold
-    score = corpus.parse(path, forceSource=True)
+    score: Any = converter.parse(corpus_file(path), forceSource=True)  # a Score, or an Opus of them
     if hasattr(score, "scores"):  # an Opus (several tunes in one file): its first score
         score = score.scores[0]
     parts = list(score.parts)
@@ -127,28 +174,19 @@ def parse_piece(path: str) -> dict[str, Any]:
     padding = _first_measure_padding(parts[named[0]] if named else parts[0]) if parts else 0.0
     voices, named_voices = [], []
     for i, part in enumerate(parts):
-        notes = []
-        part.stripTies(inPlace=True)  # the default deep-copies the part first: ~70% of the parse
-        for element in part.flatten().notes:
-            pitches = [p.midi for p in element.pitches]
-            if not pitches:
-                continue
-            start = round((float(element.offset) + padding) * STEPS_PER_BEAT)
-            end = round((float(element.offset) + padding + float(element.quarterLength)) * STEPS_PER_BEAT)
-            if end > start:
-                notes.append((start, max(pitches), end - start))
+        notes = part_notes(part, padding)
         if notes:
-            voices.append(sorted(notes))
+            voices.append(notes)
         if named is not None and i in named:
-            named_voices.append((named.index(i), sorted(notes)))
-    if len(voices) < VOICES:
+            named_voices.append((named.index(i), notes))
+    style = STYLES[style_of(path)]
+    if len(voices) < style.min_voices:
         return {"path": path, "skip": f"{len(voices)} voices"}
     if named is not None and all(notes for _, notes in named_voices):
         picked = [notes for _, notes in sorted(named_voices)]
     else:
         named = None
-        order = sorted(range(len(voices)), key=lambda i: -np.mean([n[1] for n in voices[i]]))
-        picked = [voices[order[round(k * (len(order) - 1) / (VOICES - 1))]] for k in range(VOICES)]
+        picked = pick_voices(voices, style.silent_track)
     meters = score.recurse().getElementsByClass("TimeSignature")
     meter = meters.first().ratioString if meters.first() is not None else "4/4"
     folder = path.split("/", 1)[0]
@@ -210,7 +248,12 @@ def build_index(workers: int = 2) -> dict[str, Any]:
     index = {
         "version": INDEX_VERSION,
         "pieces": {
-            p["path"]: {**p["tags"], **key_tags(p["voices"]), "windows": piece_windows(piece_roll(p))}
+            p["path"]: {
+                **p["tags"],
+                **key_tags(p["voices"]),
+                "style": style_of(p["path"]),
+                "windows": piece_windows(piece_roll(p)),
+            }
             for p in pieces
             if "tags" in p
         },

@@ -5,8 +5,9 @@ bwv175.7), so a split by file puts the same soprano on both sides and a model th
 training setting looks like it generalises. Pieces are grouped by tune (``same_tune``) and whole
 groups are held out, chosen by a hash of the group's first path (about a tenth of the pieces).
 
-The split is the checked-in list ``model/data/held_out.txt`` (corpus paths, one a line), so anyone
-can see what was never trained on; ``python -m model.data split`` rewrites it from the shipped
+The split is checked in as corpus paths, one a line, so anyone can see what was never trained on:
+``model/data/held_out.txt`` for the Bach chorales and ``model/data/held_out/<style>.txt`` for each
+other style (``model.data.styles``); ``python -m model.data split`` rewrites them from the shipped
 index's tunes.
 """
 
@@ -19,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 HELD_OUT_FILE = Path(__file__).resolve().parent / "held_out.txt"
+HELD_OUT_DIR = Path(__file__).resolve().parent / "held_out"
 HELD_OUT_PER_MILLE = 100  # 10 % of the tune groups, chosen by a hash of their first path
 OPENING_INTERVALS = 12  # equal openings of this many intervals: one tune
 SIMILAR_TUNES = 0.8  # or this much of the whole interval sequence in common (difflib's ratio)
@@ -75,18 +77,13 @@ def choose_held_out(groups: Sequence[Sequence[str]]) -> list[str]:
     return sorted(held)
 
 
-def write_held_out(tunes: Mapping[str, Sequence[int]], file: Path = HELD_OUT_FILE) -> list[str]:
-    held = choose_held_out(tune_groups(tunes))
-    file.write_text("".join(f"{path}\n" for path in held))
-    held_out_paths.cache_clear()
-    return held
-
-
 @cache
 def held_out_paths() -> frozenset[str]:
-    if not HELD_OUT_FILE.exists():
-        return frozenset()
-    return frozenset(line.strip() for line in HELD_OUT_FILE.read_text().splitlines() if line.strip())
+    """Every checked-in held-out path: the Bach list and each style's list."""
+    files = [HELD_OUT_FILE, *sorted(HELD_OUT_DIR.glob("*.txt"))]
+    return frozenset(
+        line.strip() for file in files if file.exists() for line in file.read_text().splitlines() if line.strip()
+    )
 
 
 def is_held_out(path: str) -> bool:

@@ -38,6 +38,7 @@ from shared.music.score import Score, Track
 
 WEIGHTS_FILE = "generator.pt"
 ACCOMPANIMENT_VELOCITY = 80
+PLAYABLE = (28, 96)  # E1 (a double bass's lowest string) .. C7: where an accompaniment note may sound
 
 
 @dataclass
@@ -205,15 +206,25 @@ class Composer:
             pooled = pooled.reshape(beats, c.hold, *probability.shape[1:]).mean(axis=1)
             onsets = np.zeros((beats * c.hold, grid.shape[1]), dtype=bool)
             onsets[:steps] = grid
-            voices = decode_voices(
-                pooled, onsets[:: c.hold], c.change_cost, c.leap_cost, c.parallel_cost, c.crossing_cost, rng
+            # a style's silent track (the Trecento's three voices) is not decoded, so it bends no other voice
+            sounding = [i for i, spec in enumerate(self.config.tracks[1:4]) if not spec.get("silent")]
+            voices = np.zeros(pooled.shape, dtype=bool)
+            voices[:, :, sounding] = decode_voices(
+                pooled[:, :, sounding],
+                onsets[:: c.hold],
+                c.change_cost,
+                c.leap_cost,
+                c.parallel_cost,
+                c.crossing_cost,
+                rng,
             )
             held = np.repeat(voices, c.grid * c.hold, axis=0)[: melody.shape[0]]
             full = np.zeros((melody.shape[0], PITCHES, 3), dtype=bool)
             for i in range(c.pitch_count):
                 pitch = c.low_pitch + i - shift
-                if 0 <= pitch < PITCHES:
-                    full[: held.shape[0], pitch] = held[:, i]
+                # moved back with a low melody, a bass can fall below any instrument: fold it up by octaves
+                pitch += 12 * max(0, -(-(PLAYABLE[0] - pitch) // 12)) - 12 * max(0, -(-(pitch - PLAYABLE[1]) // 12))
+                full[: held.shape[0], pitch] |= held[:, i]
             results.append(full)
         return results
 
@@ -228,7 +239,8 @@ class Composer:
         source = melody.tracks[0]
         melody_roll = binarise(notes_to_roll(source.notes, melody.ticks_per_beat))
         accompaniment = self.compose_rolls([melody_roll], seed)[0]
-        tracks = [Track(notes=list(source.notes), name=self.config.tracks[0]["name"], program=source.program)]
+        melody_track = self.config.tracks[0]  # the melody's notes untouched, on the model's melody instrument
+        tracks = [Track(notes=list(source.notes), name=melody_track["name"], program=int(melody_track["program"]))]
         for i in range(3):
             spec = self.config.tracks[i + 1]
             tracks.append(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 
 from cdk.bundling import INFERENCE_ENTRY_POINT, REPO_ROOT
 from cdk.inference import shipped_models
@@ -92,7 +93,7 @@ def test_builtin_model_is_registered_ready_with_its_endpoint(synthesized: Synthe
     assert item["status"] == {"S": "READY"} and item["endpointName"] == {"S": "ep"}
     assert item["type"] == {"S": "gan"} and item["defaultParameters"] == {"M": {}}  # bach-chorales' model.json
     # The record reads back as the wire model (its attributes are the camelCase wire fields).
-    plain = {k: next(iter(v.values())) for k, v in item.items() if k != "owner"}
+    plain = {k: TypeDeserializer().deserialize(v) for k, v in item.items() if k != "owner"}
     model = Model.model_validate({**plain, "metrics": {}})
     assert model.builtin and model.endpoint_name == "ep" and model.type == "gan"
     delete = json.loads(flat(resource["Properties"]["Delete"]).replace("<ModelsTable>", "tbl"))

@@ -7,6 +7,7 @@ import pytest
 
 from model import data as D
 from model.data import corpus, split
+from model.data.styles import STYLES, held_out_file, split_style
 
 
 @pytest.fixture()
@@ -98,10 +99,12 @@ def test_the_split_is_the_checked_in_list_grouped_by_tune_and_no_held_out_tune_i
     index = D.load_index()
     tunes = D.tunes(index)
     held = split.held_out_paths()
-    assert held == frozenset(split.choose_held_out(split.tune_groups(tunes)))  # the file is current
-    bach = [p for p in index["pieces"] if p.startswith("bach/")]
-    share = sum(p in held for p in bach) / len(bach)
-    assert 0.08 < share < 0.2
+    for style in STYLES:  # each style's checked-in file is current
+        listed = {line for line in held_out_file(style).read_text().splitlines() if line}
+        assert listed == set(split_style(style, tunes)), style
+    for style, (low, high) in {"bach-chorales": (0.08, 0.2), "madrigal": (0.15, 0.35)}.items():
+        own = [p for p in index["pieces"] if index["pieces"][p]["style"] == style]
+        assert low < sum(p in held for p in own) / len(own) < high
     training = [p for p in tunes if p not in held]
     for path in held:
         matches = [other for other in training if split.same_tune(tunes[path], tunes[other])]
