@@ -70,12 +70,12 @@ def judged(model_dir: Path, segments: list[Any], reference: dict[str, Any]) -> t
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_custom_training", description=__doc__)
-    parser.add_argument("--tag", default="key:e-major")
+    parser.add_argument("--tag", default="composer:bach,key:e-major")
     parser.add_argument("--skip-old", action="store_true", help="leave out the old defaults' run")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     defaults = spec_for("gan").validate_hyperparameters({}).to_wire()
-    estimate = estimates.estimate("gan", datasets.select([args.tag]), defaults)
+    estimate = estimates.estimate("gan", datasets.select(parse_tags(args.tag)), defaults)
     with tempfile.TemporaryDirectory(prefix="custom-training-") as tmp:
         model_dir, seconds = train_job({}, args.tag, Path(tmp) / "defaults")
         dataset = build(parse_tags(args.tag))

@@ -84,7 +84,9 @@ def test_datasets_show_held_out_pieces_windows_styles_and_the_rule(cloud, catalo
     body = call("GET", "/datasets").json
     tags = {t["tag"]: t for t in body["items"]}
     e_major = tags["key:e-major"]
-    assert (e_major["pieces"], e_major["heldOutPieces"]) == (12, 2) and e_major["styles"] == ["bach-chorales"]
+    # 12 chorales, 2 quartet movements and a Palestrina piece are in E major: the tag spans three styles.
+    assert (e_major["pieces"], e_major["heldOutPieces"]) == (15, 2)
+    assert e_major["styles"] == ["bach-chorales", "classical-quartet", "renaissance-polyphony"]
     assert tags["collection:bach-chorales"]["windows"] > 100 * e_major["windows"] / 10 > 0
     assert "OR" in body["rule"] and "AND" in body["rule"]
     assert body["minimumTrainingPieces"] == datasets.MIN_TRAINING_PIECES
@@ -112,7 +114,7 @@ def test_the_limit_is_the_deployments_setting(cloud, catalogue, monkeypatch):
 
 def test_the_estimate_is_on_the_record_and_grows_with_data_and_epochs(cloud, catalogue):
     small = call("POST", "/training-jobs", body=job(["key:e-major"], epochs=4)).json
-    assert small["estimate"]["trainingPieces"] == 10 and small["estimate"]["heldOutPieces"] == 2
+    assert small["estimate"]["trainingPieces"] == 13 and small["estimate"]["heldOutPieces"] == 2
     assert call("GET", f"/training-jobs/{small['id']}").json["estimate"] == small["estimate"]
     big = call("POST", "/training-jobs", body=job(["key:e-major"], epochs=8)).json
     cost = estimates.COSTS[ModelType.GAN]
@@ -121,7 +123,7 @@ def test_the_estimate_is_on_the_record_and_grows_with_data_and_epochs(cloud, cat
     )
     wide = datasets.select(["collection:bach-chorales"])
     defaults = spec_for("gan").validate_hyperparameters({}).to_wire()
-    assert estimates.estimate("gan", wide, defaults).seconds > 5 * big["estimate"]["seconds"]
+    assert estimates.estimate("gan", wide, defaults).seconds > 3 * big["estimate"]["seconds"]  # 8192-window cap
     capped = estimates.estimate("gan", wide, {**defaults, "maxWindows": 1000})
     assert capped.windows == 1000 and "1000 windows" in capped.basis
 

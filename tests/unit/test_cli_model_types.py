@@ -120,7 +120,7 @@ def test_train_prints_the_estimate_and_sends_the_types_own_epochs(api, catalogue
     url, _ = api
     started = composer(url, "train", "-n", "mine", "--tags", "key:e-major")
     assert started.exit_code == 0, started.output
-    assert "Estimated time: about" in started.output and "10 training pieces, 2 held out" in started.output
+    assert "Estimated time: about" in started.output and "13 training pieces, 2 held out" in started.output
     assert f"{spec_for('gan').validate_hyperparameters({}).to_wire()['epochs']} epochs" in started.output
     listed = CliRunner().invoke(app, ["--api-url", url, "--user", ALICE, "jobs"])
     assert " min " in listed.output or " s " in listed.output
