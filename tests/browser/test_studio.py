@@ -46,7 +46,8 @@ def test_record_a_melody_from_the_computer_keyboard_and_save_it(studio: Watched)
     labels = page.locator(".roll rect.note").evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
     assert [label.split(" ")[0] for label in labels] == ["C3", "E3", "G3"]
     starts = [float(re.search(r"beat ([\d.]+)", label).group(1)) - 1 for label in labels]
-    assert starts == sorted(starts) and 0.6 < starts[1] - starts[0] < 1.4, starts  # ~0.5 s apart at 120 bpm
+    # ~0.5 s apart at 120 bpm: a beat (a loaded machine stretches the waits, never shrinks them)
+    assert starts == sorted(starts) and 0.6 < starts[1] - starts[0] < 2.5, starts
     assert studio.audio()["nodesStarted"] >= 3 + 4  # three notes sounded, four metronome clicks
     page.fill("input[name=name]", "Keyboard take")
     page.get_by_role("button", name="Save melody").click()
@@ -168,6 +169,7 @@ def test_train_a_tiny_job_and_watch_its_chart(studio: Watched) -> None:
     page.select_option("select[name=modelType]", "gan")
     page.fill("input[name=modelName]", "tiny-browser")
     page.check("input[value='key:e-major']")
+    page.select_option("select[name=startFrom]", "scratch")  # a width-4 network cannot start from the shipped one
     for name, value in {"epochs": "2", "width": "4", "batchSize": "8", "maxWindows": "16", "updateRatio": "2"}.items():
         page.fill(f"input[name={name}]", value)
     page.get_by_role("button", name="Start training").click()
@@ -223,7 +225,13 @@ def test_stop_a_running_job_from_its_page(studio: Watched) -> None:
             json={
                 "modelName": "to-stop",
                 "dataset": {"tags": ["key:e-major"]},
-                "hyperparameters": {"epochs": 500, "width": 4, "batchSize": 8, "maxWindows": 16},
+                "hyperparameters": {
+                    "epochs": 500,
+                    "width": 4,
+                    "batchSize": 8,
+                    "maxWindows": 16,
+                    "startFrom": "scratch",
+                },
             },
         ).json()
     studio.goto(f"/studio/jobs/{job['id']}")
