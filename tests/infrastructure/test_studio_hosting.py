@@ -5,6 +5,7 @@ CORS origin and the app client's hosted-UI sign-in pointing at the distribution,
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import Any
 
 import pytest
@@ -138,3 +139,27 @@ def test_the_app_client_signs_in_with_the_code_grant_back_to_the_studio(synthesi
 def test_the_studio_url_is_an_output(synthesized: Synthesized) -> None:
     output = synthesized.raw["Outputs"]["StudioUrl"]
     assert flat(output["Value"]) == studio_origin(synthesized)
+
+
+def test_the_viewer_request_function_maps_studio_urls_as_the_local_runtime_does(synthesized: Synthesized) -> None:
+    """The deployed function's own code, run in Node: files under /studio/ map onto the bucket's keys,
+    client routes (no extension) onto the page, anything else passes through."""
+    [function] = synthesized.of_type("AWS::CloudFront::Function").values()
+    code = function["Properties"]["FunctionCode"]
+    cases = {
+        "/": "/",
+        "/studio": "/index.html",
+        "/studio/": "/index.html",
+        "/studio/compositions/abc": "/index.html",
+        "/studio/app.js": "/app.js",
+        "/studio/config.json": "/config.json",
+        "/studio/samples/manifest.json": "/samples/manifest.json",
+        "/favicon.ico": "/favicon.ico",
+    }
+    probe = (
+        code
+        + f"\nconst cases = {json.dumps(list(cases))};\n"
+        + ("console.log(JSON.stringify(cases.map((uri) => handler({ request: { uri } }).uri)));")
+    )
+    done = subprocess.run(["node", "-e", probe], capture_output=True, text=True, check=True, timeout=30)
+    assert dict(zip(cases, json.loads(done.stdout.strip().splitlines()[-1]), strict=True)) == cases
