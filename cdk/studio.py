@@ -62,7 +62,7 @@ class StudioSite(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="studio-bucket/",
-            removal_policy=RemovalPolicy.DESTROY,
+            removal_policy=RemovalPolicy.RETAIN,  # a non-empty bucket would stop `cdk destroy`
         )
         paths = cloudfront.Function(
             self,
