@@ -47,7 +47,7 @@ dev-reset: $(STAMP)
 
 ## synth: the CloudFormation template into cdk.out/ with the pinned CDK CLI (no AWS credentials; offline once the caches are warm)
 .PHONY: synth
-synth: $(STAMP) node_modules/.installed
+synth: $(STAMP) node_modules/.installed studio
 	npx --no-install cdk synth --no-notices --quiet
 
 node_modules/.installed: package.json package-lock.json

@@ -69,6 +69,7 @@ class Api(Construct):
         throttle_burst: int,
         log_retention: logs.RetentionDays,
         self_sign_up: bool = True,
+        sign_in_urls: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.user_pool = cognito.UserPool(
@@ -112,6 +113,16 @@ class Api(Construct):
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(30),
             enable_token_revocation=True,
+            # The studio's hosted-UI sign-in: authorization code with PKCE, as a public client (no secret).
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+                callback_urls=[f"{url}/" for url in sign_in_urls],
+                logout_urls=[f"{url}/" for url in sign_in_urls],
+            )
+            if sign_in_urls
+            else None,
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO] if sign_in_urls else None,
         )
 
         self.access_logs = logs.LogGroup(

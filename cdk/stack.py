@@ -19,6 +19,7 @@ from cdk.inference import Inference
 from cdk.monitoring import Monitoring
 from cdk.nag import acknowledge
 from cdk.storage import Storage
+from cdk.studio import StudioSite
 from cdk.training import Training, WorkflowSettings
 from shared.contract import SAGEMAKER_NAME_PREFIX, Env
 from shared.resources import COMPOSITIONS, IDEMPOTENCY, MELODIES, MODELS, TRAINING_JOBS, Keys, TableSpec
@@ -30,7 +31,8 @@ STACK_NAME = "ComposerBackend"
 class Settings:
     """Every deploy-time knob, read from CDK context (cdk.json, or ``-c name=value``)."""
 
-    console_origin: str = "http://localhost:5173"
+    console_origin: str = ""  # empty: the studio's CloudFront URL
+    hosted_ui_prefix: str = ""  # empty: composer-studio-<account id>
     powertools_layer_version: int = 37
     throttle_rate: float = 20.0
     throttle_burst: int = 40
@@ -165,24 +167,34 @@ class ComposerStack(Stack):
             max_concurrency=settings.serverless_max_concurrency,
         )
 
+        # The site first: the API's CORS origin and the sign-in callback are its URL (unless an origin is configured).
+        self.studio = StudioSite(self, "Studio", access_logs=self.storage.access_log_bucket)
+        console_origin = settings.console_origin or self.studio.url
         self.api = Api(
             self,
             "Api",
             handler=self.api_function.function,
             media_handler=self.media_function.function,
-            console_origin=settings.console_origin,
+            console_origin=console_origin,
+            sign_in_urls=tuple(dict.fromkeys((self.studio.url, console_origin))),
             throttle_rate=settings.throttle_rate,
             throttle_burst=settings.throttle_burst,
             log_retention=retention,
             self_sign_up=settings.self_sign_up,
+        )
+        self.studio.deploy(
+            api_url=self.api.url,
+            user_pool=self.api.user_pool,
+            client=self.api.client,
+            prefix=settings.hosted_ui_prefix,
         )
 
         # The trigger starts executions; the API hands compositions to the worker. (The progress
         # function must not get the state machine's ARN: the machine references it.)
         self.training_trigger.add_environment(Env.STATE_MACHINE_ARN, self.training.state_machine.state_machine_arn)
         self.api_function.add_environment(Env.COMPOSE_WORKER_FUNCTION, self.compose_worker.function.function_name)
-        self.api_function.add_environment(Env.CORS_ALLOW_ORIGIN, settings.console_origin)
-        self.media_function.add_environment(Env.CORS_ALLOW_ORIGIN, settings.console_origin)
+        self.api_function.add_environment(Env.CORS_ALLOW_ORIGIN, console_origin)
+        self.media_function.add_environment(Env.CORS_ALLOW_ORIGIN, console_origin)
         self.api_function.add_environment(Env.MAX_CONCURRENT_TRAINING_JOBS, str(settings.max_concurrent_training_jobs))
         self._grant()
         self._acknowledge_custom_resource_provider()
@@ -345,6 +357,7 @@ class ComposerStack(Stack):
             value=self.api.client.user_pool_client_id,
             description="App client id for the console.",
         )
+        CfnOutput(self, "StudioUrl", value=self.studio.url, description="The web studio (sign in there).")
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name)
         CfnOutput(self, "StateMachineArn", value=self.training.state_machine.state_machine_arn)
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)

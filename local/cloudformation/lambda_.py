@@ -16,8 +16,13 @@ from shared.contract import METADATA_KEY
 def collect_function(resolver: Resolver, logical: str, resource: dict[str, Any], out: LocalResources, /) -> None:
     props = resource.get("Properties") or {}
     handler = props.get("Handler")
-    if not handler or not str(props.get("Runtime", "")).startswith("python"):
-        return  # CDK's own helper functions (custom resource providers, log retention) are not ours to run
+    # Only our functions (lambdas/<name>/handler.py, marked with our metadata) run here. CDK's own helpers
+    # (custom resource providers, log retention, the studio's BucketDeployment, whose Python ``index.handler``
+    # ships inside aws-cdk-lib) are deploy-time plumbing with nothing to do locally. Resource types with no
+    # provisioner here (Custom::CDKBucketDeployment, AWS::CloudFront::*, AWS::Cognito::*) are skipped likewise:
+    # the local runtime serves the studio itself and takes the caller's name instead of a Cognito token.
+    if not handler or METADATA_KEY not in (resource.get("Metadata") or {}):
+        return
     env = resolver.resolve((props.get("Environment") or {}).get("Variables") or {})
     out.functions[logical] = LocalFunction(
         logical_id=logical,
@@ -26,7 +31,7 @@ def collect_function(resolver: Resolver, logical: str, resource: dict[str, Any],
         environment={k: str(v) for k, v in env.items()},
         timeout_seconds=int(props.get("Timeout", 3)),
         memory_mb=int(props.get("MemorySize", 128)),
-        description=(resource.get("Metadata") or {}).get(METADATA_KEY, {}),
+        description=resource["Metadata"][METADATA_KEY],
     )
 
 

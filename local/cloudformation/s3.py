@@ -27,12 +27,14 @@ def create_bucket(resolver: Resolver, logical: str, resource: dict[str, Any], ou
 def upload_file_assets(resolver: Resolver, assets: dict[tuple[str, str], Path]) -> list[str]:
     """Publish the file assets: the training source dir and the shipped models' ``model.tar.gz`` are
     then at the very URLs the template gives the workflow and the SageMaker models. Directory assets
-    (Lambda code) are skipped: the runtime imports the handlers from the checkout. Returns the S3 URLs."""
+    and zipped Lambda code are skipped: the runtime imports the handlers from the checkout. Returns the S3 URLs."""
     s3 = boto3.client("s3")
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     urls = []
     for (bucket_template, key), source in sorted(assets.items()):
-        if not source.is_file():
+        # A .zip file asset is Lambda code or a layer (the studio's BucketDeployment brings the AWS CLI
+        # layer, 20+ MB): nothing here runs it, so it is not worth uploading at every start.
+        if not source.is_file() or source.suffix == ".zip":
             continue
         bucket = resolver.resolve({"Fn::Sub": bucket_template})
         if bucket not in existing:

@@ -76,3 +76,9 @@ def flat(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(flat(v) for v in value)
     return str(value)
+
+
+def studio_origin(synth: Synthesized) -> str:
+    """The studio's CloudFront URL as ``flat`` writes it: the API's CORS origin when none is configured."""
+    [cdn] = synth.of_type("AWS::CloudFront::Distribution")
+    return f"https://<{cdn}.DomainName>"

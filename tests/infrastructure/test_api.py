@@ -13,6 +13,7 @@ from cdk.request_models import gateway_schema
 from local.api_routes import RouteTable
 from shared.schemas import Hyperparameters, MelodyFromCompositionIn, MelodyMidiIn, MelodyNotesIn, TrainingJobIn
 from tests.infrastructure.conftest import Synthesized
+from tests.infrastructure.helpers import flat, studio_origin
 
 pytestmark = pytest.mark.xdist_group("cdk-synth")
 
@@ -185,12 +186,12 @@ def test_stage_throttles_logs_access_and_traces(synthesized: Synthesized) -> Non
     )
 
 
-def test_cors_allows_only_the_configured_console_origin(synthesized: Synthesized) -> None:
-    origin = CONTEXT["consoleOrigin"]
+def test_cors_allows_only_the_studio_origin(synthesized: Synthesized) -> None:
+    origin = CONTEXT["consoleOrigin"] or studio_origin(synthesized)
     for verb, _, props in _methods(synthesized):
         if verb == "OPTIONS":
             headers = props["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
-            assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+            assert flat(headers["method.response.header.Access-Control-Allow-Origin"]) == f"'{origin}'"
 
 
 def test_gateway_errors_use_the_api_error_shape(synthesized: Synthesized) -> None:
@@ -203,9 +204,8 @@ def test_gateway_errors_use_the_api_error_shape(synthesized: Synthesized) -> Non
     for response in responses.values():
         template = response["ResponseTemplates"]["application/json"]
         assert template.startswith('{"error": {"code": "')
-        assert (
-            response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
-            == f"'{CONTEXT['consoleOrigin']}'"
+        assert flat(response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]) == (
+            f"'{CONTEXT['consoleOrigin'] or studio_origin(synthesized)}'"
         )
     literal = responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"]
     assert json.loads(literal)["error"]["code"] == "UNAUTHORIZED"

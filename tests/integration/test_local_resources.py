@@ -91,6 +91,28 @@ def _template() -> dict:
                 "Type": "AWS::Lambda::Function",
                 "Properties": {"Handler": "index.handler", "Runtime": "nodejs20.x"},
             },
+            # The studio's hosting: CDK's own Python function behind BucketDeployment, its custom
+            # resource, the CloudFront distribution and the hosted-UI domain: none of them is ours to run.
+            "DeploymentHandler": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Handler": "index.handler", "Runtime": "python3.13", "Timeout": 900},
+            },
+            "StudioContent": {
+                "Type": "Custom::CDKBucketDeployment",
+                "Properties": {
+                    "ServiceToken": {"Fn::GetAtt": ["DeploymentHandler", "Arn"]},
+                    "DestinationBucketName": {"Ref": "DataBucket"},
+                    "DistributionId": {"Ref": "StudioCdn"},
+                },
+            },
+            "StudioCdn": {
+                "Type": "AWS::CloudFront::Distribution",
+                "Properties": {"DistributionConfig": {"DefaultRootObject": "index.html", "Enabled": True}},
+            },
+            "HostedUi": {
+                "Type": "AWS::Cognito::UserPoolDomain",
+                "Properties": {"Domain": "composer-studio-1", "UserPoolId": "pool"},
+            },
             "TriggerMapping": {
                 "Type": "AWS::Lambda::EventSourceMapping",
                 "Properties": {
@@ -175,7 +197,7 @@ def test_template_becomes_local_resources(moto: None) -> None:
         == f"{stack}-TrainingStateMachine"
     )
 
-    assert list(out.functions) == ["ApiFunction"]  # the Node.js provider is CDK's, not ours
+    assert list(out.functions) == ["ApiFunction"]  # the Node.js provider and the deployment handler are CDK's
     api = out.functions["ApiFunction"]
     assert api.module == "lambdas.api.handler" and api.attribute == "lambda_handler" and api.timeout_seconds == 29
     assert api.environment == {
