@@ -10,7 +10,7 @@ import pretty_midi
 import pytest
 
 from local.launcher import RunningRuntime
-from tests.e2e.test_local_backend import ALICE, TINY_TAG, frere_jacques, get_json, poll
+from tests.e2e.test_local_backend import ALICE, TINY_TAG, _composed, frere_jacques, get_json, poll
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
@@ -18,19 +18,7 @@ TINY = {"epochs": 2, "stepsPerEpoch": 4, "batchSize": 8, "width": 16, "layers": 
 
 
 def _compose(client: httpx.Client, melody_id: str, model_id: str, parameters: dict) -> tuple[dict, bytes]:
-    body = {"melodyId": melody_id, "modelId": model_id, "seed": 3, "parameters": parameters}
-    r = client.post("/compositions", json=body, headers=ALICE)
-    assert r.status_code == 202, r.text
-    composition_id = r.json()["id"]
-    final = poll(
-        lambda: get_json(client, f"/compositions/{composition_id}"),
-        lambda c: c["status"] in ("COMPLETED", "FAILED"),
-        timeout=600,
-    )
-    assert final["status"] == "COMPLETED", final
-    midi = client.get(f"/compositions/{composition_id}/midi", headers=ALICE)
-    assert midi.status_code == 200
-    return final, midi.content
+    return _composed(client, {"melodyId": melody_id, "modelId": model_id, "seed": 3, "parameters": parameters})
 
 
 def test_a_custom_ar_cnn_trains_to_ready_and_composes_both_modes(runtime: RunningRuntime) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from botocore.response import StreamingBody
 from moto import mock_aws
 
 from local.api_routes import RouteTable
-from local.api_server import build_event
+from local.api_server import ApiServer, build_event
 from local.lambda_context import LocalLambdaContext
 from shared.contract import MEDIA_FUNCTION, MEDIA_ROUTES
 from shared.logic.models import register_builtin_model
@@ -92,6 +93,28 @@ def gateway_router(method: str, path: str) -> tuple[str, Any]:
     from lambdas.api.handler import lambda_handler as api
 
     return "composer-api", api
+
+
+@contextmanager
+def serving_with_workers(cloud: Any) -> Iterator[str]:
+    """A local API server (routed like the gateway) whose asynchronous invocations are delivered
+    while a client polls, as Lambda would: what the CLI tests talk to. Yields its URL."""
+    from lambdas.api.handler import lambda_handler
+
+    stop = threading.Event()
+
+    def worker() -> None:
+        while not stop.wait(0.05):
+            cloud.invocations.deliver_all()
+
+    thread = threading.Thread(target=worker, daemon=True)
+    with ApiServer(lambda_handler, port=0, router=gateway_router) as server:
+        thread.start()
+        try:
+            yield server.url
+        finally:
+            stop.set()
+            thread.join(5)
 
 
 def call(method: str, path: str, **kwargs: Any) -> Reply:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,31 +12,17 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from lambdas.api.handler import lambda_handler
-from local.api_server import ApiServer
 from local.cli import app
 from local.client import ComposerClient
-from tests.support.api import ALICE, BOB, BUILTIN_MODEL, gateway_router
+from tests.support.api import ALICE, BOB, BUILTIN_MODEL, serving_with_workers
 from tests.unit.test_api_compositions import harmoniser
 
 
 @pytest.fixture
 def api(cloud) -> Iterator[str]:
     cloud.endpoint.answer = harmoniser
-    stop = threading.Event()
-
-    def worker() -> None:  # Lambda's asynchronous delivery, while the CLI polls
-        while not stop.wait(0.05):
-            cloud.invocations.deliver_all()
-
-    thread = threading.Thread(target=worker, daemon=True)
-    with ApiServer(lambda_handler, port=0, router=gateway_router) as server:
-        thread.start()
-        try:
-            yield server.url
-        finally:
-            stop.set()
-            thread.join(5)
+    with serving_with_workers(cloud) as url:
+        yield url
 
 
 def composer(url: str, *args: str, user: str = ALICE):

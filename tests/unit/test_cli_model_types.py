@@ -4,17 +4,14 @@ on moto): ``compose --param``, ``train --type/--hp``, ``models`` with type and k
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
 from typer.testing import CliRunner
 
-from lambdas.api.handler import lambda_handler
-from local.api_server import ApiServer
 from local.cli import app, knobs_text, parse_assignments
 from shared.model_types import spec_for
-from tests.support.api import ALICE, BUILTIN_MODEL, gateway_router
+from tests.support.api import ALICE, BUILTIN_MODEL, serving_with_workers
 from tests.support.model_types import HARMONIZER
 from tests.unit.test_api_compositions import harmoniser
 
@@ -23,20 +20,8 @@ from tests.unit.test_api_compositions import harmoniser
 def api(typed_models) -> Iterator[tuple[str, object]]:
     cloud = typed_models
     cloud.endpoint.answer = harmoniser
-    stop = threading.Event()
-
-    def worker() -> None:  # Lambda's asynchronous delivery, while the CLI polls
-        while not stop.wait(0.05):
-            cloud.invocations.deliver_all()
-
-    thread = threading.Thread(target=worker, daemon=True)
-    with ApiServer(lambda_handler, port=0, router=gateway_router) as server:
-        thread.start()
-        try:
-            yield server.url, cloud
-        finally:
-            stop.set()
-            thread.join(5)
+    with serving_with_workers(cloud) as url:
+        yield url, cloud
 
 
 def composer(url: str, *args: str):
