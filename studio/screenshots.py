@@ -36,7 +36,14 @@ def main() -> None:
             json={
                 "modelName": "tiny-bach",
                 "dataset": {"tags": ["key:e-major"]},
-                "hyperparameters": {"epochs": 4, "width": 4, "batchSize": 8, "maxWindows": 16, "updateRatio": 2},
+                "hyperparameters": {
+                    "epochs": 4,
+                    "width": 4,
+                    "batchSize": 8,
+                    "maxWindows": 16,
+                    "updateRatio": 2,
+                    "startFrom": "scratch",
+                },
             },
         ).json()
         browser = playwright.chromium.launch(
