@@ -292,17 +292,17 @@ def test_bad_input_is_a_clear_4xx(runtime: RunningRuntime) -> None:
         assert "model type gan" in knob["message"]
 
 
-def _composed(client: httpx.Client, body: dict) -> tuple[dict, bytes]:
-    r = client.post("/compositions", json=body, headers=ALICE)
+def _composed(client: httpx.Client, body: dict, headers: dict[str, str] = ALICE) -> tuple[dict, bytes]:
+    r = client.post("/compositions", json=body, headers=headers)
     assert r.status_code == 202, r.text
     composition_id = r.json()["id"]
     final = poll(
-        lambda: get_json(client, f"/compositions/{composition_id}"),
+        lambda: get_json(client, f"/compositions/{composition_id}", headers),
         lambda c: c["status"] in ("COMPLETED", "FAILED"),
         timeout=600,
     )
     assert final["status"] == "COMPLETED", final
-    r = client.get(f"/compositions/{composition_id}/midi", headers=ALICE)
+    r = client.get(f"/compositions/{composition_id}/midi", headers=headers)
     assert r.status_code == 200
     return final, r.content
 
