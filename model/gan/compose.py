@@ -30,7 +30,17 @@ import torch
 from model import quality as Q
 from model.config import ModelConfig
 from model.data import normalised_profile
-from model.gan.decoding import CHANGE_COST, CROSSING_COST, LEAP_COST, PARALLEL_COST, decode_voices
+from model.gan.decoding import (
+    BASS_LEAP_COST,
+    CANDIDATES,
+    CHANGE_COST,
+    CROSSING_COST,
+    DISSONANCE_COST,
+    HARMONY_WEIGHT,
+    LEAP_COST,
+    PARALLEL_COST,
+    decode_voices,
+)
 from model.gan.network import Generator, condition_planes, voice_probabilities
 from model.output import composition_result
 from shared.music.pianoroll import PITCHES, STEPS_PER_BEAT, binarise, notes_to_roll, roll_to_notes
@@ -58,6 +68,10 @@ class GanSettings:
     parallel_cost: float = PARALLEL_COST
     crossing_cost: float = CROSSING_COST
     hold: int = 1  # model steps one decoded sonority lasts (2 on the eighth grid = one per beat)
+    harmony_weight: float = HARMONY_WEIGHT
+    candidates: int = CANDIDATES
+    dissonance_cost: float = DISSONANCE_COST
+    bass_leap_cost: float = BASS_LEAP_COST
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GanSettings:
@@ -75,6 +89,10 @@ class GanSettings:
             parallel_cost=float(data.get("parallelCost", PARALLEL_COST)),
             crossing_cost=float(data.get("crossingCost", CROSSING_COST)),
             hold=int(data.get("hold", 1)),
+            harmony_weight=float(data.get("harmonyWeight", HARMONY_WEIGHT)),
+            candidates=int(data.get("candidates", CANDIDATES)),
+            dissonance_cost=float(data.get("dissonanceCost", DISSONANCE_COST)),
+            bass_leap_cost=float(data.get("bassLeapCost", BASS_LEAP_COST)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -92,6 +110,10 @@ class GanSettings:
             "parallelCost": self.parallel_cost,
             "crossingCost": self.crossing_cost,
             "hold": self.hold,
+            "harmonyWeight": self.harmony_weight,
+            "candidates": self.candidates,
+            "dissonanceCost": self.dissonance_cost,
+            "bassLeapCost": self.bass_leap_cost,
         }
 
     @property
@@ -150,10 +172,14 @@ class Composer:
         return cls(generator.to(device), config, device)
 
     @torch.no_grad()
-    def probabilities(self, melodies: list[np.ndarray], seed: int) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    def probabilities(
+        self, melodies: list[np.ndarray], seed: int
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
         """For each binary melody roll ``(steps, 128)``: the generator's averaged probabilities
-        ``(model steps, pitch_count, 3)`` on the band, the melody on the same grid and band, and
-        the octave shift applied; all windows of all melodies go through the generator in one batch."""
+        ``(model steps, pitch_count, 3)`` on the band, its averaged harmony guess ``(model steps,
+        12)`` (the probability of each pitch class sounding), the melody on the same grid and band,
+        and the octave shift applied; all windows of all melodies go through the generator in one
+        batch."""
         c = self.settings
         windows: list[np.ndarray] = []
         profiles: list[np.ndarray] = []
@@ -179,18 +205,21 @@ class Composer:
             c.condition_channels,
         )
         noise = torch.randn(self.generator.noise_shape(condition), generator=torch.Generator().manual_seed(seed))
-        output, _ = self.generator(condition, noise.to(self.device))
+        output, harmony_logits = self.generator(condition, noise.to(self.device))
         probability = voice_probabilities(output).permute(0, 2, 3, 1).cpu().numpy()  # (n, steps, P, 3)
+        harmony = torch.sigmoid(harmony_logits).cpu().numpy()  # (n, steps, 12)
         results, offset = [], 0
         for grid, starts, shift in layout:
             steps = grid.shape[0]
             total = np.zeros((starts[-1] + c.window_steps, c.pitch_count, 3))
+            classes = np.zeros((starts[-1] + c.window_steps, 12))
             seen = np.zeros((starts[-1] + c.window_steps, 1, 1))
             for s in starts:
                 total[s : s + c.window_steps] += probability[offset]
+                classes[s : s + c.window_steps] += harmony[offset]
                 seen[s : s + c.window_steps] += 1
                 offset += 1
-            results.append(((total / seen)[:steps], grid, shift))
+            results.append(((total / seen)[:steps], (classes / seen[:, :, 0])[:steps], grid, shift))
         return results
 
     def compose_rolls(self, melodies: list[np.ndarray], seed: int) -> list[np.ndarray]:
@@ -198,12 +227,17 @@ class Composer:
         c = self.settings
         results = []
         rng = np.random.default_rng(seed)
-        for melody, (probability, grid, shift) in zip(melodies, self.probabilities(melodies, seed), strict=True):
+        for melody, (probability, harmony, grid, shift) in zip(
+            melodies, self.probabilities(melodies, seed), strict=True
+        ):
             steps = probability.shape[0]
             beats = -(-steps // c.hold)
             pooled = np.zeros((beats * c.hold, *probability.shape[1:]))
             pooled[:steps] = probability
             pooled = pooled.reshape(beats, c.hold, *probability.shape[1:]).mean(axis=1)
+            chord = np.zeros((beats * c.hold, 12))
+            chord[:steps] = harmony
+            chord = chord.reshape(beats, c.hold, 12).mean(axis=1)
             onsets = np.zeros((beats * c.hold, grid.shape[1]), dtype=bool)
             onsets[:steps] = grid
             # a style's silent track (the Trecento's three voices) is not decoded, so it bends no other voice
@@ -217,6 +251,12 @@ class Composer:
                 c.parallel_cost,
                 c.crossing_cost,
                 rng,
+                k=c.candidates,
+                harmony=chord,
+                harmony_weight=c.harmony_weight,
+                low_pitch=c.low_pitch,
+                dissonance_cost=c.dissonance_cost,
+                bass_leap_cost=c.bass_leap_cost,
             )
             held = np.repeat(voices, c.grid * c.hold, axis=0)[: melody.shape[0]]
             full = np.zeros((melody.shape[0], PITCHES, 3), dtype=bool)

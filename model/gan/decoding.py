@@ -33,11 +33,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.figures import DISSONANT_ABOVE_BASS
+
 CANDIDATES = 3
 CHANGE_COST = 1.0
 LEAP_COST = 0.15
 PARALLEL_COST = 4.0
 CROSSING_COST = 2.0
+HARMONY_WEIGHT = 4.0
+DISSONANCE_COST = 2.0
+BASS_LEAP_COST = 0.6
 SAMPLING = 0.2
 SILENT = -1
 _EPS = 1e-6
@@ -53,11 +58,44 @@ def candidates(probabilities: np.ndarray, sounding: np.ndarray, k: int = CANDIDA
     return np.where(sounding[:, None, :], top, SILENT), scores
 
 
+def _sonority_scores(top: np.ndarray, melody: np.ndarray, harmony: np.ndarray, low_pitch: int) -> np.ndarray:
+    """(steps, J): for each joint candidate, the sum of the harmony channel's logits over the pitch
+    classes it sounds with the melody, each class once. Up to a constant per step this is the
+    log-likelihood of that pitch-class set under the network's harmony guess (independent
+    Bernoulli per class): a set that leaves out a class the network is sure of, or doubles a
+    class instead of adding the one it expects, scores lower."""
+    steps, k, voices = top.shape
+    logit = np.log(np.clip(harmony, _EPS, 1 - _EPS)) - np.log1p(-np.clip(harmony, _EPS, 1 - _EPS))  # (steps, 12)
+    present = np.zeros((steps,) + (k,) * voices + (12,), dtype=bool)
+    sounding = melody >= 0
+    present[sounding, ..., (melody[sounding] + low_pitch) % 12] = True
+    for v in range(voices):
+        pitch = top[:, :, v]  # (steps, k)
+        classes = np.where(pitch >= 0, (pitch + low_pitch) % 12, -1)
+        shape = [steps] + [1] * voices
+        shape[1 + v] = k
+        onehot = (classes[:, :, None] == np.arange(12)).reshape(*shape, 12)
+        present |= onehot
+    scores: np.ndarray = (present * logit.reshape((steps,) + (1,) * voices + (12,))).sum(axis=-1)
+    return scores.reshape(steps, -1)
+
+
 def _parallel(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> np.ndarray:
     """Where two sounding voices move the same way from a perfect 5th or octave into the same one."""
     sounding = (x0 >= 0) & (x1 >= 0) & (y0 >= 0) & (y1 >= 0)
     before, after = (x0 - y0) % 12, (x1 - y1) % 12
     found: np.ndarray = sounding & ((x1 - x0) * (y1 - y0) > 0) & ((before == 0) | (before == 7)) & (before == after)
+    return found
+
+
+def _unprepared(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> np.ndarray:
+    """Where an upper voice (x) arrives at a dissonance above the bass (y) with neither of the two
+    held, repeated or approached by step (the music figure's "unprepared dissonance")."""
+    sounding = (x1 >= 0) & (y1 >= 0)
+    clash = np.isin((x1 - y1) % 12, sorted(DISSONANT_ABOVE_BASS))
+    prepared_x = (x0 >= 0) & (np.abs(x1 - x0) <= 2)
+    prepared_y = (y0 >= 0) & (np.abs(y1 - y0) <= 2)
+    found: np.ndarray = sounding & clash & ~prepared_x & ~prepared_y
     return found
 
 
@@ -78,6 +116,8 @@ def _moves(
     leap_cost: float,
     parallel_cost: float,
     crossing_cost: float,
+    dissonance_cost: float = DISSONANCE_COST,
+    bass_leap_cost: float = BASS_LEAP_COST,
 ) -> np.ndarray:
     """(steps - 1, J, J) transition scores between the joint candidates of consecutive steps
     (``top`` is ``(steps, k, voices)``, ``melody`` the top melody pitch per step; joint candidate
@@ -90,8 +130,11 @@ def _moves(
     for v in range(voices):
         x0, x1 = a[:, :, None, v], b[:, None, :, v]  # (T-1, k, 1), (T-1, 1, k)
         leap = np.where((x0 >= 0) & (x1 >= 0), np.abs(x1 - x0), 0)
-        own = -change_cost * (x0 != x1) - leap_cost * np.maximum(leap - 2, 0)
+        per_semitone = bass_leap_cost if v == voices - 1 else leap_cost
+        own = -change_cost * (x0 != x1) - per_semitone * np.maximum(leap - 2, 0)
         own = own - parallel_cost * _parallel(m0, m1, x0, x1)
+        if v == voices - 1 and dissonance_cost:
+            own = own - dissonance_cost * _unprepared(m0, m1, x0, x1)
         total += _place(own, (v, voices + v), 2 * voices)
         for w in range(v + 1, voices):
             pair = _parallel(
@@ -101,6 +144,14 @@ def _moves(
                 b[:, None, None, None, :, w],
             )
             total -= parallel_cost * _place(pair, (v, w, voices + v, voices + w), 2 * voices)
+            if w == voices - 1 and dissonance_cost:
+                clash = _unprepared(
+                    a[:, :, None, None, None, v],
+                    b[:, None, None, :, None, v],
+                    a[:, None, :, None, None, w],
+                    b[:, None, None, None, :, w],
+                )
+                total -= dissonance_cost * _place(clash, (v, w, voices + v, voices + w), 2 * voices)
     crossed = (b[:, :, 0] >= 0) & (m1[:, :, 0] >= 0) & (b[:, :, 0] > m1[:, :, 0])
     total -= crossing_cost * _place(crossed, (voices,), 2 * voices)
     for v in range(voices - 1):
@@ -120,6 +171,11 @@ def decode_voices(
     rng: np.random.Generator | None = None,
     sampling: float = SAMPLING,
     k: int = CANDIDATES,
+    harmony: np.ndarray | None = None,
+    harmony_weight: float = HARMONY_WEIGHT,
+    low_pitch: int = 0,
+    dissonance_cost: float = DISSONANCE_COST,
+    bass_leap_cost: float = BASS_LEAP_COST,
 ) -> np.ndarray:
     """(steps, pitches, voices) probabilities and the (steps, pitches) binary melody on the same
     band -> the binary (steps, pitches, voices) accompaniment of the best joint path (perturbed by
@@ -134,7 +190,18 @@ def decode_voices(
     for v in range(voices):
         joint = joint + _place(own[:, :, v], (v,), voices)
     scores = joint.reshape(-1, steps).T  # (steps, J)
-    moves = _moves(top, top_melody, change_cost, leap_cost, parallel_cost, crossing_cost)
+    if harmony is not None and harmony_weight:
+        scores = scores + harmony_weight * _sonority_scores(top, top_melody, harmony, low_pitch)
+    moves = _moves(
+        top,
+        top_melody,
+        change_cost,
+        leap_cost,
+        parallel_cost,
+        crossing_cost,
+        dissonance_cost,
+        bass_leap_cost,
+    )
     best = scores[0].copy()
     back = np.zeros(scores.shape, dtype=np.int64)
     columns = np.arange(scores.shape[1])

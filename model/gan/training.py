@@ -2,6 +2,12 @@
 reconstruction loss, checkpointed every epoch; ``run`` is what ``model/train.py`` hands a ``gan``
 job to.
 
+The generator that composes (every epoch's judge and sample, and the saved model) is an
+exponential moving average of the trained generator's weights (``EMA_DECAY`` per update): an
+adversarial generator's weights wander from update to update, so one epoch's music can be several
+points of chord share worse than the epoch before; the average of the recent weights is steadier
+and better, at the cost of one weight copy per update.
+
 Every epoch the generator accompanies the real sopranos of held-out 8-bar segments and is judged
 by the music figures against the held-out real music (``model/quality.py``); its accompaniment of
 the first of them is the epoch's sample (the same melody every epoch, so one hears the model learn).
@@ -9,6 +15,7 @@ the first of them is the epoch's sample (the same melody every epoch, so one hea
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from datetime import UTC, datetime
@@ -61,6 +68,7 @@ GRID = 2  # 16ths per model step: the network writes eighth notes
 WINDOW_STEPS = 32  # model steps per window: 4 bars of eighths
 HOP_STEPS = 16  # model steps between windows at inference (2 bars: every step seen twice)
 TRAIN_HOP = 16  # 16th steps between training windows (one bar)
+EMA_DECAY = 0.995  # per generator update: the average's half-life is about 140 updates
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 # the settings a start from shipped weights must share with the new model (the network's shape)
 SHAPE_SETTINGS = ("width", "lowPitch", "pitchCount", "windowSteps", "conditionChannels", "grid")
@@ -107,6 +115,23 @@ def start_weights(start_from: str, settings: GanSettings) -> dict[str, torch.Ten
         )
     weights: dict[str, torch.Tensor] = torch.load(model_dir / WEIGHTS_FILE, map_location="cpu", weights_only=True)
     return weights
+
+
+def averaged(generator: Generator) -> Generator:
+    """A frozen copy of the generator to hold the moving average of its weights."""
+    average = copy.deepcopy(generator).eval()
+    for parameter in average.parameters():
+        parameter.requires_grad_(False)
+    return average
+
+
+@torch.no_grad()
+def update_average(average: Generator, generator: Generator, decay: float = EMA_DECAY) -> None:
+    """One step of the moving average; the batch-norm statistics are the trained generator's."""
+    for a, p in zip(average.parameters(), generator.parameters(), strict=True):
+        a.lerp_(p, 1 - decay)
+    for kept, live in zip(average.buffers(), generator.buffers(), strict=True):
+        kept.copy_(live)
 
 
 def _sample_midi(composer: Composer, roll: np.ndarray) -> bytes:
@@ -171,6 +196,7 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
     initial = start_weights(hp.start_from, settings)
     if initial is not None:
         generator.load_state_dict(initial)
+    average = averaged(generator)
     fold = pitch_class_fold(D.LOW_PITCH, D.PITCH_COUNT).to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     opt_c = torch.optim.Adam(critic.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
@@ -181,13 +207,14 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
     state = load_checkpoint(env, signature, device)
     if state is not None:
         generator.load_state_dict(state["generator"])
+        average.load_state_dict(state.get("average", state["generator"]))
         critic.load_state_dict(state["critic"])
         opt_g.load_state_dict(state["opt_g"])
         opt_c.load_state_dict(state["opt_c"])
         history = state["history"]
         first_epoch = state["epoch"] + 1
         log(f"resuming from checkpoint after epoch {state['epoch']}")
-    composer = Composer(generator, config, device)
+    composer = Composer(average, config, device)
 
     for epoch in range(first_epoch, hp.epochs + 1):
         epoch_started = time.perf_counter()
@@ -227,8 +254,8 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
                 opt_g.zero_grad(set_to_none=True)
                 (generator_loss + RECONSTRUCTION_WEIGHT * supervised).backward()
                 opt_g.step()
+                update_average(average, generator)
                 g_losses.append(generator_loss.item())
-        generator.eval()
         composed = composed_rolls(composer, eval_segments, hp.seed)
         values = Q.shown(Q.summarise(composed), reference)
         g_mean, c_mean = (float(np.mean(v)) if v else math.nan for v in (g_losses, c_losses))
@@ -248,6 +275,7 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
                 "epoch": epoch,
                 "history": history,
                 "generator": generator.state_dict(),
+                "average": average.state_dict(),
                 "critic": critic.state_dict(),
                 "opt_g": opt_g.state_dict(),
                 "opt_c": opt_c.state_dict(),
@@ -256,7 +284,7 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
         write_sample(env, epoch, _sample_midi(composer, composed[0]))
         write_progress(env, epoch, hp.epochs, history)
         # the model dir is current after every epoch, so a stopped job still leaves a usable model
-        save_model(generator, config, hp, tags, dataset, len(rows), history, env, device, started)
+        save_model(average, config, hp, tags, dataset, len(rows), history, env, device, started)
         log(  # last: whoever reads the line finds the epoch's files written
             metric_line(
                 epoch,
@@ -272,7 +300,7 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
             )
         )
 
-    return save_model(generator, config, hp, tags, dataset, len(rows), history, env, device, started)
+    return save_model(average, config, hp, tags, dataset, len(rows), history, env, device, started)
 
 
 def save_model(

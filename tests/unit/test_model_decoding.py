@@ -7,7 +7,18 @@ from itertools import product
 
 import numpy as np
 
-from model.gan.decoding import CANDIDATES, CROSSING_COST, PARALLEL_COST, _moves, candidates, decode_voices
+from model.figures import DISSONANT_ABOVE_BASS
+from model.gan.decoding import (
+    BASS_LEAP_COST,
+    CANDIDATES,
+    CROSSING_COST,
+    DISSONANCE_COST,
+    PARALLEL_COST,
+    _moves,
+    _sonority_scores,
+    candidates,
+    decode_voices,
+)
 
 P = 48
 
@@ -79,7 +90,7 @@ def test_the_broadcast_transition_table_is_the_cost_of_every_pair_of_sonorities(
     top_melody = np.where(tune.any(axis=1), np.argmax(tune, axis=1), -1)
     sounding = np.repeat(tune.any(axis=1)[:, None], 3, axis=1)
     top, _ = candidates(rng.random((steps, P, 3)) ** 4, sounding)
-    moves = _moves(top, top_melody, 1.0, 0.15, PARALLEL_COST, CROSSING_COST)
+    moves = _moves(top, top_melody, 1.0, 0.15, PARALLEL_COST, CROSSING_COST, DISSONANCE_COST, BASS_LEAP_COST)
     combos = list(product(range(CANDIDATES), repeat=3))
     assert moves.shape == (steps - 1, len(combos), len(combos))
     for t in range(steps - 1):
@@ -91,7 +102,11 @@ def test_the_broadcast_transition_table_is_the_cost_of_every_pair_of_sonorities(
                 for v in range(1, 4):
                     cost += x[v] != y[v]
                     if x[v] >= 0 and y[v] >= 0:
-                        cost += 0.15 * max(abs(y[v] - x[v]) - 2, 0)
+                        cost += (BASS_LEAP_COST if v == 3 else 0.15) * max(abs(y[v] - x[v]) - 2, 0)
+                prepared = [x[v] >= 0 and abs(y[v] - x[v]) <= 2 for v in range(4)]
+                for u in range(3):  # the melody, alto and tenor against the bass
+                    if y[u] >= 0 and y[3] >= 0 and (y[u] - y[3]) % 12 in DISSONANT_ABOVE_BASS:
+                        cost += DISSONANCE_COST * (not prepared[u] and not prepared[3])
                 for u in range(4):
                     for v in range(u + 1, 4):
                         if min(x[u], x[v], y[u], y[v]) < 0:
@@ -115,3 +130,49 @@ def test_the_random_generator_perturbs_the_path_and_the_same_state_repeats_it():
     assert (decode_voices(p, tune, rng=np.random.default_rng(5)) == first).all()
     assert not (decode_voices(p, tune, rng=np.random.default_rng(6)) == first).all()
     assert (first.sum(axis=1) == 1).all()  # still one candidate pitch per voice and step
+
+
+def test_the_sonority_score_sums_the_harmony_logits_of_each_pitch_class_once():
+    """The joint term against its definition: each candidate sonority (melody + three voices) is
+    scored by the harmony channel's logits of the pitch classes it sounds, a doubled class once."""
+    rng = np.random.default_rng(4)
+    steps, low = 4, 34
+    tune = np.zeros((steps, P), dtype=bool)
+    tune[np.arange(steps), rng.integers(20, 30, steps)] = True
+    tune[2] = False  # a rest: the voices rest too
+    top_melody = np.where(tune.any(axis=1), np.argmax(tune, axis=1), -1)
+    sounding = np.repeat(tune.any(axis=1)[:, None], 3, axis=1)
+    top, _ = candidates(rng.random((steps, P, 3)) ** 4, sounding)
+    harmony = rng.uniform(0.05, 0.95, (steps, 12))
+    scores = _sonority_scores(top, top_melody, harmony, low)
+    logit = np.log(harmony / (1 - harmony))
+    for t in range(steps):
+        for j, combo in enumerate(product(range(CANDIDATES), repeat=3)):
+            pitches = [int(top_melody[t])] + [int(top[t, c, v]) for v, c in enumerate(combo)]
+            classes = {(p + low) % 12 for p in pitches if p >= 0}
+            assert np.isclose(scores[t, j], sum(logit[t, c] for c in classes)), (t, combo)
+    assert (scores[2] == 0).all()
+
+
+def test_the_harmony_term_makes_the_voices_complete_the_chord_the_network_expects():
+    """Two equally likely pitches for a voice: the one whose pitch class the harmony channel
+    expects (the third of the chord) wins over doubling the melody's class, and with the term
+    switched off the tie goes the other way."""
+    steps, low = 2, 34
+    tune = np.zeros((steps, P), dtype=bool)
+    tune[:, 60 - low] = True  # C4 in the melody
+    p = np.full((steps, P, 3), 1e-4)
+    p[:, 48 - low, 0] = 0.5  # alto: C3 (the melody's class again) ...
+    p[:, 52 - low, 0] = 0.5  # ... or E3, equally likely
+    p[:, 43 - low, 1] = 1.0  # tenor G2
+    p[:, 36 - low, 2] = 1.0  # bass C2
+    harmony = np.full((steps, 12), 0.1)
+    harmony[:, [0, 4, 7]] = 0.9  # the network expects C major
+    for order in ((48, 52), (52, 48)):  # whichever the candidates list first
+        p[:, order[0] - low, 0] = 0.5 + 1e-6
+        p[:, order[1] - low, 0] = 0.5
+        out = decode_voices(p, tune, harmony=harmony, harmony_weight=1.0, low_pitch=low)
+        assert pitches(out, 0) == [52 - low] * steps
+    p[:, 48 - low, 0] = 0.5 + 1e-6
+    p[:, 52 - low, 0] = 0.5
+    assert pitches(decode_voices(p, tune, harmony=harmony, harmony_weight=0.0, low_pitch=low), 0) == [48 - low] * steps
