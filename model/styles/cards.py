@@ -148,6 +148,12 @@ def card(style: Style, config: dict[str, Any], result: dict[str, Any] | None, st
             if "decodingChoice" in config
             else "Both chosen by the similarity index on 48 training segments (`model/styles/ship.py`)."
         ),
+        "- The decoder's sonority terms that `bach-chorales` uses are off: "
+        f"`harmonyWeight={config.get('harmonyWeight')}`, `dissonanceCost={config.get('dissonanceCost')}`, "
+        f"`bassLeapCost={config.get('bassLeapCost')}` "
+        "(`STYLE_DECODER` in `model/styles/ship.py`, whose docstring has what they did on each style's held-out "
+        "segments). This network's harmony channel is unsure, so the harmony term, the log-likelihood of a "
+        "sonority's pitch classes, favoured fewer classes and made the voices double each other.",
         "",
         "## Evaluation (`make eval-styles`)",
         "",
