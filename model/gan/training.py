@@ -3,10 +3,12 @@ reconstruction loss, checkpointed every epoch; ``run`` is what ``model/train.py`
 job to.
 
 The generator that composes (every epoch's judge and sample, and the saved model) is an
-exponential moving average of the trained generator's weights (``EMA_DECAY`` per update): an
-adversarial generator's weights wander from update to update, so one epoch's music can be several
-points of chord share worse than the epoch before; the average of the recent weights is steadier
-and better, at the cost of one weight copy per update.
+exponential moving average of the trained generator's weights: an adversarial generator's weights
+wander from update to update, so one epoch's music can be several points of chord share worse than
+the epoch before; the average of the recent weights is steadier and better, at the cost of one
+weight copy per update. The decay warms up (``(1 + n) / (10 + n)`` after ``n`` updates, at most
+``EMA_DECAY``), so a short job (a custom model of a dozen pieces makes a few hundred updates) is
+averaged over its own recent updates rather than held near its starting weights.
 
 Every epoch the generator accompanies the real sopranos of held-out 8-bar segments and is judged
 by the music figures against the held-out real music (``model/quality.py``); its accompaniment of
@@ -125,6 +127,11 @@ def averaged(generator: Generator) -> Generator:
     return average
 
 
+def average_decay(updates: int) -> float:
+    """The moving average's decay after ``updates`` generator updates (warmed up, then constant)."""
+    return min(EMA_DECAY, (1 + updates) / (10 + updates))
+
+
 @torch.no_grad()
 def update_average(average: Generator, generator: Generator, decay: float = EMA_DECAY) -> None:
     """One step of the moving average; the batch-norm statistics are the trained generator's."""
@@ -202,6 +209,7 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
     opt_c = torch.optim.Adam(critic.parameters(), lr=hp.learning_rate, betas=(0.5, 0.9))
     history: list[dict[str, Any]] = []
     first_epoch = 1
+    updates = 0  # generator updates so far: the moving average's warm-up
     # a checkpoint is resumed only by the same training (the epoch count may grow: that extends it)
     signature = {"hyperparameters": hp.model_dump(mode="json", exclude={"epochs"}), "tags": list(tags)}
     state = load_checkpoint(env, signature, device)
@@ -213,6 +221,7 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
         opt_c.load_state_dict(state["opt_c"])
         history = state["history"]
         first_epoch = state["epoch"] + 1
+        updates = int(state.get("updates", 0))
         log(f"resuming from checkpoint after epoch {state['epoch']}")
     composer = Composer(average, config, device)
 
@@ -254,7 +263,8 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
                 opt_g.zero_grad(set_to_none=True)
                 (generator_loss + RECONSTRUCTION_WEIGHT * supervised).backward()
                 opt_g.step()
-                update_average(average, generator)
+                update_average(average, generator, average_decay(updates))
+                updates += 1
                 g_losses.append(generator_loss.item())
         composed = composed_rolls(composer, eval_segments, hp.seed)
         values = Q.shown(Q.summarise(composed), reference)
@@ -276,6 +286,7 @@ def train(hp: Hyperparameters, tags: list[str], env: Environment, log: Log = pri
                 "history": history,
                 "generator": generator.state_dict(),
                 "average": average.state_dict(),
+                "updates": updates,
                 "critic": critic.state_dict(),
                 "opt_g": opt_g.state_dict(),
                 "opt_c": opt_c.state_dict(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from model.gan.network import Generator
-from model.gan.training import EMA_DECAY, averaged, update_average
+from model.gan.training import EMA_DECAY, average_decay, averaged, update_average
 
 
 def test_one_update_moves_the_average_a_step_towards_the_weights_and_copies_the_statistics():
@@ -40,3 +40,11 @@ def test_the_average_stays_frozen_while_the_generator_trains():
     optimiser.step()
     assert all(p.grad is None for p in average.parameters())
     assert not average.training
+
+
+def test_the_decay_warms_up_so_a_short_job_is_averaged_over_its_own_updates():
+    assert average_decay(0) == 0.1  # the first update nearly replaces the starting weights
+    assert 0.9 < average_decay(100) < 0.95  # a custom job of a few hundred updates
+    assert average_decay(10_000) == EMA_DECAY
+    decays = [average_decay(n) for n in range(3000)]
+    assert decays == sorted(decays)
