@@ -134,6 +134,11 @@ def test_compose_with_each_technique_play_and_download(
         for name, value in knobs.items():  # the knobs drawn from the schema reached the API
             assert str(composition["parameters"][name]) == value
         assert downloaded == api.get(f"/compositions/{composition_id}/midi").content
+    # the composition's figures, each under its name for people
+    shown = dict(page.locator("dl.metrics dt").evaluate_all("els => els.map(e => [e.dataset.figure, e.textContent])"))
+    assert set(shown) == {k for k, v in composition["metrics"].items() if isinstance(v, int | float)}
+    assert shown.get("chordBeats", "chord beats %") == "chord beats %"
+    assert all(" " in label or label.islower() for label in shown.values()), shown  # words, not camelCase
 
 
 def test_mute_and_solo_change_what_plays(studio: Watched) -> None:

@@ -3,6 +3,7 @@
 import { api, apiBytes, errorMessage, type EpochEntry, type TrainingJob, type TrainingSample } from "../api";
 import { lineChart, type Axes, type Series } from "../chart";
 import { h, replace, say } from "../dom";
+import { FIGURES, words } from "../figures";
 import { parseMidi } from "../music";
 import { playParts, stopAll } from "../synth";
 
@@ -25,34 +26,6 @@ export function lossSeries(history: EpochEntry[]): Series[] {
     }
   }
   return [...byName.entries()].map(([name, points]) => ({ name: words(name), points }));
-}
-
-/** What the API's per-epoch music figures measure. The 0-1 ones (the similarity index, F1 scores,
- * shares) go on the chart's right axis, so they are not flattened by the percentages on the left. */
-const FIGURES: Record<string, { label: string; unit: string; right?: boolean }> = {
-  similarity: { label: "similarity index", unit: "similarity (1 = real music)", right: true },
-  chordBeats: { label: "chord beats %", unit: "%" },
-  chordBeatsPct: { label: "chord beats %", unit: "%" },
-  hollowBeats: { label: "hollow beats %", unit: "%" },
-  unpreparedDissonance: { label: "unprepared dissonance %", unit: "%" },
-  sixteenths: { label: "16th notes %", unit: "%" },
-  offEighthOnsets: { label: "onsets off the 8th grid %", unit: "%" },
-  bassSteps: { label: "bass steps %", unit: "%" },
-  bassStepsPct: { label: "bass steps %", unit: "%" },
-  parallels: { label: "parallels per 100", unit: "parallels per 100 moves" },
-  parallelsPer100: { label: "parallels per 100", unit: "parallels per 100 moves" },
-  corruptF1: { label: "F1 of damaged input", unit: "F1", right: true },
-  enhanceF1: { label: "F1 after enhance", unit: "F1", right: true },
-  inKey: { label: "in key", unit: "share", right: true },
-  realInKey: { label: "in key (real)", unit: "share", right: true },
-  beatShare: { label: "on the beat grid", unit: "share", right: true },
-  realBeatShare: { label: "on the beat grid (real)", unit: "share", right: true },
-  heldOutNllPerNote: { label: "held-out NLL per note", unit: "nats per note" },
-};
-
-/** `offEighthOnsets` -> `off eighth onsets`, for figures the table above does not know yet. */
-function words(name: string): string {
-  return name.replace(/(?<=[a-z0-9])(?=[A-Z])/g, " ").toLowerCase();
 }
 
 /** The music-figure series of a history, labelled with their units, and the axis titles they need. */
