@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import mido
 import pytest
 
+from local.launcher import RunningRuntime
 from tests.browser.conftest import Watched
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -226,6 +228,23 @@ def test_no_accessibility_violations(studio: Watched, path: str) -> None:
     studio.goto(path)
     studio.page.wait_for_load_state("networkidle")
     assert studio.axe(("minor", "moderate", "serious", "critical")) == []
+
+
+@pytest.mark.parametrize("path", ["/", "/studio/generate", "/studio/train", "/studio/library"])
+def test_pages_fit_a_tablet_held_upright(browser: Any, runtime: RunningRuntime, path: str) -> None:
+    """At 768 px wide (a tablet in portrait) no page scrolls sideways: wide things (the piano roll,
+    tables) scroll inside their own boxes."""
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(runtime.url + path)
+        page.wait_for_load_state("networkidle")
+        if path == "/":
+            page.select_option("select[name=sample]", SAMPLE)
+            page.wait_for_selector(".roll rect.note")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 768
+    finally:
+        context.close()
 
 
 def test_composition_page_is_accessible(studio: Watched) -> None:
