@@ -1,6 +1,7 @@
 """The studio as a person uses it: record from the computer keyboard, edit in the piano roll,
 compose with each technique and play and download the result, train a tiny model and watch its
-chart, with no console errors, no serious accessibility violations, and keyboard navigation."""
+chart grow, with no console errors, no accessibility violations, a layout that fits a tablet, and
+keyboard navigation."""
 
 from __future__ import annotations
 
