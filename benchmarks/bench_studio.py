@@ -4,7 +4,9 @@ Each page is loaded cold (a fresh browser context: empty cache) in Debian's chro
 a local runtime started here. "Interactive" is the studio's own ``studio-interactive`` mark (config
 read, the page's controls drawn and listening); "data" is when the page's first API answer is shown
 too (the sample list on the studio page, the model list on the generate page). The bundle is what a
-first visit downloads before any audio sample: page, script and stylesheet, gzipped.
+first visit downloads before any audio sample: page, script and stylesheet, gzipped. Accessibility:
+axe-core's violations on each page once it shows its data, by impact (the browser tests fail on any
+serious or critical one).
 
     python -m benchmarks.bench_studio        # table, then one JSON line
 """
@@ -30,7 +32,13 @@ PAGES = {
     "/studio/generate": "select[name=model] option",
     "/studio/train": "input[value='key:e-major']",
 }
-GOALS = {"studioInteractiveMs": ("<=", 1000.0), "studioBundleGzipKB": ("<=", 300.0)}
+AXE = DIST / "test" / "axe.min.js"
+AXE_PAGES = {**PAGES, "/studio/library": "td a"}
+GOALS = {
+    "studioInteractiveMs": ("<=", 1000.0),
+    "studioBundleGzipKB": ("<=", 300.0),
+    "studioAxeSeriousOrCritical": ("<=", 0),
+}
 RUNS = 7
 
 
@@ -57,6 +65,26 @@ def _load(browser: Any, url: str, data_selector: str) -> tuple[float, float]:
     return interactive, data_ms
 
 
+def accessibility(browser: Any, base: str) -> dict[str, Any]:
+    """axe-core's violations per page (rules broken, by impact), as the browser tests run it."""
+    by_page: dict[str, dict[str, int]] = {}
+    for path, selector in AXE_PAGES.items():
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(base + path)
+        page.wait_for_selector(selector, state="attached")
+        page.add_script_tag(path=str(AXE))
+        impacts = page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(v => v.impact)"
+        )
+        context.close()
+        by_page[path] = {impact: impacts.count(impact) for impact in ("critical", "serious", "moderate", "minor")}
+    return {
+        "studioAxeViolations": by_page,
+        "studioAxeSeriousOrCritical": sum(v["critical"] + v["serious"] for v in by_page.values()),
+    }
+
+
 def bench_studio(runs: int = RUNS) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
@@ -77,6 +105,7 @@ def bench_studio(runs: int = RUNS) -> dict[str, Any]:
             results[f"studio{name}DataMs"] = round(statistics.median(t[1] for t in times), 1)
             worst = max(worst, interactive)
         results["studioInteractiveMs"] = round(worst, 1)
+        results.update(accessibility(browser, runtime.url))
         browser.close()
     return results
 

@@ -5,7 +5,8 @@ hosted UI, and the user pool's hosted-UI domain.
 URLs mirror the local runtime (``local/studio_files.py``): the page at ``/``, everything else under
 ``/studio/`` (``/studio/app.js``, ``/studio/config.json``), and a path under ``/studio/`` whose last
 segment has no extension is a client-side route that gets the page. The bucket holds ``dist/`` as
-built (``app.js`` at its root); a CloudFront Function maps the ``/studio/`` URLs onto those keys.
+built (``app.js`` at its root) less what only local development uses (the source map, the browser
+tests' axe-core copy); a CloudFront Function maps the ``/studio/`` URLs onto those keys.
 
 Two steps, because the API needs the site's URL (CORS origin, sign-in callback) and the site's
 ``config.json`` needs the API's URL: ``StudioSite`` makes the bucket and distribution first, and
@@ -29,6 +30,8 @@ from cdk.nag import acknowledge
 STUDIO_DIST = Path(__file__).resolve().parents[1] / "studio" / "dist"
 CONFIG_FILE = "config.json"
 PAGE = "index.html"
+# Built for local development only: the bundle's source map and the axe-core copy the browser tests inject.
+LOCAL_ONLY = ["*.map", "test"]
 # The id CDK gives the one Lambda function behind every BucketDeployment of a stack.
 DEPLOYMENT_HANDLER_ID = "Custom::CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C"
 
@@ -132,7 +135,7 @@ class StudioSite(Construct):
         }
         sources = [s3deploy.Source.json_data(CONFIG_FILE, config)]
         if (self.dist / PAGE).is_file():
-            sources.insert(0, s3deploy.Source.asset(str(self.dist)))
+            sources.insert(0, s3deploy.Source.asset(str(self.dist), exclude=LOCAL_ONLY))
         else:
             # An error annotation stops `cdk synth` and `cdk deploy` with this message, so no empty site
             # is ever deployed; an in-process synthesis (tests, the local runtime) still gets its template.

@@ -82,8 +82,7 @@ class StudioFiles:
         kind = _TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         # The page and config change with each build; hashed-free assets are revalidated cheaply.
         cache = "no-cache" if target.suffix == ".html" else "public, max-age=300"
-        return (
-            200,
-            [("Content-Type", kind), ("Cache-Control", cache), ("X-Content-Type-Options", "nosniff")],
-            target.read_bytes(),
-        )
+        headers = [("Content-Type", kind), ("Cache-Control", cache), ("X-Content-Type-Options", "nosniff")]
+        if target.with_name(f"{target.name}.map").is_file():  # the build links no map; the dev server does
+            headers.append(("SourceMap", f"{target.name}.map"))
+        return 200, headers, target.read_bytes()

@@ -1,5 +1,8 @@
 // Bundles the studio into studio/dist/ with esbuild: one script, one stylesheet, the page, and the
 // axe-core copy the browser tests inject (kept out of the app bundle). `node studio/build.mjs`.
+// The source map is written beside app.js but not linked from it: the local runtime links it with a
+// `SourceMap` header, and the deployed site (cdk/studio.py) leaves it and test/ out, so the public
+// site neither ships the sources nor points at a file it does not have.
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -13,7 +16,7 @@ await build({
   entryPoints: [join(here, "src", "main.ts")],
   bundle: true,
   minify: true,
-  sourcemap: true,
+  sourcemap: "external",
   format: "esm",
   target: ["es2022"],
   outfile: join(out, "app.js"),

@@ -1,6 +1,7 @@
 """Screenshots of each studio page for the README (docs/screenshots/), taken in headless chromium
 against a local runtime started here: a sample melody in the studio, the AR-CNN's knobs, a GAN
-composition, the train form, a tiny training job's charts and the library.
+composition and the page its share link opens, the train form, a tiny training job's charts and the
+library.
 
     python studio/screenshots.py [docs/screenshots]
 """
@@ -66,6 +67,8 @@ def main() -> None:
         page.screenshot(path=str(out / "studio.png"))
         shot("/studio/generate?melody=sample-ode-to-joy&model=ar-cnn-bach", "generate", "[name=samplingIterations]")
         shot(f"/studio/compositions/{composition['id']}", "composition", ".player")
+        token = api.post(f"/compositions/{composition['id']}/share").json()["token"]
+        shot(f"/studio/shared/{token}", "shared", ".player")
         shot("/studio/train", "train", "input[value='key:e-major']")
         while api.get(f"/training-jobs/{job['id']}").json()["status"] not in ("COMPLETED", "FAILED", "STOPPED"):
             time.sleep(2)

@@ -148,6 +148,16 @@ export interface Track {
   noteCount: number;
 }
 
+/** What GET /shared/{token} shows of a composition: its music, never its owner's ids. */
+export interface SharedComposition {
+  name: string;
+  bars: number | null;
+  tracks: Track[];
+  model: string;
+  modelType: string;
+  createdAt: string;
+}
+
 export interface Composition {
   id: string;
   name?: string;

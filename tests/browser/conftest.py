@@ -90,14 +90,14 @@ class Watched:
             "() => ({state: window.studioAudio.state(), time: window.studioAudio.time(), ...window.studioAudio.stats})"
         )
 
-    def axe(self) -> list[dict[str, Any]]:
-        """axe-core's serious and critical violations on the page as it is now."""
+    def axe(self, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
+        """axe-core's violations of these impacts on the page as it is now."""
         self.page.add_script_tag(path=str(AXE))
         result = self.page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
         return [
             {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
             for v in result
-            if v["impact"] in ("serious", "critical")
+            if v["impact"] in impacts
         ]
 
 

@@ -1,5 +1,5 @@
 """The other ways in: touch and mouse on the on-screen keyboard, dragging notes in the roll, the
-octave shift, and a MIDI file upload."""
+octave shift, and a MIDI file upload, quantised."""
 
 from __future__ import annotations
 
@@ -85,3 +85,44 @@ def test_drag_moves_and_resizes_a_note(studio: Watched) -> None:
     page.mouse.move(box["x"] + box["width"] + 38, box["y"] + box["height"] / 2, steps=5)
     page.mouse.up()
     assert page.locator(".roll rect.note[aria-label^='E4']").get_attribute("aria-label") == "E4 at beat 2, 2 beats"
+
+
+def test_quantise_an_uploaded_take_then_undo_then_save_it(studio: Watched) -> None:
+    """Notes played off the grid snap to the chosen grid (start and end), undo restores them, and the
+    saved melody has the snapped times."""
+    tpb = 480
+    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(100), time=0)])
+    # C4 from 70 to 370 ticks (beat 0.146-0.771), E4 from 515 to 700 (beat 1.073-1.458)
+    for message in (("note_on", 60, 70), ("note_off", 60, 300), ("note_on", 64, 145), ("note_off", 64, 185)):
+        kind, pitch, delta = message
+        track.append(mido.Message(kind, note=pitch, velocity=80 if kind == "note_on" else 0, time=delta))
+    out = io.BytesIO()
+    mido.MidiFile(tracks=[track], ticks_per_beat=tpb).save(file=out)
+    page = studio.page
+    studio.goto("/")
+    page.set_input_files(
+        "input[name=midiFile]", files=[{"name": "loose.mid", "mimeType": "audio/midi", "buffer": out.getvalue()}]
+    )
+    page.wait_for_selector("text=Loaded loose.mid: 2 notes.")
+
+    def labels() -> list[str]:
+        return page.locator(".roll rect.note").evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+
+    played = labels()
+    assert played == ["C4 at beat 1.1458, 0.625 beats", "E4 at beat 2.0729, 0.3854 beats"]
+    page.select_option("select[name=grid]", "0.5")  # eighths
+    page.get_by_role("button", name="Quantise").click()
+    assert labels() == ["C4 at beat 1, 1 beats", "E4 at beat 2, 0.5 beats"]
+    page.get_by_role("button", name="Undo").click()
+    assert labels() == played
+    page.get_by_role("button", name="Quantise").click()
+    page.get_by_role("button", name="Save melody").click()
+    melody_id = page.wait_for_selector("[data-melody-id]").get_attribute("data-melody-id")
+    with studio.api() as api:
+        saved = mido.MidiFile(file=io.BytesIO(api.get(f"/melodies/{melody_id}/midi").content))
+    tick, onsets = 0, []
+    for message in saved.tracks[-1]:
+        tick += message.time
+        if message.type == "note_on" and message.velocity > 0:
+            onsets.append((message.note, tick / saved.ticks_per_beat))
+    assert onsets == [(60, 0.0), (64, 1.0)]

@@ -49,6 +49,13 @@ def test_share_a_link_then_open_it_signed_out(studio: Watched) -> None:
         shared.wait_for_selector(".player", timeout=30_000)
         assert shared.locator("h1").inner_text() == "Shared composition"
         assert shared.locator(".roll rect.note").count() > 0  # the piano roll of the shared composition
+        with studio.api() as api:
+            summary = api.get(f"/shared/{token}").json()
+        assert shared.locator("h2").inner_text() == summary["name"]
+        about = (
+            f"{summary['modelType']} · {summary['model']} · {summary['bars']} bars · {len(summary['tracks'])} tracks"
+        )
+        assert shared.locator(".shared-about").inner_text() == about
     finally:
         other.close()
     page.get_by_role("button", name="Stop sharing").click()

@@ -17,6 +17,7 @@ def files(tmp_path: Path) -> StudioFiles:
     (root / "samples").mkdir(parents=True)
     (root / "index.html").write_text("<!doctype html><title>studio</title>")
     (root / "app.js").write_text("console.log(1)")
+    (root / "app.js.map").write_text('{"version": 3}')
     (root / "samples" / "p0-60.wav").write_bytes(b"RIFF....WAVE")
     (tmp_path / "secret.txt").write_text("not for the web")
     (root / "escape").symlink_to(tmp_path / "secret.txt")
@@ -44,6 +45,16 @@ def test_files_and_routes(files: StudioFiles, path: str, kind: str, start: bytes
     assert status == 200
     assert dict(headers)["Content-Type"] == kind
     assert body.startswith(start)
+
+
+def test_the_bundle_is_linked_to_its_source_map_by_header_locally(files: StudioFiles) -> None:
+    """The build writes the map without linking it (the deployed site has none); locally the header links it."""
+    _, headers, _ = files.answer("GET", "/studio/app.js")
+    assert dict(headers)["SourceMap"] == "app.js.map"
+    status, headers, body = files.answer("GET", "/studio/app.js.map")
+    assert status == 200 and dict(headers)["Content-Type"] == "application/json" and json.loads(body)["version"] == 3
+    _, headers, _ = files.answer("GET", "/studio/samples/p0-60.wav")
+    assert "SourceMap" not in dict(headers)
 
 
 def test_config_names_the_api_and_no_sign_in_locally(files: StudioFiles) -> None:

@@ -1,15 +1,18 @@
 """The studio as a person uses it: record from the computer keyboard, edit in the piano roll,
 compose with each technique and play and download the result, train a tiny model and watch its
-chart, with no console errors, no serious accessibility violations, and keyboard navigation."""
+chart grow, with no console errors, no accessibility violations, a layout that fits a tablet, and
+keyboard navigation."""
 
 from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import mido
 import pytest
 
+from local.launcher import RunningRuntime
 from tests.browser.conftest import Watched
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -134,6 +137,11 @@ def test_compose_with_each_technique_play_and_download(
         for name, value in knobs.items():  # the knobs drawn from the schema reached the API
             assert str(composition["parameters"][name]) == value
         assert downloaded == api.get(f"/compositions/{composition_id}/midi").content
+    # the composition's figures, each under its name for people
+    shown = dict(page.locator("dl.metrics dt").evaluate_all("els => els.map(e => [e.dataset.figure, e.textContent])"))
+    assert set(shown) == {k for k, v in composition["metrics"].items() if isinstance(v, int | float)}
+    assert shown.get("chordBeats", "chord beats %") == "chord beats %"
+    assert all(" " in label or label.islower() for label in shown.values()), shown  # words, not camelCase
 
 
 def test_mute_and_solo_change_what_plays(studio: Watched) -> None:
@@ -162,6 +170,18 @@ def test_an_api_error_is_shown_as_its_message(studio: Watched) -> None:
     assert "extensionSeconds" in status.inner_text()
 
 
+# Installed before the page loads: every change to the page records how many epochs the loss chart
+# shows, so a test sees the chart grow while the job trains, not only its final state.
+WATCH_CHART = """
+window.chartEpochs = [];
+new MutationObserver(() => {
+  const line = document.querySelector("figure[data-chart=losses] path.chart-line");
+  const epochs = line ? line.getAttribute("d").split("L").length : 0;
+  if (epochs && window.chartEpochs[window.chartEpochs.length - 1] !== epochs) window.chartEpochs.push(epochs);
+}).observe(document, { childList: true, subtree: true });
+"""
+
+
 def test_train_a_tiny_job_and_watch_its_chart(studio: Watched) -> None:
     page = studio.page
     studio.goto("/studio/train")
@@ -181,14 +201,51 @@ def test_train_a_tiny_job_and_watch_its_chart(studio: Watched) -> None:
     assert losses.first.get_attribute("d").count("L") == 1  # two epochs: one segment
     job_id = page.url.rsplit("/", 1)[1]
     with studio.api() as api:
-        assert len(api.get(f"/training-jobs/{job_id}").json()["history"]) == 2
+        history = api.get(f"/training-jobs/{job_id}").json()["history"]
+    assert len(history) == 2
+    titles = page.locator("figure[data-chart=losses] .chart-axis-title").all_text_contents()
+    assert titles == ["loss", "epoch"]
+    # The similarity index (0-1) is drawn on its own right-hand axis, its points where its values are.
+    metrics = page.locator("figure[data-chart=metrics]")
+    assert "similarity index · right axis" in metrics.locator(".chart-legend").all_text_contents()
+    left_title, right_title, x_title = metrics.locator(".chart-axis-title").all_text_contents()
+    assert "%" in left_title and "similarity" in right_title and x_title == "epoch"
+    right_ticks = metrics.locator(".chart-tick[data-axis=right]")
+    assert right_ticks.all_text_contents() == ["0.00", "0.25", "0.50", "0.75", "1.00"]
+    zero, one = (float(right_ticks.nth(i).get_attribute("y")) - 4 for i in (0, 4))
+    similarity = metrics.locator("path.chart-line[data-series='similarity index']")
+    assert similarity.get_attribute("data-axis") == "right"
+    drawn = [float(y) for y in re.findall(r"[ML][\d.]+,([\d.]+)", similarity.get_attribute("d"))]
+    expected = [zero + h["metrics"]["similarity"] * (one - zero) for h in history]
+    assert drawn == pytest.approx(expected, abs=0.2)
+    # and the percentages keep the left axis, which spans them rather than the 0-1 index
+    left_ticks = [float(t) for t in metrics.locator(".chart-tick[data-axis=left]").all_text_contents()]
+    percents = [v for h in history for k, v in h["metrics"].items() if k != "similarity"]
+    assert left_ticks[0] <= min(percents) and left_ticks[-1] >= max(percents) > 1
 
 
 @pytest.mark.parametrize("path", ["/", "/studio/generate", "/studio/train", "/studio/library"])
-def test_no_serious_accessibility_violations(studio: Watched, path: str) -> None:
+def test_no_accessibility_violations(studio: Watched, path: str) -> None:
     studio.goto(path)
     studio.page.wait_for_load_state("networkidle")
-    assert studio.axe() == []
+    assert studio.axe(("minor", "moderate", "serious", "critical")) == []
+
+
+@pytest.mark.parametrize("path", ["/", "/studio/generate", "/studio/train", "/studio/library"])
+def test_pages_fit_a_tablet_held_upright(browser: Any, runtime: RunningRuntime, path: str) -> None:
+    """At 768 px wide (a tablet in portrait) no page scrolls sideways: wide things (the piano roll,
+    tables) scroll inside their own boxes."""
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(runtime.url + path)
+        page.wait_for_load_state("networkidle")
+        if path == "/":
+            page.select_option("select[name=sample]", SAMPLE)
+            page.wait_for_selector(".roll rect.note")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 768
+    finally:
+        context.close()
 
 
 def test_composition_page_is_accessible(studio: Watched) -> None:
@@ -234,9 +291,14 @@ def test_stop_a_running_job_from_its_page(studio: Watched) -> None:
                 },
             },
         ).json()
+    page.context.add_init_script(WATCH_CHART)
     studio.goto(f"/studio/jobs/{job['id']}")
     page.wait_for_selector("figure[data-chart=losses] path.chart-line", timeout=150_000)  # an epoch is in
     assert studio.axe() == []
+    # the chart grows while the job trains (the page polls; each poll redraws it)
+    page.wait_for_function("() => new Set(window.chartEpochs).size >= 2", timeout=150_000)
+    seen = page.evaluate("window.chartEpochs")
+    assert seen == sorted(seen), seen
     page.get_by_role("button", name="Stop training").click()
     page.wait_for_selector(".job-status[data-status=STOPPED]", timeout=150_000)
     assert page.get_by_role("button", name="Stop training").is_hidden()

@@ -112,6 +112,20 @@ def test_the_built_studio_is_deployed_when_present(synthesized: Synthesized) -> 
     assert len(has_page) == (1 if (STUDIO_DIST / "index.html").is_file() else 0)
 
 
+def test_the_deployed_studio_leaves_out_the_source_map_and_the_test_files(synthesized: Synthesized) -> None:
+    """The local build has them (so leaving them out is what is tested); the site's asset has the app
+    without them, and the app links no map it would not find."""
+    assert (STUDIO_DIST / "app.js.map").is_file() and (STUDIO_DIST / "test" / "axe.min.js").is_file(), (
+        "build the studio first: make studio"
+    )
+    sources = [synthesized.asset_dir({"S3Key": key}) for key in _deployment(synthesized)["SourceObjectKeys"]]
+    [site] = [s for s in sources if (s / "index.html").is_file()]
+    deployed = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+    assert {"index.html", "app.js", "app.css", "samples/manifest.json"} <= deployed
+    assert [p for p in deployed if p.endswith(".map") or p.startswith("test/")] == []
+    assert b"sourceMappingURL" not in (site / "app.js").read_bytes()
+
+
 def test_the_api_allows_only_the_studio_origin(synthesized: Synthesized) -> None:
     origin = studio_origin(synthesized)
     env = synthesized.of_type("AWS::Lambda::Function")

@@ -3,6 +3,7 @@
 // rename and delete.
 import { api, apiBytes, errorMessage, type Composition, type Melody } from "../api";
 import { field, h, replace, say } from "../dom";
+import { figureLabel } from "../figures";
 import { parseMidi, songBeats, type Song } from "../music";
 import { navigate } from "../router";
 import { PianoRoll, TRACK_COLOURS } from "../roll";
@@ -162,7 +163,7 @@ export function compositionPage(main: HTMLElement, params: Record<string, string
       state,
       h("p", {}, `${composition.modelType} · ${composition.modelId} · ${composition.bars ?? "?"} bars · ${song.parts.length} tracks`),
       player.element,
-      metrics.length ? h("dl", { class: "metrics" }, ...metrics.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(Math.round(v * 1000) / 1000))])) : null,
+      metrics.length ? h("dl", { class: "metrics" }, ...metrics.flatMap(([k, v]) => [h("dt", { "data-figure": k }, figureLabel(k)), h("dd", {}, String(Math.round(v * 1000) / 1000))])) : null,
       h(
         "div",
         { class: "buttons" },

@@ -1,8 +1,9 @@
 // A training job, live: status and epoch, the per-epoch losses and music figures drawn as SVG charts
 // from GET /training-jobs/{id}'s history (polled while it runs), each epoch's sample, and stop.
 import { api, apiBytes, errorMessage, type EpochEntry, type TrainingJob, type TrainingSample } from "../api";
-import { lineChart, type Series } from "../chart";
+import { lineChart, type Axes, type Series } from "../chart";
 import { h, replace, say } from "../dom";
+import { FIGURES, words } from "../figures";
 import { parseMidi } from "../music";
 import { playParts, stopAll } from "../synth";
 
@@ -24,10 +25,11 @@ export function lossSeries(history: EpochEntry[]): Series[] {
       byName.get(name)?.push([entry.epoch, value]);
     }
   }
-  return [...byName.entries()].map(([name, points]) => ({ name, points }));
+  return [...byName.entries()].map(([name, points]) => ({ name: words(name), points }));
 }
 
-export function metricSeries(history: EpochEntry[]): Series[] {
+/** The music-figure series of a history, labelled with their units, and the axis titles they need. */
+export function metricChart(history: EpochEntry[]): { series: Series[]; axes: Axes } {
   const byName = new Map<string, [number, number][]>();
   for (const entry of history) {
     for (const [name, value] of Object.entries(entry.metrics ?? {})) {
@@ -36,7 +38,13 @@ export function metricSeries(history: EpochEntry[]): Series[] {
       byName.get(name)?.push([entry.epoch, value]);
     }
   }
-  return [...byName.entries()].map(([name, points]) => ({ name, points }));
+  const known = [...byName.keys()].map((name) => ({ name, ...(FIGURES[name] ?? { label: words(name), unit: "value" }) }));
+  const rank = (f: { name: string; right?: boolean }): number => (f.name === "similarity" ? 0 : f.right ? 1 : 2);
+  known.sort((a, b) => rank(a) - rank(b)); // the similarity index, then the other 0-1 lines, first in the legend
+  const series = known.map((f) => ({ name: f.label, points: byName.get(f.name) ?? [], right: f.right }));
+  const units = (right: boolean): string => [...new Set(known.filter((f) => Boolean(f.right) === right).map((f) => f.unit))].join(" · ");
+  const right = units(true);
+  return { series, axes: { x: "epoch", left: units(false), right, rightRange: right ? [0, 1] : undefined } };
 }
 
 /** A button per epoch's sample (GET /training-jobs/{id}/samples): plays that epoch's composition. */
@@ -99,10 +107,11 @@ export function jobPage(main: HTMLElement, params: Record<string, string>): () =
         job.modelId && job.status === "COMPLETED" ? h("p", {}, h("a", { href: `/studio/generate?model=${encodeURIComponent(job.modelId)}` }, "Compose with the new model →")) : null,
       );
       stop.hidden = !RUNNING.has(job.status) || job.status === "STOPPING";
+      const figures = metricChart(job.history);
       replace(
         charts,
-        h("figure", { class: "chart-box", "data-chart": "losses" }, h("figcaption", {}, "Losses per epoch"), lineChart("Losses per epoch", lossSeries(job.history))),
-        h("figure", { class: "chart-box", "data-chart": "metrics" }, h("figcaption", {}, "Music figures per epoch"), lineChart("Music figures per epoch", metricSeries(job.history))),
+        h("figure", { class: "chart-box", "data-chart": "losses" }, h("figcaption", {}, "Losses per epoch"), lineChart("Losses per epoch", lossSeries(job.history), { x: "epoch", left: "loss" })),
+        h("figure", { class: "chart-box", "data-chart": "metrics" }, h("figcaption", {}, "Music figures per epoch"), lineChart("Music figures per epoch", figures.series, figures.axes)),
       );
       if (job.history.length !== sampled) {
         sampled = job.history.length;

@@ -4,6 +4,8 @@ import { h, say } from "../dom";
 
 interface Column<T> {
   title: string;
+  /** A header screen readers hear but the table does not show (a column of links that name themselves). */
+  unseen?: boolean;
   cell: (item: T) => Node | string;
 }
 
@@ -64,7 +66,7 @@ function listSection<T extends { id: string; builtin?: boolean }>(
     "section",
     { class: "panel", "aria-labelledby": headingId },
     h("h2", { id: headingId }, title),
-    h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ...columns.map((c) => h("th", { scope: "col" }, c.title)), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))), body)),
+    h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ...columns.map((c) => h("th", { scope: "col" }, c.unseen ? h("span", { class: "sr-only" }, c.title) : c.title)), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))), body)),
     more,
   );
 }
@@ -81,7 +83,7 @@ export function libraryPage(main: HTMLElement): void {
         { title: "Name", cell: (m) => h("a", { href: `/studio/?melody=${encodeURIComponent(m.id)}` }, m.name) },
         { title: "Bars", cell: (m) => String(m.bars) },
         { title: "Notes", cell: (m) => String(m.noteCount) },
-        { title: "", cell: (m) => h("a", { href: `/studio/generate?melody=${encodeURIComponent(m.id)}` }, "Compose") },
+        { title: "Compose", unseen: true, cell: (m) => h("a", { href: `/studio/generate?melody=${encodeURIComponent(m.id)}` }, "Compose") },
       ],
       (m) => `/melodies/${encodeURIComponent(m.id)}`,
     ),
