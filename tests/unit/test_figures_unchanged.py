@@ -8,7 +8,9 @@ the rule baseline of 4 and 4 seeded random rolls (several pitches per track and 
 crossings, leaps), each stored as exact runs of sounding cells, with each roll's ``roll_counts``,
 its ``composition_metrics`` against the shipped model's reference of that commit (stored too), its
 voices, the SHA-256 of its four tracks written as MIDI, and the pooled summary with a bootstrap.
-A faster implementation must give the same numbers, to the last bit, and the same bytes.
+A faster implementation must give the same numbers, to the last bit, and the same bytes. Beside
+the fixture, random rolls are compared with the previous implementation itself, kept for the
+benchmark in ``benchmarks/previous_compose_path.py``.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from benchmarks import previous_compose_path as previous
 from model import figures as F
 from model import quality as Q
 from shared.music.midi_codec import write_midi
-from shared.music.pianoroll import roll_to_score
+from shared.music.pianoroll import ONSET, roll_to_notes, roll_to_score
 
 FIXTURE = Path(__file__).parents[1] / "data" / "figures_unchanged.json"
 TRACK_NAMES = ["Soprano", "Alto", "Tenor", "Bass"]
@@ -71,14 +76,14 @@ def observed(roll: np.ndarray, reference: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def random_roll(rng: np.random.Generator, steps: int = 64) -> np.ndarray:
+def random_roll(rng: np.random.Generator, steps: int = 64, rests: float = 0.15) -> np.ndarray:
     """Sparse random notes in and around the SATB ranges: chords inside a track, rests, leaps."""
     roll = np.zeros((steps, 128, 4), dtype=bool)
     for track, (low, high) in enumerate(((55, 84), (50, 76), (42, 70), (30, 62))):
         t = 0
         while t < steps:
             length = int(rng.choice([1, 1, 2, 2, 3, 4, 6, 8]))
-            if rng.random() < 0.85:
+            if rng.random() < 1 - rests:
                 roll[t : t + length, int(rng.integers(low, high)), track] = True
                 if rng.random() < 0.15:
                     roll[t : t + length, int(rng.integers(low, high)), track] = True
@@ -102,6 +107,24 @@ def test_the_pooled_summary_with_its_bootstrap_is_the_same():
     rolls = [roll_of(case) for case in CASES["cases"]]
     assert len(rolls) >= 20
     assert plain(Q.summarise(rolls, bootstrap=50, seed=3)) == CASES["summary"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), steps=st.integers(0, 80), rests=st.sampled_from([0.0, 0.15, 0.6, 1.0]))
+def test_random_rolls_give_what_the_previous_implementation_gives(seed, steps, rests):
+    rng = np.random.default_rng(seed)
+    roll = random_roll(rng, steps, rests)
+    assert F.voices_from_roll(roll) == previous.voices_from_roll(roll)
+    assert plain(Q.roll_counts(roll)) == plain(previous.roll_counts(roll))
+    coded = roll.astype(np.uint8) * 2
+    coded[rng.random(roll.shape) < 0.2] = ONSET  # repeated notes inside runs, and onsets of their own
+    coded[~roll] = 0
+    for track in range(4):
+        for one in (roll[:, :, track], coded[:, :, track]):
+            for ticks_per_beat in (480, 3, 96):
+                assert roll_to_notes(one, ticks_per_beat, 70) == previous.roll_to_notes(one, ticks_per_beat, 70)
+    score = roll_to_score(coded, names=TRACK_NAMES, programs=PROGRAMS)
+    assert write_midi(score) == previous.write_midi(score)
 
 
 def write_fixture() -> None:
