@@ -45,6 +45,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -167,13 +168,19 @@ def _grid(voices: Voices) -> tuple[np.ndarray, np.ndarray]:
 # --- one piece ----------------------------------------------------------------------------------
 
 
+@cache
+def _pairs(voices: int) -> tuple[np.ndarray, np.ndarray]:
+    """Upper and lower voice of every voice pair (numpy builds these slowly, so once)."""
+    return np.triu_indices(voices, 1)
+
+
 def _parallels(pitch: np.ndarray) -> dict[str, tuple[int, int]]:
     """Parallel 5ths and octaves over all six voice pairs, per pair transition where one moves.
 
     A pair's sonority changes whenever either voice changes pitch; a rest in either voice ends
     the run, so nothing is compared across a rest.
     """
-    upper, lower = np.triu_indices(pitch.shape[0], 1)
+    upper, lower = _pairs(pitch.shape[0])
     a, b = pitch[upper], pitch[lower]  # (pairs, steps)
     both = (a >= 0) & (b >= 0)
     da, db = np.diff(a, axis=1), np.diff(b, axis=1)
