@@ -45,7 +45,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import combinations
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -121,19 +121,25 @@ def voices_from_roll(roll: np.ndarray) -> dict[str, list[Note]]:
     held one, so repeated notes come back as one long note.
     """
     active = np.asarray(roll) > 0
+    steps = active.shape[0]
+    # the highest sounding pitch per step and voice, -1 where the voice rests: (steps, voices);
+    # argmax finds the first sounding pitch from the top, and whether that cell sounds tells a rest
+    downwards = active[:, ::-1, :]
+    first = downwards.argmax(axis=1)
+    sounds = np.take_along_axis(downwards, first[:, None, :], axis=1)[:, 0, :]
+    top = np.where(sounds, active.shape[1] - 1 - first, -1)
     voices: dict[str, list[Note]] = {}
     for v, name in enumerate(VOICE_NAMES):
-        track = active[:, :, v]
-        sounding = track.any(axis=1)
-        top = np.where(sounding, track.shape[1] - 1 - np.argmax(track[:, ::-1], axis=1), -1)
-        notes: list[Note] = []
-        start = 0
-        for t in range(1, len(top) + 1):
-            if t == len(top) or top[t] != top[start]:
-                if top[start] >= 0:
-                    notes.append((start, t, int(top[start])))
-                start = t
-        voices[name] = notes
+        if steps == 0:
+            voices[name] = []
+            continue
+        column = top[:, v]
+        changes = np.flatnonzero(column[1:] != column[:-1]) + 1
+        starts = np.concatenate(([0], changes))
+        stops = np.concatenate((changes, [steps]))
+        pitches = column[starts]
+        kept = pitches >= 0
+        voices[name] = list(zip(starts[kept].tolist(), stops[kept].tolist(), pitches[kept].tolist(), strict=True))
     return voices
 
 
@@ -162,29 +168,28 @@ def _grid(voices: Voices) -> tuple[np.ndarray, np.ndarray]:
 # --- one piece ----------------------------------------------------------------------------------
 
 
+@cache
+def _pairs(voices: int) -> tuple[np.ndarray, np.ndarray]:
+    """Upper and lower voice of every voice pair (numpy builds these slowly, so once)."""
+    return np.triu_indices(voices, 1)
+
+
 def _parallels(pitch: np.ndarray) -> dict[str, tuple[int, int]]:
     """Parallel 5ths and octaves over all six voice pairs, per pair transition where one moves.
 
     A pair's sonority changes whenever either voice changes pitch; a rest in either voice ends
     the run, so nothing is compared across a rest.
     """
-    fifths = octaves = transitions = 0
-    for i, j in combinations(range(pitch.shape[0]), 2):
-        previous: tuple[int, int] | None = None
-        for a, b in zip(pitch[i].tolist(), pitch[j].tolist(), strict=False):
-            if a < 0 or b < 0:
-                previous = None
-                continue
-            if previous is not None and (a, b) != previous:
-                transitions += 1
-                pa, pb = previous
-                same_way = (a - pa) * (b - pb) > 0
-                before, after = abs(pa - pb) % 12, abs(a - b) % 12
-                if same_way and before == after == 7:
-                    fifths += 1
-                elif same_way and before == after == 0:
-                    octaves += 1
-            previous = (a, b)
+    upper, lower = _pairs(pitch.shape[0])
+    a, b = pitch[upper], pitch[lower]  # (pairs, steps)
+    both = (a >= 0) & (b >= 0)
+    da, db = np.diff(a, axis=1), np.diff(b, axis=1)
+    moves = both[:, 1:] & both[:, :-1] & ((da != 0) | (db != 0))
+    same_way = moves & (da * db > 0)
+    before, after = np.abs(a[:, :-1] - b[:, :-1]) % 12, np.abs(a[:, 1:] - b[:, 1:]) % 12
+    fifths = int(np.count_nonzero(same_way & (before == 7) & (after == 7)))
+    octaves = int(np.count_nonzero(same_way & (before == 0) & (after == 0)))
+    transitions = int(np.count_nonzero(moves))
     return {
         "par58_note_per100": (fifths + octaves, transitions),
         "par5_note_per100": (fifths, transitions),
@@ -192,54 +197,69 @@ def _parallels(pitch: np.ndarray) -> dict[str, tuple[int, int]]:
     }
 
 
-def _is_one_of(pitch_classes: set[int], shapes: Sequence[frozenset[int]]) -> bool:
-    return any(frozenset((pc - root) % 12 for pc in pitch_classes) in shapes for root in pitch_classes)
+def _sonorities(shapes: Sequence[frozenset[int]]) -> np.ndarray:
+    """A table over the 4,096 pitch-class sets (as 12-bit masks): whether the set is one of the
+    shapes (pitch-class sets above a root 0) on some root, i.e. one of their transpositions."""
+    table = np.zeros(1 << 12, dtype=bool)
+    table[[sum(1 << ((pc + root) % 12) for pc in shape) for shape in shapes for root in range(12)]] = True
+    return table
 
 
-def _prepared(pitch: np.ndarray, voice: int, t: int) -> bool:
-    """Held or repeated from the previous 16th, or approached by step from it."""
-    if t == 0 or pitch[voice, t - 1] < 0:
-        return False
-    return abs(int(pitch[voice, t]) - int(pitch[voice, t - 1])) <= 2
+IS_TRIAD = _sonorities(TRIADS)
+IS_CHORD = _sonorities(TRIADS + SEVENTHS)
+IS_DISSONANT = np.isin(np.arange(12), sorted(DISSONANT_ABOVE_BASS))  # by interval above the bass, mod 12
+
+
+def _rotated(mask: np.ndarray, semitones: int) -> np.ndarray:
+    """Pitch-class masks moved up by ``semitones``."""
+    return ((mask << semitones) | (mask >> (12 - semitones))) & 0xFFF
 
 
 def _beats(pitch: np.ndarray) -> dict[str, tuple[int, int]]:
     """Figures read at every beat onset: the sonority, dissonance against the lowest note,
-    crossing of adjacent voices and spacing of the upper voices."""
-    counts = dict.fromkeys(
-        ("chord", "triad", "hollow", "dissonant", "unprepared", "beats", "crossed", "pairs", "wide", "upper"), 0
-    )
-    for t in range(0, pitch.shape[1], STEPS_PER_BEAT):
-        column = pitch[:, t]
-        sounding = [v for v in range(len(column)) if column[v] >= 0]
-        if not sounding:
-            continue
-        counts["beats"] += 1
-        classes = {int(column[v]) % 12 for v in sounding}
-        counts["triad"] += _is_one_of(classes, TRIADS)
-        counts["chord"] += _is_one_of(classes, TRIADS + SEVENTHS)
-        has_third = any((a - b) % 12 in (3, 4, 8, 9) for a, b in combinations(classes, 2))
-        counts["hollow"] += len(sounding) >= 3 and not has_third
-        low = max(sounding, key=lambda v: (-column[v], v))  # the lowest note; the lower voice on a tie
-        clashes = [v for v in sounding if (column[v] - column[low]) % 12 in DISSONANT_ABOVE_BASS]
-        counts["dissonant"] += bool(clashes)
-        counts["unprepared"] += any(not _prepared(pitch, v, t) and not _prepared(pitch, low, t) for v in clashes)
-        for upper, lower in zip(range(len(column) - 1), range(1, len(column)), strict=False):
-            if column[upper] >= 0 and column[lower] >= 0:
-                counts["pairs"] += 1
-                counts["crossed"] += column[upper] < column[lower]
-                if lower <= 2:  # S-A and A-T within an octave; the bass may lie further off
-                    counts["upper"] += 1
-                    counts["wide"] += column[upper] - column[lower] > 12
-    beats = counts["beats"]
+    crossing of adjacent voices and spacing of the upper voices.
+
+    All beats at once, as arrays over the beat onsets: a sonority is its 12-bit pitch-class mask,
+    and a note is prepared when it is held, repeated or approached by step from the previous 16th."""
+    onsets = np.arange(0, pitch.shape[1], STEPS_PER_BEAT)
+    columns = pitch[:, onsets]  # (voices, beat onsets)
+    kept = (columns >= 0).any(axis=0)
+    onsets, columns = onsets[kept], columns[:, kept]
+    sounding = columns >= 0
+    beats = columns.shape[1]
+    mask = np.bitwise_or.reduce(np.where(sounding, 1 << (columns % 12), 0), axis=0)
+    has_third = (mask & (_rotated(mask, 3) | _rotated(mask, 4))) != 0
+    lowest = np.where(sounding, columns, np.iinfo(columns.dtype).max)
+    bottom = lowest.min(axis=0, initial=np.iinfo(columns.dtype).max)
+    # the lowest note's voice; the lower voice (the higher index) on a tie
+    low = columns.shape[0] - 1 - np.argmax((lowest == bottom)[::-1], axis=0)
+    clashes = sounding & IS_DISSONANT[(columns - bottom) % 12]
+    previous = np.where(onsets > 0, pitch[:, np.maximum(onsets - 1, 0)], -1)
+    prepared = (previous >= 0) & (np.abs(columns - previous) <= 2)
+    low_prepared = prepared[low, np.arange(beats)]
+    up, down = columns[:-1], columns[1:]
+    pairs = sounding[:-1] & sounding[1:]  # adjacent voices, both sounding
+    upper = pairs[:2]  # S-A and A-T within an octave; the bass may lie further off
+    counts = {
+        "chord": IS_CHORD[mask],
+        "triad": IS_TRIAD[mask],
+        "hollow": (sounding.sum(axis=0) >= 3) & ~has_third,
+        "dissonant": clashes.any(axis=0),
+        "unprepared": (clashes & ~prepared).any(axis=0) & ~low_prepared,
+        "crossed": pairs & (up < down),
+        "pairs": pairs,
+        "wide": upper & (up[:2] - down[:2] > 12),
+        "upper": upper,
+    }
+    total = {name: int(np.count_nonzero(value)) for name, value in counts.items()}
     return {
-        "chord_beats_pct": (counts["chord"], beats),
-        "triad_beats_pct": (counts["triad"], beats),
-        "hollow_beats_pct": (counts["hollow"], beats),
-        "dissonant_beats_pct": (counts["dissonant"], beats),
-        "unprepared_diss_beats_pct": (counts["unprepared"], beats),
-        "crossing_pct": (counts["crossed"], counts["pairs"]),
-        "spacing_viol_pct": (counts["wide"], counts["upper"]),
+        "chord_beats_pct": (total["chord"], beats),
+        "triad_beats_pct": (total["triad"], beats),
+        "hollow_beats_pct": (total["hollow"], beats),
+        "dissonant_beats_pct": (total["dissonant"], beats),
+        "unprepared_diss_beats_pct": (total["unprepared"], beats),
+        "crossing_pct": (total["crossed"], total["pairs"]),
+        "spacing_viol_pct": (total["wide"], total["upper"]),
     }
 
 
@@ -275,13 +295,13 @@ def _histograms(voices: Voices, key: Key | None) -> dict[str, np.ndarray]:
     pitch_class = np.zeros(HISTOGRAMS["pitch_class"])
     interval = np.zeros(HISTOGRAMS["interval"])
     for name in ACCOMPANIMENT:
-        notes = list(voices.get(name, ()))
-        for start, stop, p in notes:
-            duration[min(stop - start, DURATION_BINS) - 1] += 1
-            if key is not None:
-                pitch_class[(p - key[0]) % 12] += 1
-        for (_, _, a), (_, _, b) in zip(notes, notes[1:], strict=False):
-            interval[int(np.clip(b - a, -INTERVAL_SPAN, INTERVAL_SPAN)) + INTERVAL_SPAN] += 1
+        notes = np.array(voices.get(name, ()), dtype=np.int64).reshape(-1, 3)
+        starts, stops, pitches = notes.T
+        duration += np.bincount(np.minimum(stops - starts, DURATION_BINS) - 1, minlength=DURATION_BINS)
+        if key is not None:
+            pitch_class += np.bincount((pitches - key[0]) % 12, minlength=12)
+        leaps = np.clip(np.diff(pitches), -INTERVAL_SPAN, INTERVAL_SPAN) + INTERVAL_SPAN
+        interval += np.bincount(leaps, minlength=HISTOGRAMS["interval"])
     return {"duration": duration, "pitch_class": pitch_class, "interval": interval}
 
 

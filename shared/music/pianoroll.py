@@ -69,24 +69,34 @@ def score_to_roll(score: Score, steps: int | None = None) -> np.ndarray:
 
 
 def roll_to_notes(roll: np.ndarray, ticks_per_beat: int, velocity: int = DEFAULT_VELOCITY) -> list[Note]:
-    """Decode one track's ``(steps, pitches)`` roll. Works for coded rolls (onsets split repeated
-    notes) and for binary rolls (each run of sounding steps is one note)."""
+    """Decode one track's ``(steps, pitches)`` roll, notes in order. Works for coded rolls (onsets
+    split repeated notes) and for binary rolls (each run of sounding steps is one note)."""
     coded = np.asarray(roll)
     if coded.dtype == bool:  # a binary roll carries no onsets: every cell is just "sounding"
         coded = coded.astype(np.uint8) * HOLD
+    used = np.flatnonzero(coded.any(axis=0))
+    coded = coded[:, used].T  # (pitches that sound, steps): the work is on the few rows with notes
     sounding = coded > 0
-    previous = np.vstack([np.zeros((1, coded.shape[1]), dtype=bool), sounding[:-1]])
+    previous = np.zeros_like(sounding)
+    previous[:, 1:] = sounding[:, :-1]
     starts = sounding & (~previous | (coded == ONSET))
     # a note ends at the first later step that is silent or starts a new note of its pitch
-    stops = np.vstack([~sounding[1:] | starts[1:], np.ones((1, coded.shape[1]), dtype=bool)])
-    notes = []
-    for pitch in np.nonzero(starts.any(axis=0))[0]:
-        stop_steps = np.nonzero(stops[:, pitch])[0]
-        for step in np.nonzero(starts[:, pitch])[0]:
-            end = int(stop_steps[np.searchsorted(stop_steps, step)]) + 1
-            start = step_to_ticks(int(step), ticks_per_beat)
-            notes.append(Note(start, int(pitch), step_to_ticks(end, ticks_per_beat) - start, velocity))
-    return sorted(notes)
+    stops = np.ones_like(sounding)
+    stops[:, :-1] = ~sounding[:, 1:] | starts[:, 1:]
+    start_row, start_step = np.nonzero(starts)
+    stop_row, stop_step = np.nonzero(stops)
+    span = coded.shape[1] + 1  # cells numbered row by row: an onset's end is the first stop at or after it
+    ends = stop_step[np.searchsorted(stop_row * span + stop_step, start_row * span + start_step)] + 1
+    first = start_step * ticks_per_beat // STEPS_PER_BEAT
+    length = ends * ticks_per_beat // STEPS_PER_BEAT - first
+    pitch = used[start_row]
+    order = np.lexsort((length, pitch, first))  # the order of the notes themselves
+    return [
+        Note(begin, note_pitch, duration, velocity)
+        for begin, note_pitch, duration in zip(
+            first[order].tolist(), pitch[order].tolist(), length[order].tolist(), strict=True
+        )
+    ]
 
 
 def roll_to_score(
