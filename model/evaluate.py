@@ -137,7 +137,8 @@ def evaluate(model_dir: Path, two_sample: bool = True) -> dict[str, Any]:
         "untrained": judged(ablated, seeded_owners, reference),
     }
     rows["model"]["composeSecondsPerSeed"] = round(seconds / len(SEEDS), 3)
-    if two_sample:
+    skipped = two_sample_skipped(len(pieces)) if two_sample else None
+    if two_sample and skipped is None:
         from model.two_sample import null_accuracy, two_sample_accuracy
 
         def test(rolls: Sequence[np.ndarray]) -> dict[str, Any]:
@@ -158,8 +159,22 @@ def evaluate(model_dir: Path, two_sample: bool = True) -> dict[str, Any]:
         "seeds": list(SEEDS),
         "bar": {k: list(v) for k, v in BAR.items()},
         "examples": [side_by_side(segments[i], generated[0][i]) for i in (0, len(segments) // 2)],
+        **({"twoSampleSkipped": skipped} if skipped else {}),
         **rows,
     }
+
+
+def two_sample_skipped(pieces: int) -> str | None:
+    """Why the classifier two-sample test cannot run on this many held-out pieces (None if it can):
+    its folds are grouped by piece, and the null test splits the real pieces in two halves."""
+    from model.two_sample import FOLDS
+
+    if pieces >= 2 * FOLDS:
+        return None
+    return (
+        f"only {pieces} held-out 4/4 pieces: the test's {FOLDS} folds grouped by piece need at least "
+        f"{2 * FOLDS} ({FOLDS} in each half of the real-vs-real null test)"
+    )
 
 
 def table(result: dict[str, Any]) -> str:

@@ -173,6 +173,11 @@ def card(style: Style, config: dict[str, Any], result: dict[str, Any] | None, st
                 []
                 if "twoSample" in result["model"]
                 else [
+                    f"The classifier two-sample test cannot run here: {result['twoSampleSkipped']}.",
+                    "",
+                ]
+                if "twoSampleSkipped" in result
+                else [
                     "The classifier two-sample test was left out of this run (`make eval-styles "
                     "EVAL_ARGS=--no-two-sample`) for time on the shared machine; `make eval-styles` runs it.",
                     "",
