@@ -112,8 +112,8 @@ def card(style: Style, config: dict[str, Any], result: dict[str, Any] | None, st
         "- **How**: the same network and decoding as `bach-chorales` (see its model card): a conditional U-Net "
         "generator on an eighth-note grid, 4-bar windows every 2 bars, one Viterbi path for the voices that "
         "penalises new notes, leaps, parallels and crossing. A silent track is not decoded.",
-        "- **Why a GAN and not the AR-CNN `harmonize`**: the GAN trains to this in about 15 minutes of one CPU "
-        "thread and composes 8 bars in a fraction of a second; the shipped AR-CNN needed 56 minutes of training "
+        "- **Why a GAN and not the AR-CNN `harmonize`**: the GAN trains to this in minutes of one CPU "
+        "thread (15 at most) and composes 8 bars in a fraction of a second; the shipped AR-CNN needed 56 minutes of training "
         "on the 352 Bach training chorales and 2 s per harmonisation (100 Gibbs passes), and these corpora have "
         "40-160 pieces. Both write one note per voice and step, so neither writes the independent rhythms of "
         "polyphony better; the GAN's cost per style is the smaller.",
@@ -130,6 +130,16 @@ def card(style: Style, config: dict[str, Any], result: dict[str, Any] | None, st
         "",
         f"- Recipe (`model/styles/ship.py`): `{json.dumps(hp, sort_keys=True)}`; reconstruction weight "
         f"{config['reconstructionWeight']}.",
+        *(
+            [
+                f"- Starts from the shipped `{hp['startFrom']}` weights and trains on this style's training "
+                "pieces only (`start_from` in `model/styles/ship.py`'s recipe): the corpus is small, and the "
+                "chorale network already writes four-voice texture. The style classifier below checks that "
+                "the result is this style, not Bach."
+            ]
+            if hp.get("startFrom", "scratch") != "scratch"
+            else []
+        ),
         f"- Time: **{seconds:,.0f} s of training ({seconds / 60:.1f} min) for {config['epochsDone']} epochs**, "
         f"{config['torchThreads']} torch thread, niced, on the 2-core VM while other jobs shared it "
         "(epochs took "
@@ -197,7 +207,7 @@ def card(style: Style, config: dict[str, Any], result: dict[str, Any] | None, st
         "",
         "- Eighth notes only, and the voices sound where the melody sounds: the independent rhythms of "
         "polyphony (a Palestrina alto entering on its own, a quartet's running second violin) are not written.",
-        "- Trained on about 15 minutes of one CPU thread; the figures above say how far that gets.",
+        f"- Trained for {seconds / 60:.0f} minutes of one CPU thread; the figures above say how far that gets.",
     ]
     return "\n".join(parts) + "\n"
 
