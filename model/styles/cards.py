@@ -113,10 +113,10 @@ def card(style: Style, config: dict[str, Any], result: dict[str, Any] | None, st
         "generator on an eighth-note grid, 4-bar windows every 2 bars, one Viterbi path for the voices that "
         "penalises new notes, leaps, parallels and crossing. A silent track is not decoded.",
         "- **Why a GAN and not the AR-CNN `harmonize`**: the GAN trains to this in minutes of one CPU "
-        "thread (15 at most) and composes 8 bars in a fraction of a second; the shipped AR-CNN needed 56 minutes of training "
-        "on the 352 Bach training chorales and 2 s per harmonisation (100 Gibbs passes), and these corpora have "
-        "40-160 pieces. Both write one note per voice and step, so neither writes the independent rhythms of "
-        "polyphony better; the GAN's cost per style is the smaller.",
+        "thread (15 at most) and composes 8 bars in a fraction of a second; the shipped AR-CNN needed 56 minutes "
+        "of training on the 352 Bach training chorales and 2 s per harmonisation (100 Gibbs passes), and these "
+        "corpora have 40-160 pieces. Both write one note per voice and step, so neither writes the independent "
+        "rhythms of polyphony better; the GAN's cost per style is the smaller.",
         "",
         "## Data",
         "",
