@@ -137,21 +137,17 @@ def _moves(
             own = own - dissonance_cost * _unprepared(m0, m1, x0, x1)
         total += _place(own, (v, voices + v), 2 * voices)
         for w in range(v + 1, voices):
-            pair = _parallel(
+            # the pair's candidates before and after, broadcast over (step, v before, w before, v after, w after)
+            pair = (
                 a[:, :, None, None, None, v],
                 b[:, None, None, :, None, v],
                 a[:, None, :, None, None, w],
                 b[:, None, None, None, :, w],
             )
-            total -= parallel_cost * _place(pair, (v, w, voices + v, voices + w), 2 * voices)
+            axes = (v, w, voices + v, voices + w)
+            total -= parallel_cost * _place(_parallel(*pair), axes, 2 * voices)
             if w == voices - 1 and dissonance_cost:
-                clash = _unprepared(
-                    a[:, :, None, None, None, v],
-                    b[:, None, None, :, None, v],
-                    a[:, None, :, None, None, w],
-                    b[:, None, None, None, :, w],
-                )
-                total -= dissonance_cost * _place(clash, (v, w, voices + v, voices + w), 2 * voices)
+                total -= dissonance_cost * _place(_unprepared(*pair), axes, 2 * voices)
     crossed = (b[:, :, 0] >= 0) & (m1[:, :, 0] >= 0) & (b[:, :, 0] > m1[:, :, 0])
     total -= crossing_cost * _place(crossed, (voices,), 2 * voices)
     for v in range(voices - 1):
