@@ -88,8 +88,12 @@ def stamp(model_dir: Path, style: Style) -> None:
 STYLE_DECODER = {"harmonyWeight": 0.0, "dissonanceCost": 0.0, "bassLeapCost": 0.15, "candidates": 3}
 
 
-def tune_decoding(model_dir: Path, style: Style, log: Any = print) -> dict[str, float]:
-    """Set the change cost and the hold with the best similarity on training segments; returns them."""
+def tune_decoding(
+    model_dir: Path, style: Style, log: Any = print, decoder: dict[str, Any] | None = None
+) -> dict[str, float]:
+    """Set the change cost and the hold with the best similarity on training segments; returns them.
+    ``decoder`` are the decoder settings kept fixed while tuning (the styles' ``STYLE_DECODER``;
+    the chorale model keeps its own)."""
     import numpy as np
 
     from model import quality as Q
@@ -102,7 +106,7 @@ def tune_decoding(model_dir: Path, style: Style, log: Any = print) -> dict[str, 
     segments = [segments[i] for i in np.linspace(0, len(segments) - 1, TUNING_SEGMENTS).round().astype(int)]
     reference = Q.real_reference(segments, [])
     config = ModelConfig.load(model_dir)
-    config.settings.update(STYLE_DECODER)
+    config.settings.update(STYLE_DECODER if decoder is None else decoder)
     scores = {}
     for cost, hold in product(CHANGE_COSTS, HOLDS):
         config.settings.update(changeCost=cost, hold=hold)
@@ -135,15 +139,18 @@ def ship(style_id: str, work: Path, overrides: dict[str, Any] | None = None) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.styles.ship", description=__doc__.split("\n")[0])
-    parser.add_argument("style", choices=sorted(s for s in STYLES if s != "bach-chorales"))
+    parser.add_argument("style", choices=sorted(STYLES), help="a style to train (bach-chorales: only with --tune-only)")
     parser.add_argument("--work", default=None, help="checkpoint folder (default .cache/ship/<style>)")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--max-windows", type=int, default=None)
     parser.add_argument("--tune-only", action="store_true", help="re-tune the decoding of the shipped model")
     args = parser.parse_args(argv)
     if args.tune_only:
-        print(tune_decoding(PRETRAINED_DIR / args.style, STYLES[args.style]))
+        chorales = args.style == "bach-chorales"  # keeps its own sonority terms
+        print(tune_decoding(PRETRAINED_DIR / args.style, STYLES[args.style], decoder={} if chorales else None))
         return 0
+    if args.style == "bach-chorales":
+        parser.error("bach-chorales is trained by its own recipe (its model card); here only --tune-only")
     overrides = {k: v for k, v in (("epochs", args.epochs), ("max_windows", args.max_windows)) if v is not None}
     work = Path(args.work) if args.work else REPO_ROOT / ".cache" / "ship" / args.style
     print(f"shipped -> {ship(args.style, work, overrides)}")
