@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from music21 import note, stream, tie
 
 from model.data import corpus
 from model.data.styles import STYLES, choose_held_out_share, style_groups, style_of, work_of
 from model.styles.classifier import StyleClassifier, confusion, features, windows
+from model.styles.ship import main as ship_main
 from model.styles.ship import style_record
 
 
@@ -96,3 +98,11 @@ def test_the_classifier_tells_sustained_triads_from_running_bare_fifths():
     assert guesses == ["chorale"] * 4 + ["organum"] * 4
     assert confusion(["chorale"] * 4 + ["organum"] * 4, guesses, ["chorale", "organum"]) == [[4, 0], [0, 4]]
     assert clf.classify_piece(np.zeros((64, 128, 4), dtype=bool)) is None
+
+
+def test_the_chorale_model_may_only_be_retuned_by_the_style_shipper(capsys):
+    """``ship bach-chorales`` would overwrite the chorale model with the style recipe: refused with the reason."""
+    with pytest.raises(SystemExit) as exit_info:
+        ship_main(["bach-chorales"])
+    assert exit_info.value.code == 2
+    assert "only --tune-only" in capsys.readouterr().err
