@@ -143,6 +143,16 @@ def octave_shift(melody: np.ndarray, settings: GanSettings) -> int:
     return 12 * round((settings.melody_center - centre) / 12)
 
 
+def held_mean(values: np.ndarray, hold: int) -> np.ndarray:
+    """Per-step values ``(steps, ...)`` averaged over each run of ``hold`` steps that one decoded
+    sonority lasts (the last run padded with zeros): ``(ceil(steps / hold), ...)``."""
+    beats = -(-values.shape[0] // hold)
+    padded = np.zeros((beats * hold, *values.shape[1:]))
+    padded[: values.shape[0]] = values
+    mean: np.ndarray = padded.reshape(beats, hold, *values.shape[1:]).mean(axis=1)
+    return mean
+
+
 def window_starts(steps: int, settings: GanSettings) -> list[int]:
     """Window starts (model steps) covering ``steps``: every ``stride``, the last one padded."""
     last = max(0, math.ceil((steps - settings.window_steps) / settings.stride))
@@ -232,12 +242,7 @@ class Composer:
         ):
             steps = probability.shape[0]
             beats = -(-steps // c.hold)
-            pooled = np.zeros((beats * c.hold, *probability.shape[1:]))
-            pooled[:steps] = probability
-            pooled = pooled.reshape(beats, c.hold, *probability.shape[1:]).mean(axis=1)
-            chord = np.zeros((beats * c.hold, 12))
-            chord[:steps] = harmony
-            chord = chord.reshape(beats, c.hold, 12).mean(axis=1)
+            pooled, chord = (held_mean(values, c.hold) for values in (probability, harmony))
             onsets = np.zeros((beats * c.hold, grid.shape[1]), dtype=bool)
             onsets[:steps] = grid
             # a style's silent track (the Trecento's three voices) is not decoded, so it bends no other voice

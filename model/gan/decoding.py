@@ -65,7 +65,8 @@ def _sonority_scores(top: np.ndarray, melody: np.ndarray, harmony: np.ndarray, l
     Bernoulli per class): a set that leaves out a class the network is sure of, or doubles a
     class instead of adding the one it expects, scores lower."""
     steps, k, voices = top.shape
-    logit = np.log(np.clip(harmony, _EPS, 1 - _EPS)) - np.log1p(-np.clip(harmony, _EPS, 1 - _EPS))  # (steps, 12)
+    p = np.clip(harmony, _EPS, 1 - _EPS)
+    logit = np.log(p) - np.log1p(-p)  # (steps, 12)
     present = np.zeros((steps,) + (k,) * voices + (12,), dtype=bool)
     sounding = melody >= 0
     present[sounding, ..., (melody[sounding] + low_pitch) % 12] = True

@@ -41,6 +41,7 @@ from typing import Any
 from model.config import ModelConfig
 from model.data.corpus import REPO_ROOT
 from model.data.styles import STYLES, Style
+from model.gan.decoding import CANDIDATES, LEAP_COST
 from model.sagemaker import Environment
 from shared.schemas import Hyperparameters
 
@@ -85,7 +86,7 @@ def stamp(model_dir: Path, style: Style) -> None:
     config.save(model_dir)
 
 
-STYLE_DECODER = {"harmonyWeight": 0.0, "dissonanceCost": 0.0, "bassLeapCost": 0.15, "candidates": 3}
+STYLE_DECODER = {"harmonyWeight": 0.0, "dissonanceCost": 0.0, "bassLeapCost": LEAP_COST, "candidates": CANDIDATES}
 
 
 def tune_decoding(

@@ -15,6 +15,8 @@ silence, so a crop of a roll whose notes lie inside the band maps back exactly.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 
 from shared.music.score import DEFAULT_TEMPO_US, Note, Score, Track
@@ -23,6 +25,7 @@ STEPS_PER_BEAT = 4
 PITCHES = 128
 SILENT, ONSET, HOLD = 0, 1, 2
 DEFAULT_VELOCITY = 90
+Steps = TypeVar("Steps", int, np.ndarray)  # one step, or an array of them
 
 
 def ticks_to_step(ticks: int, ticks_per_beat: int) -> int:
@@ -30,8 +33,10 @@ def ticks_to_step(ticks: int, ticks_per_beat: int) -> int:
     return (2 * ticks * STEPS_PER_BEAT + ticks_per_beat) // (2 * ticks_per_beat)
 
 
-def step_to_ticks(step: int, ticks_per_beat: int) -> int:
-    return step * ticks_per_beat // STEPS_PER_BEAT
+def step_to_ticks(step: Steps, ticks_per_beat: int) -> Steps:
+    """A step (or an array of steps) to ticks."""
+    ticks: Steps = step * ticks_per_beat // STEPS_PER_BEAT
+    return ticks
 
 
 def is_quantised(note: Note, ticks_per_beat: int) -> bool:
@@ -87,8 +92,8 @@ def roll_to_notes(roll: np.ndarray, ticks_per_beat: int, velocity: int = DEFAULT
     stop_row, stop_step = np.nonzero(stops)
     span = coded.shape[1] + 1  # cells numbered row by row: an onset's end is the first stop at or after it
     ends = stop_step[np.searchsorted(stop_row * span + stop_step, start_row * span + start_step)] + 1
-    first = start_step * ticks_per_beat // STEPS_PER_BEAT
-    length = ends * ticks_per_beat // STEPS_PER_BEAT - first
+    first = step_to_ticks(start_step, ticks_per_beat)
+    length = step_to_ticks(ends, ticks_per_beat) - first
     pitch = used[start_row]
     order = np.lexsort((length, pitch, first))  # the order of the notes themselves
     return [
